@@ -1,0 +1,229 @@
+#include "record/codec.hpp"
+
+#include "util/encoding.hpp"
+
+#include <initializer_list>
+
+namespace gostly::record {
+
+using nlohmann::json;
+
+namespace {
+
+const char* type_name(const json& value) {
+  switch (value.type()) {
+  case json::value_t::null: return "null";
+  case json::value_t::boolean: return "boolean";
+  case json::value_t::string: return "string";
+  case json::value_t::array: return "array";
+  case json::value_t::object: return "object";
+  case json::value_t::number_integer:
+  case json::value_t::number_unsigned:
+  case json::value_t::number_float: return "number";
+  default: return "binary";
+  }
+}
+
+[[noreturn]] void wrong_type(const std::string& field, const char* expected, const json& got) {
+  throw FieldError{field, std::string("expected ") + expected + ", got " + type_name(got)};
+}
+
+std::string join(const std::string& prefix, const char* key) { return prefix.empty() ? key : prefix + "." + key; }
+
+// Reads an optional string member; a present non-string is an error.
+void read_string(const json& object, const std::string& prefix, const char* key, std::string& out) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return;
+  if (!it->is_string()) wrong_type(join(prefix, key), "string", *it);
+  out = it->get<std::string>();
+}
+
+void require(const json& object, const std::string& prefix, const char* key) {
+  if (!object.contains(key)) throw FieldError{join(prefix, key), "missing"};
+}
+
+Headers read_headers(const json& object, const std::string& prefix) {
+  Headers headers;
+  auto it = object.find("headers");
+  if (it == object.end() || it->is_null()) return headers;
+  const std::string field = join(prefix, "headers");
+  if (it->is_object()) { // tolerated: {"name": "value"} (order as stored)
+    for (const auto& [name, value] : it->items()) {
+      if (!value.is_string()) wrong_type(field + "." + name, "string", value);
+      headers.emplace_back(name, value.get<std::string>());
+    }
+    return headers;
+  }
+  if (!it->is_array()) wrong_type(field, "array of [name, value] pairs", *it);
+  headers.reserve(it->size());
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const json& pair = (*it)[i];
+    std::string at = field + "[" + std::to_string(i) + "]";
+    if (!pair.is_array() || pair.size() != 2) wrong_type(at, "[name, value] pair", pair);
+    if (!pair[0].is_string()) wrong_type(at + "[0]", "string", pair[0]);
+    if (!pair[1].is_string()) wrong_type(at + "[1]", "string", pair[1]);
+    headers.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+  }
+  return headers;
+}
+
+std::string read_body(const json& object, const std::string& prefix) {
+  auto text = object.find("body");
+  auto b64 = object.find("body_b64");
+  bool has_text = text != object.end() && !text->is_null();
+  bool has_b64 = b64 != object.end() && !b64->is_null();
+  if (has_text && has_b64) throw FieldError{join(prefix, "body"), "both body and body_b64 are set"};
+  if (has_text) {
+    if (!text->is_string()) wrong_type(join(prefix, "body"), "string", *text);
+    return text->get<std::string>();
+  }
+  if (has_b64) {
+    if (!b64->is_string()) wrong_type(join(prefix, "body_b64"), "string", *b64);
+    auto bytes = util::base64_decode(b64->get_ref<const std::string&>());
+    if (!bytes) throw FieldError{join(prefix, "body_b64"), "not valid base64"};
+    return std::move(*bytes);
+  }
+  return {};
+}
+
+json extras_of(const json& object, std::initializer_list<const char*> known) {
+  json extra = json::object();
+  for (const auto& [key, value] : object.items()) {
+    bool is_known = false;
+    for (const char* k : known)
+      if (key == k) {
+        is_known = true;
+        break;
+      }
+    if (!is_known) extra[key] = value;
+  }
+  return extra;
+}
+
+json headers_to_json(const Headers& headers) {
+  json out = json::array();
+  for (const auto& [name, value] : headers) out.push_back(json::array({name, value}));
+  return out;
+}
+
+void body_to_json(json& object, const std::string& body) {
+  if (body.empty()) return;
+  if (util::is_valid_utf8(body))
+    object["body"] = body;
+  else
+    object["body_b64"] = util::base64_encode(body);
+}
+
+void merge_extra(json& object, const json& extra) {
+  for (const auto& [key, value] : extra.items())
+    if (!object.contains(key)) object[key] = value;
+}
+
+} // namespace
+
+json to_json(const Interaction& in) {
+  json out = json::object();
+  out["type"] = "interaction";
+  out["v"] = in.v;
+  if (!in.id.empty()) out["id"] = in.id;
+  out["service_id"] = in.service_id;
+  if (!in.session_id.empty()) out["session_id"] = in.session_id;
+  out["source"] = in.source;
+  if (!in.recorded_at.empty()) out["recorded_at"] = in.recorded_at;
+  out["duration_ms"] = in.duration_ms;
+
+  json request = json::object();
+  request["method"] = in.request.method;
+  request["uri"] = in.request.uri;
+  request["scheme"] = in.request.scheme;
+  if (!in.request.host.empty()) request["host"] = in.request.host;
+  request["http_version"] = in.request.http_version;
+  request["headers"] = headers_to_json(in.request.headers);
+  body_to_json(request, in.request.body);
+  merge_extra(request, in.request.extra);
+  out["request"] = std::move(request);
+
+  json response = json::object();
+  response["status"] = in.response.status;
+  if (!in.response.reason.empty()) response["reason"] = in.response.reason;
+  response["headers"] = headers_to_json(in.response.headers);
+  body_to_json(response, in.response.body);
+  merge_extra(response, in.response.extra);
+  out["response"] = std::move(response);
+
+  if (!in.redacted.empty()) out["redacted"] = in.redacted;
+  merge_extra(out, in.extra);
+  return out;
+}
+
+std::string encode_line(const Interaction& interaction) {
+  // Invalid UTF-8 cannot reach here in strings we emit as text (bodies are checked); header
+  // values with stray bytes are replaced rather than failing the whole record.
+  return to_json(interaction).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Interaction from_json(const json& object) {
+  if (!object.is_object()) wrong_type("", "object", object);
+  Interaction in;
+  if (auto type = object.find("type"); type != object.end()) {
+    if (!type->is_string()) wrong_type("type", "string", *type);
+    if (*type != "interaction") throw FieldError{"type", "expected \"interaction\", got \"" + type->get<std::string>() + "\""};
+  }
+  if (auto v = object.find("v"); v != object.end()) {
+    if (!v->is_number_integer()) wrong_type("v", "integer", *v);
+    in.v = v->get<int>();
+  }
+  read_string(object, "", "id", in.id);
+  read_string(object, "", "service_id", in.service_id);
+  if (in.service_id.empty()) in.service_id = std::string(kDefaultService);
+  read_string(object, "", "session_id", in.session_id);
+  read_string(object, "", "source", in.source);
+  read_string(object, "", "recorded_at", in.recorded_at);
+  if (auto d = object.find("duration_ms"); d != object.end() && !d->is_null()) {
+    if (!d->is_number()) wrong_type("duration_ms", "number", *d);
+    in.duration_ms = d->get<double>();
+  }
+
+  require(object, "", "request");
+  const json& request = object["request"];
+  if (!request.is_object()) wrong_type("request", "object", request);
+  require(request, "request", "method");
+  require(request, "request", "uri");
+  read_string(request, "request", "method", in.request.method);
+  read_string(request, "request", "uri", in.request.uri);
+  if (in.request.method.empty()) throw FieldError{"request.method", "empty"};
+  if (in.request.uri.empty()) throw FieldError{"request.uri", "empty"};
+  read_string(request, "request", "scheme", in.request.scheme);
+  read_string(request, "request", "host", in.request.host);
+  read_string(request, "request", "http_version", in.request.http_version);
+  in.request.headers = read_headers(request, "request");
+  in.request.body = read_body(request, "request");
+  in.request.extra = extras_of(request, {"method", "uri", "scheme", "host", "http_version", "headers", "body", "body_b64"});
+
+  require(object, "", "response");
+  const json& response = object["response"];
+  if (!response.is_object()) wrong_type("response", "object", response);
+  require(response, "response", "status");
+  const json& status = response["status"];
+  if (!status.is_number_integer()) wrong_type("response.status", "integer", status);
+  in.response.status = status.get<int>();
+  if (in.response.status < 100 || in.response.status > 999)
+    throw FieldError{"response.status", "out of range: " + std::to_string(in.response.status)};
+  read_string(response, "response", "reason", in.response.reason);
+  in.response.headers = read_headers(response, "response");
+  in.response.body = read_body(response, "response");
+  in.response.extra = extras_of(response, {"status", "reason", "headers", "body", "body_b64"});
+
+  if (auto r = object.find("redacted"); r != object.end() && !r->is_null()) {
+    if (!r->is_array()) wrong_type("redacted", "array of strings", *r);
+    for (std::size_t i = 0; i < r->size(); ++i) {
+      if (!(*r)[i].is_string()) wrong_type("redacted[" + std::to_string(i) + "]", "string", (*r)[i]);
+      in.redacted.push_back((*r)[i].get<std::string>());
+    }
+  }
+  in.extra = extras_of(object, {"type", "v", "id", "service_id", "session_id", "source", "recorded_at", "duration_ms",
+                                "request", "response", "redacted"});
+  return in;
+}
+
+} // namespace gostly::record

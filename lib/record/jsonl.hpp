@@ -1,0 +1,74 @@
+#pragma once
+// Streaming JSON Lines: readers pull one line at a time (a 1 GB file is never held whole) and
+// report `file:line: field: reason`; writers emit one whole line per write().
+#include "record/interaction.hpp"
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <istream>
+#include <memory>
+#include <string>
+
+namespace gostly::record {
+
+/// An input stream plus the name errors use for it (`<stdin>` for "-").
+struct NamedInput {
+  std::string name;
+  std::unique_ptr<std::istream> owned;
+  std::istream* stream = nullptr;
+};
+
+/// Opens `path` ("-" = stdin) for reading; throws gostly::Error naming the file.
+NamedInput open_input(const std::string& path);
+
+class JsonlReader {
+public:
+  JsonlReader(std::istream& in, std::string source_name);
+
+  /// Reads the next non-blank line as a JSON object into `out`; false at end of input.
+  /// Throws InputError (source, line) for a line that is not a JSON object, except a torn last
+  /// line (no final newline, not parseable), which is skipped with a warning.
+  bool next_object(nlohmann::json& out);
+
+  /// Like next_object(), decoded as an interaction. Records of other types (`drift_event`,
+  /// `score`, ...) are skipped and counted. Throws InputError naming the bad field.
+  bool next(Interaction& out);
+
+  const std::string& source() const noexcept { return source_; }
+  std::uint64_t line() const noexcept { return line_; }
+  std::uint64_t torn_lines_skipped() const noexcept { return torn_; }
+  std::uint64_t other_records_skipped() const noexcept { return other_; }
+
+private:
+  std::istream& in_;
+  std::string source_;
+  std::string buffer_;
+  std::uint64_t line_ = 0;
+  std::uint64_t torn_ = 0;
+  std::uint64_t other_ = 0;
+};
+
+enum class Flush { per_record, batched };
+
+/// Writes JSONL to a file descriptor: whole lines only, one write() per line when
+/// Flush::per_record (live producers), block-buffered at line boundaries when batched.
+class JsonlWriter {
+public:
+  JsonlWriter(int fd, std::string name, Flush flush);
+  ~JsonlWriter();
+  JsonlWriter(const JsonlWriter&) = delete;
+  JsonlWriter& operator=(const JsonlWriter&) = delete;
+
+  void write_line(std::string_view compact_json);
+  void write(const Interaction& interaction);
+  void flush();
+
+private:
+  int fd_;
+  std::string name_;
+  Flush flush_;
+  std::string buffer_;
+};
+
+} // namespace gostly::record

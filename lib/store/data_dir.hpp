@@ -1,0 +1,37 @@
+#pragma once
+// The data directory layout of DESIGN.md. Every path derived from a user-supplied id goes through
+// util::require_safe_id(), so ids cannot escape the directory.
+#include "store/mode.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace gostly::store {
+
+class DataDir {
+public:
+  explicit DataDir(std::filesystem::path root);
+
+  const std::filesystem::path& root() const noexcept { return root_; }
+  std::filesystem::path mode_file() const { return root_ / "mode.txt"; }
+  std::filesystem::path library_db() const { return root_ / "library.db"; }
+  std::filesystem::path traffic_dir() const { return root_ / "traffic"; }
+  std::filesystem::path ca_dir() const { return root_ / "ca"; }
+  /// traffic/<service>.jsonl; throws UsageError for an unsafe id.
+  std::filesystem::path traffic_file(const std::string& service_id) const;
+
+  /// Creates root and traffic/ if missing.
+  void ensure() const;
+
+  /// The global mode from mode.txt; nullopt when absent; throws InputError naming the file when
+  /// it holds something that is not a mode.
+  std::optional<Mode> read_mode() const;
+  /// Writes mode.txt atomically ("MOCK\n").
+  void write_mode(Mode mode) const;
+
+private:
+  std::filesystem::path root_;
+};
+
+} // namespace gostly::store

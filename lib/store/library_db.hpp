@@ -1,0 +1,106 @@
+#pragma once
+// library.db: the SQLite (WAL) store behind the mock library. Interface contract (implemented in
+// library_db.cpp); the schema is versioned with PRAGMA user_version and migrated on open.
+//
+// Tables:
+//   services(id TEXT PRIMARY KEY, mode TEXT NULL, created_at TEXT, updated_at TEXT)
+//   recordings(id INTEGER PRIMARY KEY, interaction_id TEXT UNIQUE, service_id TEXT, session_id TEXT,
+//              source TEXT, recorded_at TEXT, method TEXT, uri TEXT, status INTEGER,
+//              match_key TEXT, record TEXT /* the full JSONL line, floor already stripped */)
+//   mocks(service_id TEXT, match_key TEXT, ordinal INTEGER, recording_id INTEGER,
+//         PRIMARY KEY(service_id, match_key, ordinal))
+//   sessions view or table: (service_id, session_id, first_recorded_at, last_recorded_at, count)
+// Other domains (drift) add their own tables through handle() and their own migrations.
+//
+// The mock index: for each (service, match key) it lists, in recorded order, the recordings of
+// the newest session (latest last_recorded_at) that has that key, so a suite replayed in the order
+// it ran live sees the same sequence of answers. It is rebuilt for every service a transaction
+// touched, inside the same transaction, so readers never see a half-built library.
+#include "record/interaction.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace gostly::store {
+
+/// `METHOD uri\n<sha256 of the request body, or empty>`: the exact-match key.
+std::string match_key(const record::Interaction& interaction);
+std::string match_key(std::string_view method, std::string_view uri, std::string_view body);
+
+struct ServiceRow {
+  std::string id;
+  std::optional<std::string> mode; // per-service mode override, nullopt = follow the global mode
+  std::uint64_t recordings = 0;
+  std::uint64_t mocks = 0;
+  std::optional<std::string> last_recorded_at;
+};
+
+struct SessionRow {
+  std::string service_id;
+  std::string session_id;
+  std::string first_recorded_at;
+  std::string last_recorded_at;
+  std::uint64_t interactions = 0;
+  std::uint64_t learn_interactions = 0;
+};
+
+struct ImportStats {
+  std::uint64_t added = 0;
+  std::uint64_t duplicates = 0; // same interaction id already stored
+  std::vector<std::string> services_touched;
+};
+
+class LibraryDb {
+public:
+  /// Opens (creating if needed) the database at `path` in WAL mode with a busy timeout.
+  explicit LibraryDb(const std::filesystem::path& path);
+  ~LibraryDb();
+  LibraryDb(const LibraryDb&) = delete;
+  LibraryDb& operator=(const LibraryDb&) = delete;
+
+  /// One import: begin() ... add() ... commit(). Destroying without commit() rolls back.
+  class Import {
+  public:
+    explicit Import(LibraryDb& db);
+    ~Import();
+    void add(const record::Interaction& interaction); // interaction.id empty -> one is assigned
+    ImportStats commit();                              // rebuilds the mock index of touched services
+  private:
+    struct State;
+    std::unique_ptr<State> state_;
+  };
+
+  std::vector<ServiceRow> services();
+  std::optional<ServiceRow> service(const std::string& id);
+  void ensure_service(const std::string& id);
+  void set_service_mode(const std::string& id, const std::optional<std::string>& mode);
+
+  /// The mock library of `service_id`: every mock row's interaction, grouped by match key in
+  /// ordinal order (keys in first-recorded order).
+  std::vector<record::Interaction> load_library(const std::string& service_id);
+  std::uint64_t library_size(const std::string& service_id);
+
+  std::vector<SessionRow> sessions(const std::string& service_id);
+  bool has_session(const std::string& service_id, const std::string& session_id);
+
+  /// Calls `visit` for each recording of the service (optionally one session, optionally only
+  /// source = learn), in recorded order, one at a time (never all in memory).
+  void for_each_recording(const std::string& service_id, const std::optional<std::string>& session_id,
+                          bool learn_only, const std::function<void(const record::Interaction&)>& visit);
+
+  sqlite3* handle() noexcept { return db_; }
+  const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+  std::filesystem::path path_;
+  sqlite3* db_ = nullptr;
+};
+
+} // namespace gostly::store

@@ -1,0 +1,26 @@
+#pragma once
+// Byte-level encodings used by the record format: base64 for binary bodies, UTF-8 validation to
+// decide between `body` and `body_b64`.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gostly::util {
+
+/// Standard base64 (RFC 4648, with padding) of `bytes`.
+std::string base64_encode(std::string_view bytes);
+
+/// Decodes standard base64 in `text` (padding optional, whitespace ignored); nullopt when invalid.
+std::optional<std::string> base64_decode(std::string_view text);
+
+/// True when `bytes` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
+bool is_valid_utf8(std::string_view bytes) noexcept;
+
+/// Lower-case hex SHA-256 of `bytes`.
+std::string sha256_hex(std::string_view bytes);
+
+/// ASCII lower-casing, for case-insensitive header names.
+std::string to_lower(std::string_view text);
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+} // namespace gostly::util

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what gostly needs to build, test and benchmark. Idempotent: does nothing when all is there.
+# Debian/Ubuntu: apt-get. macOS: brew bundle with the Brewfile.
+set -euo pipefail
+
+DEBIAN_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libcli11-dev libcurl4-openssl-dev libboost-dev libboost-system-dev libssl-dev libnghttp2-dev
+  nlohmann-json3-dev libsqlite3-dev sqlite3 libarchive-dev catch2 libspdlog-dev libfmt-dev libyaml-cpp-dev
+  curl python3 nginx-light scdoc
+)
+BENCH_PACKAGES=(wrk)
+
+want_bench=0
+[ "${1:-}" = "--bench" ] && want_bench=1
+
+case "$(uname -s)" in
+  Darwin)
+    command -v brew >/dev/null || { echo "install-deps: Homebrew is needed on macOS" >&2; exit 2; }
+    brew bundle --file="$(dirname "$0")/../Brewfile"
+    exit 0 ;;
+esac
+
+if ! command -v dpkg-query >/dev/null; then
+  echo "install-deps: only Debian/Ubuntu (apt-get) and macOS (brew) are supported; install by hand: ${DEBIAN_PACKAGES[*]}" >&2
+  exit 2
+fi
+
+packages=("${DEBIAN_PACKAGES[@]}")
+[ "$want_bench" = 1 ] && packages+=("${BENCH_PACKAGES[@]}")
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,106 @@
+# Sourced by every tests/cli/*.sh: real processes on loopback, a private temporary directory,
+# cleanup of everything started, and the failing line printed on error (mold's common.inc).
+# Exit 125 = skipped (CTest SKIP_RETURN_CODE).
+set -euo pipefail
+export LC_ALL=C
+BIN=${GOSTLY_BIN:?GOSTLY_BIN must point at the built binaries}
+export PATH="$BIN:$PATH"
+SRC=${GOSTLY_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+FIXTURES=${GOSTLY_FIXTURES:-$SRC/../shared/fixtures}
+TEST_NAME=$(basename "$0" .sh)
+T=$(mktemp -d "/tmp/gostly-$TEST_NAME.XXXXXX")
+export GOSTLY_DATA="$T/data"
+export GHOST_API_KEY="test-key-$RANDOM$RANDOM"
+unset NO_COLOR BACKEND_URL REDACT_HEADERS 2>/dev/null || true
+PIDS=()
+
+cleanup() {
+  local status=$?
+  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
+  if [ $status -ne 0 ] && [ $status -ne 125 ]; then
+    echo "--- $TEST_NAME failed (status $status); logs in $T:" >&2
+    for f in "$T"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 30 "$f" >&2; }; done
+  else
+    rm -rf "$T"
+  fi
+}
+trap cleanup EXIT
+trap 'echo "$TEST_NAME: line $LINENO: command failed: $BASH_COMMAND" >&2' ERR
+
+fail() { echo "$TEST_NAME: FAIL: $*" >&2; exit 1; }
+skip() { echo "$TEST_NAME: skipped: $*" >&2; exit 125; }
+# not CMD...: succeeds when CMD fails.
+not() { if "$@"; then return 1; else return 0; fi; }
+
+# expect_eq ACTUAL EXPECTED WHAT
+expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
+# expect_contains HAYSTACK NEEDLE WHAT
+expect_contains() { case "$1" in *"$2"*) ;; *) fail "$3: '$2' not found in: $1" ;; esac; }
+
+# wait_for_port HOST:PORT [seconds]: poll every 50 ms until a TCP connect succeeds.
+wait_for_port() {
+  local addr=$1 deadline=$((SECONDS + ${2:-10}))
+  while ! (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || fail "nothing listening on $addr"
+    sleep 0.05
+  done
+}
+
+# wait_for_log FILE REGEX [seconds]: wait until FILE has a line matching REGEX; prints the match.
+wait_for_log() {
+  local file=$1 regex=$2 deadline=$((SECONDS + ${3:-10}))
+  while ! grep -Eq "$regex" "$file" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || fail "no '$regex' in $file"
+    sleep 0.05
+  done
+  grep -Eo "$regex" "$file" | head -n 1
+}
+
+# bound_address LOGFILE [label]: the HOST:PORT a server printed as "listening on HOST:PORT".
+bound_address() {
+  local line
+  line=$(wait_for_log "$1" "${2:-listening on} [0-9.]+:[0-9]+")
+  echo "${line##* }"
+}
+
+# start_upstream DIR: a real HTTP server (Python's http.server) serving DIR; sets UPSTREAM.
+start_upstream() {
+  local dir=$1 port
+  python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$dir" >"$T/upstream.log" 2>&1 &
+  PIDS+=($!)
+  UPSTREAM_PID=$!
+  line=$(wait_for_log "$T/upstream.log" "port [0-9]+")
+  port=${line##* }
+  UPSTREAM="http://127.0.0.1:$port"
+  wait_for_port "127.0.0.1:$port"
+}
+
+# start_api_upstream: the example JSON API (examples/upstream.py, a real Python HTTP server with
+# GET/POST/PATCH/DELETE on /users and /posts); sets UPSTREAM and UPSTREAM_PID.
+start_api_upstream() {
+  python3 -u "$SRC/examples/upstream.py" --port 0 >"$T/upstream.log" 2>&1 &
+  UPSTREAM_PID=$!
+  PIDS+=($UPSTREAM_PID)
+  local addr
+  addr=$(bound_address "$T/upstream.log")
+  UPSTREAM="http://$addr"
+  wait_for_port "$addr"
+}
+
+# start_serve [ARGS...]: gostly-serve on free ports; sets PROXY and CONTROL (HOST:PORT).
+start_serve() {
+  gostly-serve --data "$GOSTLY_DATA" --listen 127.0.0.1:0 --control 127.0.0.1:0 "$@" >"$T/serve.log" 2>&1 &
+  SERVE_PID=$!
+  PIDS+=($SERVE_PID)
+  PROXY=$(bound_address "$T/serve.log" "proxy listening on")
+  CONTROL=$(bound_address "$T/serve.log" "control listening on")
+  wait_for_port "$PROXY"
+}
+
+# api METHOD PATH [curl args...]: a control API call with the key; prints the body.
+api() {
+  local method=$1 path=$2
+  shift 2
+  curl -sS -X "$method" "http://$CONTROL$path" -H "X-API-Key: $GHOST_API_KEY" "$@"
+}
