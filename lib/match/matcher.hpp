@@ -69,7 +69,7 @@ public:
   void reset_cursors();
 
   /// Adds one interaction of the live LEARN session (credentials included; kept in RAM only).
-  /// A later recording of the same key replaces an earlier one.
+  /// Recordings of the same key replay in recorded order, then the last repeats (as in exact).
   void session_add(const record::Interaction& interaction);
 
   /// Forgets the live session.

@@ -1,0 +1,413 @@
+// The MOCK cascade for one service.
+//
+// gostly-serve calls match() for every request in MOCK, so the matcher is built for a hot path
+// that costs one hash lookup and a few reference-count increments: everything that can be
+// decided ahead of time is decided in load_library() (keys, canonical request bodies, templates,
+// the wire bytes of every response via PrepareFn), and the result is an immutable Library
+// snapshot published through an atomic shared_ptr. Readers never lock; a reload builds the next
+// snapshot on the side and swaps it in, and requests already holding the old one finish on it.
+//
+// The only mutable state in a snapshot is the replay cursor of a key recorded more than once
+// (`GET /posts/1` before and after a PATCH): the recordings replay in recorded order and then the
+// last one repeats, so a suite replayed in order sees what it saw live. A cursor is an atomic
+// that saturates at the last recording; once there, matching it writes nothing, so a hot key
+// causes no cache-line traffic between threads.
+//
+// Lookup is two-level, URI then method then body, so that the body is only canonicalised (JSON
+// parsed and re-serialised; see request_key.hpp) when the library holds a recording with a body
+// for that very method and URI. A GET with no body never touches the body path.
+//
+// The live LEARN session (session_verbatim) changes with every recorded request, so it is not a
+// snapshot but one index behind a shared_mutex: session_add() takes it exclusively, match() only
+// shared, and only when the session is non-empty (an atomic count checked first), which keeps a
+// pure-MOCK server off that lock entirely.
+//
+// Tiers 3 and 4 of DESIGN.md (resource_store, resource_transition) are not implemented yet; the
+// cascade goes from exact straight to smart_swap, then miss.
+#include "match/matcher.hpp"
+
+#include "match/miss.hpp"
+#include "match/request_key.hpp"
+#include "match/smart_swap.hpp"
+#include "util/encoding.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <unordered_map>
+
+namespace gostly::match {
+
+std::string_view header_value(Tier tier) noexcept {
+  switch (tier) {
+  case Tier::session_verbatim: return "session-verbatim";
+  case Tier::exact: return "exact";
+  case Tier::resource_store: return "resource_store";
+  case Tier::resource_transition: return "resource_transition";
+  case Tier::smart_swap: return "smart_swap";
+  case Tier::miss: break;
+  }
+  return "miss";
+}
+
+std::string_view metric_label(Tier tier) noexcept {
+  switch (tier) {
+  case Tier::session_verbatim: return "session_verbatim";
+  case Tier::exact: return "exact";
+  case Tier::resource_store: return "resource_store";
+  case Tier::resource_transition: return "resource_transition";
+  case Tier::smart_swap: return "smart_swap";
+  case Tier::miss: break;
+  }
+  return "miss";
+}
+
+namespace {
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+struct Stored {
+  std::shared_ptr<const record::Response> response;
+  std::shared_ptr<const std::string> prepared;      // for the tier of the index that holds it
+  std::shared_ptr<const std::string> prepared_swap; // library responses whose path has an id
+};
+using StoredPtr = std::shared_ptr<const Stored>;
+
+// All recordings of one key, in recorded order.
+struct Slot {
+  std::vector<StoredPtr> recordings;
+  mutable std::atomic<std::size_t> cursor{0};
+
+  const Stored& next() const noexcept {
+    auto last = recordings.size() - 1;
+    if (last == 0) return *recordings.front();
+    auto i = cursor.load(std::memory_order_relaxed);
+    while (i < last && !cursor.compare_exchange_weak(i, i + 1, std::memory_order_relaxed)) {
+    }
+    return *recordings[std::min(i, last)];
+  }
+};
+
+struct Route { // one method on one URI
+  std::string method;
+  std::unordered_map<std::string, Slot> by_body; // canonical body -> recordings
+  const Slot* bodyless = nullptr;
+  bool has_bodies = false;
+};
+
+class ExactIndex {
+public:
+  void add(std::string_view method, std::string_view uri, std::string canonical, StoredPtr stored) {
+    auto& routes = by_uri_[std::string(uri)];
+    Route* route = nullptr;
+    for (auto& r : routes)
+      if (r->method == method) route = r.get();
+    if (!route) {
+      routes.push_back(std::make_unique<Route>());
+      route = routes.back().get();
+      route->method = method;
+    }
+    bool bodyless = canonical.empty();
+    auto& slot = route->by_body[std::move(canonical)];
+    if (bodyless) route->bodyless = &slot;
+    else route->has_bodies = true;
+    slot.recordings.push_back(std::move(stored));
+    if (slot.recordings.size() == 2) repeated_.push_back(&slot);
+    ++size_;
+  }
+
+  const Slot* find(std::string_view method, std::string_view uri, std::string_view body) const {
+    auto it = by_uri_.find(uri);
+    if (it == by_uri_.end()) return nullptr;
+    for (const auto& route : it->second) {
+      if (route->method != method) continue;
+      if (body.empty()) return route->bodyless;
+      if (!route->has_bodies) return nullptr;
+      auto slot = route->by_body.find(canonical_body(body));
+      return slot == route->by_body.end() ? nullptr : &slot->second;
+    }
+    return nullptr;
+  }
+
+  void reset() const noexcept {
+    for (const auto* slot : repeated_) slot->cursor.store(0, std::memory_order_relaxed);
+  }
+  std::size_t size() const noexcept { return size_; }
+  void clear() {
+    by_uri_.clear();
+    repeated_.clear();
+    size_ = 0;
+  }
+
+private:
+  StringMap<std::vector<std::unique_ptr<Route>>> by_uri_;
+  std::vector<const Slot*> repeated_;
+  std::size_t size_ = 0;
+};
+
+struct SwapCandidate {
+  StoredPtr stored;
+  std::vector<std::string> ids; // the recorded id at each {id} of the template, in order
+  std::string query;
+  std::string canonical;        // request body
+};
+
+struct Library {
+  ExactIndex exact;
+  StringMap<std::vector<SwapCandidate>> swap; // "METHOD /template/{id}" -> recordings
+  std::vector<RouteRef> routes;               // distinct method + URI, for misses
+  StringMap<std::vector<std::size_t>> routes_by_path;
+  std::size_t size = 0;
+};
+
+std::string swap_key(std::string_view method, std::string_view template_path) {
+  std::string key;
+  key.reserve(method.size() + 1 + template_path.size());
+  key.append(method).append(" ").append(template_path);
+  return key;
+}
+
+// Content that is compressed or otherwise encoded cannot be edited as text.
+bool body_is_editable(const record::Response& response) {
+  const auto* encoding = record::find_header(response.headers, "Content-Encoding");
+  return !encoding || encoding->empty() || util::iequals(*encoding, "identity");
+}
+
+std::optional<Answer> smart_swap(const Library& library, std::string_view method, std::string_view uri,
+                                 std::string_view body) {
+  if (library.swap.empty()) return std::nullopt;
+  auto path = record::uri_path(uri);
+  auto wanted = make_template(path);
+  if (wanted.id_positions.empty()) return std::nullopt;
+  auto it = library.swap.find(swap_key(method, wanted.path));
+  if (it == library.swap.end()) return std::nullopt;
+
+  std::optional<std::string> canonical;
+  auto query = record::uri_query(uri);
+  const SwapCandidate* best = nullptr;
+  int best_score = -1;
+  for (const auto& candidate : it->second) {
+    // Most specific first: every recorded id that equals the requested one outweighs the rest.
+    int score = 0;
+    for (std::size_t k = 0; k < candidate.ids.size(); ++k)
+      if (candidate.ids[k] == wanted.segments[wanted.id_positions[k]]) score += 4;
+    if (candidate.query == query) score += 2;
+    if (!candidate.canonical.empty() || !body.empty()) {
+      if (!canonical) canonical = canonical_body(body);
+      if (candidate.canonical == *canonical) score += 1;
+    } else {
+      score += 1;
+    }
+    if (score > best_score) {
+      best = &candidate;
+      best_score = score;
+    }
+  }
+
+  std::vector<IdSwap> swaps;
+  for (std::size_t k = 0; k < best->ids.size(); ++k) {
+    std::string_view now = wanted.segments[wanted.id_positions[k]];
+    const auto& was = best->ids[k];
+    bool known = std::any_of(swaps.begin(), swaps.end(), [&](const IdSwap& s) { return s.first == was; });
+    if (was != now && !known) swaps.emplace_back(was, std::string(now));
+  }
+  const auto& stored = *best->stored;
+  if (swaps.empty()) return Answer{Tier::smart_swap, stored.response, stored.prepared_swap, {}};
+
+  auto rewritten = std::make_shared<record::Response>(*stored.response);
+  bool changed_any = false;
+  bool changed = false;
+  if (body_is_editable(*stored.response)) {
+    const auto& recorded = stored.response->body;
+    if (looks_like_json(recorded)) rewritten->body = replace_ids(recorded, swaps, true, changed);
+    else if (util::is_valid_utf8(recorded)) rewritten->body = replace_ids(recorded, swaps, false, changed);
+    changed_any = changed;
+  }
+  for (auto& [name, value] : rewritten->headers) {
+    if (util::iequals(name, "Location") || util::iequals(name, "Content-Location")) {
+      value = replace_ids(value, swaps, false, changed);
+      changed_any = changed_any || changed;
+    }
+  }
+  if (!changed_any) return Answer{Tier::smart_swap, stored.response, stored.prepared_swap, {}};
+  for (auto& [name, value] : rewritten->headers)
+    if (util::iequals(name, "Content-Length")) value = std::to_string(rewritten->body.size());
+  return Answer{Tier::smart_swap, std::move(rewritten), nullptr, {}};
+}
+
+std::string describe(std::string_view method, std::string_view path) {
+  std::string s(method);
+  s += ' ';
+  s += path;
+  return s;
+}
+
+Answer explain_miss(const Library& library, std::size_t session_size, std::string_view method,
+                    std::string_view uri, std::string_view body) {
+  std::string reason;
+  auto path = record::uri_path(uri);
+  if (library.size == 0 && session_size == 0) {
+    reason = "the mock library is empty";
+  } else if (auto it = library.routes_by_path.find(path); it != library.routes_by_path.end()) {
+    bool same_uri = false;
+    bool same_method = false;
+    std::string other_methods;
+    for (auto i : it->second) {
+      const auto& route = library.routes[i];
+      if (route.method == method) {
+        same_method = true;
+        same_uri = same_uri || route.uri == uri;
+      } else if (other_methods.find(route.method) == std::string::npos) {
+        other_methods += (other_methods.empty() ? "" : ", ") + route.method;
+      }
+    }
+    if (same_uri)
+      reason = describe(method, uri) + " was recorded, but with a different request body" +
+               (body.empty() ? " (this request has none)" : "");
+    else if (same_method)
+      reason = describe(method, path) + " was recorded, but with a different query string";
+    else
+      reason = std::string(path) + " was recorded only with " + other_methods;
+  } else {
+    reason = "no recording for " + describe(method, path);
+  }
+  std::vector<const RouteRef*> nearest;
+  for (auto i : nearest_routes(library.routes, method, uri)) nearest.push_back(&library.routes[i]);
+  return Answer{Tier::miss, miss_response(method, uri, reason, nearest, library.size), nullptr, {}};
+}
+
+Answer last_resort_miss() noexcept {
+  // Built once, so answering a miss cannot fail even when memory is exhausted.
+  static const auto response = [] {
+    auto r = std::make_shared<record::Response>();
+    r->status = 404;
+    r->reason = "Not Found";
+    r->headers = {{"Content-Type", "application/json"}};
+    r->body = R"({"error":"no mock matched","reason":"internal error while matching"})" "\n";
+    return std::shared_ptr<const record::Response>(std::move(r));
+  }();
+  Answer answer;
+  answer.response = response;
+  return answer;
+}
+
+} // namespace
+
+struct ServiceMatcher::State {
+  PrepareFn prepare;
+  std::atomic<std::shared_ptr<const Library>> library{std::make_shared<const Library>()};
+  std::mutex load_mutex; // serialises reloads; readers never take it
+
+  mutable std::shared_mutex session_mutex;
+  ExactIndex session; // guarded by session_mutex
+  std::atomic<std::size_t> session_count{0};
+
+  std::shared_ptr<const std::string> prepared(const record::Response& response, Tier tier) const {
+    return prepare ? prepare(response, tier) : nullptr;
+  }
+};
+
+ServiceMatcher::ServiceMatcher(PrepareFn prepare) : state_(std::make_unique<State>()) {
+  state_->prepare = std::move(prepare);
+}
+
+ServiceMatcher::~ServiceMatcher() = default;
+
+void ServiceMatcher::load_library(std::vector<record::Interaction> interactions) {
+  auto library = std::make_shared<Library>();
+  std::unordered_map<std::string, std::size_t> route_index;
+  for (auto& interaction : interactions) {
+    auto& request = interaction.request;
+    auto uri = origin_form(request.uri);
+    auto path = record::uri_path(uri);
+    auto templ = make_template(path);
+
+    auto stored = std::make_shared<Stored>();
+    stored->response = std::make_shared<const record::Response>(std::move(interaction.response));
+    stored->prepared = state_->prepared(*stored->response, Tier::exact);
+    if (!templ.id_positions.empty()) stored->prepared_swap = state_->prepared(*stored->response, Tier::smart_swap);
+    auto canonical = canonical_body(request.body);
+
+    if (!templ.id_positions.empty()) {
+      SwapCandidate candidate{stored, {}, std::string(record::uri_query(uri)), canonical};
+      for (auto position : templ.id_positions) candidate.ids.emplace_back(templ.segments[position]);
+      library->swap[swap_key(request.method, templ.path)].push_back(std::move(candidate));
+    }
+    library->exact.add(request.method, uri, std::move(canonical), std::move(stored));
+
+    auto [it, fresh] = route_index.try_emplace(request.method + ' ' + std::string(uri), library->routes.size());
+    if (fresh) {
+      library->routes.push_back({request.method, std::string(uri)});
+      library->routes_by_path[std::string(path)].push_back(it->second);
+    }
+  }
+  library->size = interactions.size();
+
+  std::lock_guard lock(state_->load_mutex);
+  state_->library.store(std::move(library), std::memory_order_release);
+}
+
+void ServiceMatcher::reset_cursors() {
+  state_->library.load(std::memory_order_acquire)->exact.reset();
+  std::shared_lock lock(state_->session_mutex);
+  state_->session.reset();
+}
+
+void ServiceMatcher::session_add(const record::Interaction& interaction) {
+  auto stored = std::make_shared<Stored>();
+  stored->response = std::make_shared<const record::Response>(interaction.response);
+  stored->prepared = state_->prepared(*stored->response, Tier::session_verbatim);
+  auto canonical = canonical_body(interaction.request.body);
+  std::unique_lock lock(state_->session_mutex);
+  state_->session.add(interaction.request.method, origin_form(interaction.request.uri), std::move(canonical),
+                      std::move(stored));
+  state_->session_count.store(state_->session.size(), std::memory_order_release);
+}
+
+void ServiceMatcher::session_clear() {
+  std::unique_lock lock(state_->session_mutex);
+  state_->session.clear();
+  state_->session_count.store(0, std::memory_order_release);
+}
+
+Answer ServiceMatcher::match(const record::Request& request) {
+  try {
+    std::string_view method = request.method;
+    std::string_view uri = origin_form(request.uri);
+    std::string_view body = request.body;
+
+    if (state_->session_count.load(std::memory_order_acquire) > 0) {
+      std::shared_lock lock(state_->session_mutex);
+      if (const auto* slot = state_->session.find(method, uri, body)) {
+        const auto& stored = slot->next();
+        return Answer{Tier::session_verbatim, stored.response, stored.prepared, {}};
+      }
+    }
+
+    auto library = state_->library.load(std::memory_order_acquire);
+    if (const auto* slot = library->exact.find(method, uri, body)) {
+      const auto& stored = slot->next();
+      return Answer{Tier::exact, stored.response, stored.prepared, {}};
+    }
+    if (auto answer = smart_swap(*library, method, uri, body)) return std::move(*answer);
+    return explain_miss(*library, state_->session_count.load(std::memory_order_relaxed), method, uri, body);
+  } catch (...) {
+    return last_resort_miss();
+  }
+}
+
+std::size_t ServiceMatcher::library_size() const {
+  return state_->library.load(std::memory_order_acquire)->size;
+}
+
+std::size_t ServiceMatcher::session_size() const {
+  return state_->session_count.load(std::memory_order_acquire);
+}
+
+} // namespace gostly::match
