@@ -1,0 +1,495 @@
+// The proxy's connection handling and upstream client, on Beast/Asio.
+//
+// Threading. Each worker owns one io_context run by one thread, plus its own pool of idle
+// upstream connections. The acceptor hands each new socket to the next worker in turn, and the
+// connection stays there: its reads, the handler, the upstream exchange it may start, and the
+// reply all run on that one thread, so nothing here needs a lock or a strand, and the upstream
+// pool is a plain map. A worker that is busy only delays its own connections.
+//
+// One connection, one request at a time. A Connection reads the headers of a request (with the
+// idle timeout), answers `Expect: 100-continue`, reads the body (with the body limit: a
+// Content-Length over it fails before any body byte is read, a chunked body fails when it grows
+// past it; both get 413 and the connection closes), converts the message to a record::Request
+// and calls the handler. Pipelined requests wait in the read buffer until the reply to the
+// current one is written, which bounds a pipeline by the buffer, not by a queue of replies.
+// Replies are always complete wire bytes written with one async_write: either a string the
+// connection owns or shared, pre-serialized bytes from the mock library, which are not copied.
+//
+// Upstream calls. An UpstreamCall takes an idle pooled connection for host:port when there is
+// one, else resolves and connects. One deadline covers connect, write and read, so a forward never
+// outlives the upstream timeout. If a reused connection fails before any response byte arrives
+// (the upstream closed it while idle) the call retries once on a fresh connection. A response is
+// read whole (bounded by the body limit) and its connection goes back to the pool only when the
+// upstream keeps it alive and nothing extra is buffered. Failures come back as values (no
+// exceptions cross an Asio handler): unreachable/bad response -> 502, timeout -> 504.
+#include "http/server.hpp"
+
+#include "util/encoding.hpp"
+#include "util/error.hpp"
+
+#include <atomic>
+#include <optional>
+#include <spdlog/spdlog.h>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace gostly::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::uint32_t kHeaderLimit = 64 * 1024;
+
+std::string_view sv(beast::string_view s) noexcept { return {s.data(), s.size()}; }
+
+class UpstreamPool {
+public:
+  std::optional<beast::tcp_stream> take(const std::string& key) {
+    auto it = idle_.find(key);
+    if (it == idle_.end() || it->second.empty()) return std::nullopt;
+    beast::tcp_stream stream = std::move(it->second.back());
+    it->second.pop_back();
+    return stream;
+  }
+  void give(const std::string& key, beast::tcp_stream stream, std::size_t max_idle) {
+    auto& list = idle_[key];
+    if (list.size() >= max_idle) return; // dropping it closes it
+    stream.expires_never();
+    list.push_back(std::move(stream));
+  }
+
+private:
+  std::unordered_map<std::string, std::vector<beast::tcp_stream>> idle_;
+};
+
+} // namespace
+
+namespace detail {
+
+struct Worker {
+  asio::io_context ioc{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
+  UpstreamPool pool;
+  std::thread thread;
+};
+
+struct Shared {
+  ServerOptions options;
+  Handler handler;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+public:
+  Connection(tcp::socket socket, Worker& worker, const Shared& shared)
+      : stream_(std::move(socket)), worker_(worker), shared_(shared) {}
+
+  void start() { read_header(); }
+
+  void reply(std::string bytes) {
+    if (replied_) return;
+    out_owned_ = std::move(bytes);
+    write_reply(out_owned_);
+  }
+  void reply(std::shared_ptr<const std::string> prepared) {
+    if (replied_ || !prepared) return;
+    out_shared_ = std::move(prepared);
+    std::string_view bytes = *out_shared_;
+    if (head_) bytes = bytes.substr(0, std::min(bytes.size(), bytes.find("\r\n\r\n") + 4));
+    write_reply(bytes);
+  }
+
+  Worker& worker() noexcept { return worker_; }
+  const ServerOptions& options() const noexcept { return shared_.options; }
+  bool head() const noexcept { return head_; }
+  bool closing() const noexcept { return close_; }
+
+private:
+  void read_header() {
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(shared_.options.max_body);
+    replied_ = false;
+    stream_.expires_after(shared_.options.idle_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return fail_read(ec);
+    auto& message = parser_->get();
+    close_ = !message.keep_alive();
+    head_ = message.method() == bhttp::verb::head;
+    if (parser_->is_done()) return dispatch();
+    if (auto expect = message.find(bhttp::field::expect);
+        expect != message.end() && util::iequals(sv(expect->value()), "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                          if (wec) return self->close();
+                          self->read_body();
+                        });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    stream_.expires_after(shared_.options.body_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->fail_read(ec);
+      self->dispatch();
+    });
+  }
+
+  void fail_read(beast::error_code ec) {
+    close_ = true;
+    if (ec == bhttp::error::body_limit) return reply(json_response(413, R"j({"error":"request body exceeds the limit (--max-body)"})j", {}, Close::yes));
+    if (ec == bhttp::error::header_limit) return reply(json_response(431, R"({"error":"request headers too large"})", {}, Close::yes));
+    if (ec == beast::error::timeout && parser_->got_some())
+      return reply(json_response(408, R"({"error":"timed out reading the request"})", {}, Close::yes));
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() && ec != bhttp::error::end_of_stream &&
+        ec != bhttp::error::partial_message)
+      return reply(json_response(400, nlohmann::json{{"error", "malformed request: " + ec.message()}}.dump(), {}, Close::yes));
+    close();
+  }
+
+  void dispatch() {
+    auto message = parser_->release();
+    request_.headers.clear();
+    request_.extra = nlohmann::json::object();
+    request_.method.assign(sv(message.method_string()));
+    request_.http_version = message.version() == 10 ? "1.0" : "1.1";
+    std::string_view target = sv(message.target());
+    const std::string* host_header = nullptr;
+    for (const auto& field : message) request_.headers.emplace_back(sv(field.name_string()), sv(field.value()));
+    host_header = record::find_header(request_.headers, "host");
+    if (message.method() == bhttp::verb::connect)
+      return reply(json_response(501, R"j({"error":"CONNECT is not supported yet (TLS interception is a later feature)"})j", {}, Close::yes));
+    if (auto absolute = split_absolute_form(target)) {
+      request_.scheme = absolute->scheme;
+      request_.host = absolute->authority;
+      request_.uri = std::move(absolute->origin_form);
+    } else {
+      request_.scheme = "http";
+      request_.host = host_header ? *host_header : std::string();
+      request_.uri.assign(target);
+    }
+    request_.body = std::move(message.body());
+    try {
+      shared_.handler(request_, Responder(shared_from_this()));
+    } catch (const std::exception& e) {
+      spdlog::error("handler failed on {} {}: {}", request_.method, request_.uri, e.what());
+      close_ = true;
+      reply(json_response(500, nlohmann::json{{"error", std::string("internal error: ") + e.what()}}.dump(), {}, Close::yes));
+    }
+  }
+
+  void write_reply(std::string_view bytes) {
+    replied_ = true;
+    stream_.expires_after(shared_.options.body_timeout);
+    asio::async_write(stream_, asio::buffer(bytes.data(), bytes.size()),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+  }
+
+  void on_write(beast::error_code ec) {
+    out_shared_.reset();
+    if (ec || close_) return close();
+    read_header();
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  Worker& worker_;
+  const Shared& shared_;
+  beast::flat_buffer buffer_{16 * 1024};
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  record::Request request_;
+  std::string out_owned_;
+  std::shared_ptr<const std::string> out_shared_;
+  bool head_ = false;
+  bool close_ = false;
+  bool replied_ = false;
+};
+
+class UpstreamCall : public std::enable_shared_from_this<UpstreamCall> {
+public:
+  UpstreamCall(Worker& worker, const ServerOptions& options, const Url& url, const record::Request& request,
+               std::function<void(UpstreamResult&&)> done)
+      : worker_(worker), options_(options), url_(url), key_(url.host + ":" + std::to_string(url.port)),
+        resolver_(worker.ioc), done_(std::move(done)) {
+    message_.version(11);
+    message_.method_string(request.method);
+    message_.target(url.base_path + request.uri);
+    record::Headers headers = request.headers;
+    strip_hop_by_hop(headers);
+    for (const auto& [name, value] : headers) {
+      if (util::iequals(name, "host") || util::iequals(name, "content-length") || util::iequals(name, "expect")) continue;
+      message_.insert(name, value);
+    }
+    message_.set(bhttp::field::host, url.authority());
+    message_.body() = request.body;
+    message_.keep_alive(true);
+    if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH")
+      message_.content_length(request.body.size());
+    head_ = request.method == "HEAD";
+  }
+
+  void start() {
+    started_ = Clock::now();
+    deadline_ = started_ + options_.upstream_timeout;
+    if (auto idle = worker_.pool.take(key_)) {
+      stream_.emplace(std::move(*idle));
+      reused_ = true;
+      return send();
+    }
+    connect();
+  }
+
+private:
+  void connect() {
+    reused_ = false;
+    stream_.emplace(worker_.ioc);
+    beast::error_code ec;
+    auto address = asio::ip::make_address(url_.host, ec);
+    if (!ec) {
+      std::array<tcp::endpoint, 1> endpoints{tcp::endpoint(address, url_.port)};
+      stream_->expires_at(deadline_);
+      stream_->async_connect(endpoints, [self = shared_from_this()](beast::error_code cec, const tcp::endpoint&) {
+        self->on_connect(cec);
+      });
+      return;
+    }
+    resolver_.async_resolve(url_.host, std::to_string(url_.port),
+                            [self = shared_from_this()](beast::error_code rec, tcp::resolver::results_type results) {
+                              if (rec) return self->finish(UpstreamFailure::unreachable, "resolve " + self->url_.host + ": " + rec.message());
+                              self->stream_->expires_at(self->deadline_);
+                              self->stream_->async_connect(results, [self](beast::error_code cec, const tcp::endpoint&) {
+                                self->on_connect(cec);
+                              });
+                            });
+  }
+
+  void on_connect(beast::error_code ec) {
+    if (ec == beast::error::timeout) return finish(UpstreamFailure::timeout, "connect " + key_ + ": timed out");
+    if (ec) return finish(UpstreamFailure::unreachable, "connect " + key_ + ": " + ec.message());
+    stream_->socket().set_option(tcp::no_delay(true), ec);
+    send();
+  }
+
+  void send() {
+    stream_->expires_at(deadline_);
+    bhttp::async_write(*stream_, message_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->retry_or_fail(ec, "write");
+      self->read();
+    });
+  }
+
+  void read() {
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(options_.max_body);
+    if (head_) parser_->skip(true);
+    bhttp::async_read(*stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_read(ec);
+    });
+  }
+
+  void retry_or_fail(beast::error_code ec, const char* what) {
+    bool nothing_received = !parser_ || !parser_->got_some();
+    if (reused_ && nothing_received && ec != beast::error::timeout) {
+      buffer_.clear();
+      parser_.reset();
+      return connect();
+    }
+    if (ec == beast::error::timeout)
+      return finish(UpstreamFailure::timeout, std::string(what) + " " + key_ + ": no complete response within the upstream timeout");
+    if (ec == bhttp::error::body_limit) return finish(UpstreamFailure::too_large, "upstream response body exceeds the limit");
+    finish(nothing_received ? UpstreamFailure::unreachable : UpstreamFailure::bad_response,
+           std::string(what) + " " + key_ + ": " + ec.message());
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec) return retry_or_fail(ec, "read");
+    auto& message = parser_->get();
+    int status = message.result_int();
+    if (status >= 100 && status < 200 && status != 101) return read(); // interim response
+    result_.response.status = status;
+    result_.response.reason.assign(sv(message.reason()));
+    for (const auto& field : message) result_.response.headers.emplace_back(sv(field.name_string()), sv(field.value()));
+    strip_hop_by_hop(result_.response.headers);
+    result_.response.body = std::move(message.body());
+    bool reusable = message.keep_alive() && !parser_->need_eof() && buffer_.size() == 0;
+    if (reusable) worker_.pool.give(key_, std::move(*stream_), options_.max_idle_upstream_per_host);
+    finish(UpstreamFailure::none, {});
+  }
+
+  void finish(UpstreamFailure failure, std::string detail) {
+    result_.failure = failure;
+    result_.detail = std::move(detail);
+    result_.reused_connection = reused_;
+    result_.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
+    if (failure != UpstreamFailure::none && stream_) {
+      beast::error_code ignored;
+      stream_->socket().close(ignored);
+    }
+    auto done = std::move(done_);
+    done(std::move(result_));
+  }
+
+  Worker& worker_;
+  const ServerOptions& options_;
+  Url url_;
+  std::string key_;
+  tcp::resolver resolver_;
+  std::function<void(UpstreamResult&&)> done_;
+  bhttp::request<bhttp::string_body> message_;
+  std::optional<beast::tcp_stream> stream_;
+  std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
+  beast::flat_buffer buffer_;
+  UpstreamResult result_;
+  Clock::time_point started_;
+  Clock::time_point deadline_;
+  bool reused_ = false;
+  bool head_ = false;
+};
+
+} // namespace detail
+
+std::string upstream_failure_response(const UpstreamResult& result, const std::string& upstream) {
+  int status = result.failure == UpstreamFailure::timeout ? 504 : 502;
+  const char* what = "upstream unreachable";
+  switch (result.failure) {
+  case UpstreamFailure::timeout: what = "upstream timed out"; break;
+  case UpstreamFailure::bad_response: what = "upstream sent a malformed response"; break;
+  case UpstreamFailure::too_large: what = "upstream response too large"; break;
+  default: break;
+  }
+  nlohmann::json body{{"error", what}, {"upstream", upstream}, {"detail", result.detail}};
+  return json_response(status, body.dump(), {{"X-Ghost-Error", "upstream"}});
+}
+
+Responder::Responder(std::shared_ptr<detail::Connection> connection) noexcept : connection_(std::move(connection)) {}
+
+void Responder::send(std::string bytes) { connection_->reply(std::move(bytes)); }
+void Responder::send(std::shared_ptr<const std::string> prepared) { connection_->reply(std::move(prepared)); }
+void Responder::send(const record::Response& response, const record::Headers& extra) {
+  connection_->reply(serialize_response(response, extra, connection_->head() ? BodyMode::head : BodyMode::send,
+                                        connection_->closing() ? Close::yes : Close::no));
+}
+bool Responder::head_request() const noexcept { return connection_->head(); }
+bool Responder::closing() const noexcept { return connection_->closing(); }
+
+void Responder::forward(const Url& upstream, const record::Request& request, std::function<void(UpstreamResult&&)> done) {
+  auto call = std::make_shared<detail::UpstreamCall>(connection_->worker(), connection_->options(), upstream, request,
+                                                     std::move(done));
+  call->start();
+}
+
+struct Server::Impl {
+  detail::Shared shared;
+  std::vector<std::unique_ptr<detail::Worker>> workers;
+  std::optional<tcp::acceptor> acceptor;
+  std::size_t next_worker = 0;
+  bool started = false;
+  bool stopped = false;
+
+  void accept() {
+    auto& target = *workers[next_worker];
+    next_worker = (next_worker + 1) % workers.size();
+    acceptor->async_accept(target.ioc, [this, &target](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+      if (!ec) {
+        socket.set_option(tcp::no_delay(true), ec);
+        asio::post(target.ioc, [this, &target, s = std::move(socket)]() mutable {
+          std::make_shared<detail::Connection>(std::move(s), target, shared)->start();
+        });
+      } else {
+        spdlog::warn("accept failed: {}", ec.message());
+      }
+      accept();
+    });
+  }
+};
+
+Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<Impl>()) {
+  impl_->shared.options = std::move(options);
+  impl_->shared.handler = std::move(handler);
+  auto& opts = impl_->shared.options;
+  unsigned threads = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < threads; ++i) impl_->workers.push_back(std::make_unique<detail::Worker>());
+
+  auto hp = parse_host_port(opts.listen);
+  if (!hp) throw UsageError("listen address '" + opts.listen + "': expected HOST:PORT");
+  beast::error_code ec;
+  auto address = asio::ip::make_address(hp->host == "localhost" ? "127.0.0.1" : hp->host, ec);
+  if (ec) throw UsageError("listen address '" + opts.listen + "': '" + hp->host + "' is not an IP address");
+  tcp::endpoint endpoint(address, hp->port);
+  auto& acceptor = impl_->acceptor.emplace(impl_->workers.front()->ioc);
+  auto check = [&](const char* what) {
+    if (ec) throw Error("cannot listen on " + opts.listen + ": " + what + ": " + ec.message());
+  };
+  acceptor.open(endpoint.protocol(), ec);
+  check("open");
+  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  check("setsockopt");
+  acceptor.bind(endpoint, ec);
+  check("bind");
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  check("listen");
+}
+
+Server::~Server() { stop(); }
+
+std::string Server::bound_address() const {
+  auto endpoint = impl_->acceptor->local_endpoint();
+  auto address = endpoint.address();
+  std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  return host + ":" + std::to_string(endpoint.port());
+}
+
+void Server::start() {
+  if (impl_->started) return;
+  impl_->started = true;
+  impl_->accept();
+  for (auto& worker : impl_->workers) {
+    worker->guard.emplace(worker->ioc.get_executor());
+    worker->thread = std::thread([w = worker.get()] { w->ioc.run(); });
+  }
+}
+
+void Server::stop() {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  if (impl_->started) {
+    asio::post(impl_->workers.front()->ioc, [this] {
+      beast::error_code ignored;
+      impl_->acceptor->close(ignored);
+    });
+  }
+  for (auto& worker : impl_->workers) {
+    worker->guard.reset();
+    worker->ioc.stop();
+  }
+  for (auto& worker : impl_->workers)
+    if (worker->thread.joinable()) worker->thread.join();
+  impl_->acceptor.reset();
+  impl_->workers.clear();
+}
+
+} // namespace gostly::http
