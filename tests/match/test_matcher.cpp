@@ -1,0 +1,226 @@
+#include "match/matcher.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <thread>
+
+using namespace gostly;
+using namespace gostly::match;
+
+namespace {
+
+record::Interaction recorded(std::string method, std::string uri, std::string response_body, std::string request_body = {},
+                             int status = 200) {
+  record::Interaction i;
+  i.request.method = std::move(method);
+  i.request.uri = std::move(uri);
+  i.request.body = std::move(request_body);
+  i.response.status = status;
+  i.response.headers = {{"Content-Type", "application/json"}};
+  i.response.body = std::move(response_body);
+  return i;
+}
+
+record::Request request(std::string method, std::string uri, std::string body = {}) {
+  record::Request r;
+  r.method = std::move(method);
+  r.uri = std::move(uri);
+  r.body = std::move(body);
+  return r;
+}
+
+nlohmann::json miss_json(const Answer& answer) {
+  REQUIRE(answer.tier == Tier::miss);
+  REQUIRE(answer.response->status == 404);
+  return nlohmann::json::parse(answer.response->body);
+}
+
+} // namespace
+
+TEST_CASE("match::ServiceMatcher: tier names for the header and the metric label", "[match]") {
+  CHECK(header_value(Tier::session_verbatim) == "session-verbatim");
+  CHECK(metric_label(Tier::session_verbatim) == "session_verbatim");
+  CHECK(header_value(Tier::exact) == "exact");
+  CHECK(header_value(Tier::resource_store) == "resource_store");
+  CHECK(header_value(Tier::resource_transition) == "resource_transition");
+  CHECK(metric_label(Tier::smart_swap) == "smart_swap");
+  CHECK(header_value(Tier::miss) == "miss");
+  CHECK(metric_label(Tier::miss) == "miss");
+}
+
+TEST_CASE("match::ServiceMatcher: exact matches method, URI with query, and body", "[match]") {
+  ServiceMatcher m;
+  m.load_library({recorded("GET", "/search?q=a", R"({"hits":1})"), recorded("POST", "/users", R"({"id":1})", R"({"name":"ann"})"),
+                  recorded("GET", "/health", "ok")});
+  CHECK(m.library_size() == 3);
+
+  auto a = m.match(request("GET", "/search?q=a"));
+  CHECK(a.tier == Tier::exact);
+  CHECK(a.response->body == R"({"hits":1})");
+  CHECK(m.match(request("GET", "/search?q=b")).tier == Tier::miss);
+  CHECK(m.match(request("HEAD", "/health")).tier == Tier::miss);
+  CHECK(m.match(request("GET", "http://api.example.com/health")).tier == Tier::exact);
+
+  CHECK(m.match(request("POST", "/users", "{ \"name\" : \"ann\" }")).tier == Tier::exact); // JSON compared semantically
+  CHECK(m.match(request("POST", "/users", R"({"name":"bob"})")).tier == Tier::miss);
+  CHECK(m.match(request("POST", "/users")).tier == Tier::miss);
+}
+
+TEST_CASE("match::ServiceMatcher: repeated keys replay in recorded order, then the last repeats", "[match]") {
+  ServiceMatcher m;
+  m.load_library({recorded("GET", "/posts/1", R"({"title":"old"})"), recorded("PATCH", "/posts/1", "{}", R"({"title":"new"})"),
+                  recorded("GET", "/posts/1", R"({"title":"new"})"), recorded("GET", "/posts/1", R"({"title":"newest"})")});
+  CHECK(m.match(request("GET", "/posts/1")).response->body == R"({"title":"old"})");
+  CHECK(m.match(request("GET", "/posts/1")).response->body == R"({"title":"new"})");
+  CHECK(m.match(request("GET", "/posts/1")).response->body == R"({"title":"newest"})");
+  CHECK(m.match(request("GET", "/posts/1")).response->body == R"({"title":"newest"})");
+
+  m.reset_cursors();
+  CHECK(m.match(request("GET", "/posts/1")).response->body == R"({"title":"old"})");
+
+  m.load_library({recorded("GET", "/posts/1", "a"), recorded("GET", "/posts/1", "b")});
+  CHECK(m.match(request("GET", "/posts/1")).response->body == "a"); // a reload starts over too
+}
+
+TEST_CASE("match::ServiceMatcher: the live session answers first, verbatim, until cleared", "[match]") {
+  ServiceMatcher m;
+  m.load_library({recorded("GET", "/me", R"({"from":"library"})")});
+  auto live = recorded("GET", "/me", R"({"from":"session"})");
+  live.response.headers.emplace_back("Set-Cookie", "sid=secret");
+  m.session_add(live);
+  CHECK(m.session_size() == 1);
+
+  auto a = m.match(request("GET", "/me"));
+  CHECK(a.tier == Tier::session_verbatim);
+  CHECK(a.response->body == R"({"from":"session"})");
+  CHECK(a.response->headers.back().second == "sid=secret");
+
+  m.session_clear();
+  CHECK(m.session_size() == 0);
+  CHECK(m.match(request("GET", "/me")).tier == Tier::exact);
+}
+
+TEST_CASE("match::ServiceMatcher: tiers are tried in order session, exact, smart_swap, miss", "[match]") {
+  ServiceMatcher m;
+  m.load_library({recorded("GET", "/users/42", R"({"id":42})"), recorded("GET", "/users/7", R"({"id":7})")});
+  m.session_add(recorded("GET", "/users/7", R"({"id":7,"live":true})"));
+  CHECK(m.match(request("GET", "/users/7")).tier == Tier::session_verbatim);
+  CHECK(m.match(request("GET", "/users/42")).tier == Tier::exact);
+  CHECK(m.match(request("GET", "/users/99")).tier == Tier::smart_swap);
+  CHECK(m.match(request("GET", "/users/me")).tier == Tier::miss);
+}
+
+TEST_CASE("match::ServiceMatcher: smart_swap answers another id and swaps it in the body", "[match]") {
+  ServiceMatcher m;
+  auto user = recorded("GET", "/users/42", R"({"id": 42, "self": "/users/42", "team": {"lead_id": "42"}, "age": 142})");
+  user.response.headers.emplace_back("Content-Length", std::to_string(user.response.body.size()));
+  user.response.headers.emplace_back("Location", "/users/42");
+  m.load_library({user});
+
+  auto a = m.match(request("GET", "/users/99"));
+  REQUIRE(a.tier == Tier::smart_swap);
+  CHECK(a.response->body == R"({"id": 99, "self": "/users/99", "team": {"lead_id": "99"}, "age": 142})");
+  CHECK(a.prepared == nullptr); // rewritten, so the recorded wire bytes do not apply
+  CHECK(*record::find_header(a.response->headers, "Content-Length") == std::to_string(a.response->body.size()));
+  CHECK(*record::find_header(a.response->headers, "Location") == "/users/99");
+
+  auto uuid = m.match(request("GET", "/users/123e4567-e89b-12d3-a456-426614174000"));
+  REQUIRE(uuid.tier == Tier::smart_swap);
+  CHECK(nlohmann::json::parse(uuid.response->body).at("id") == "123e4567-e89b-12d3-a456-426614174000");
+
+  CHECK(m.match(request("POST", "/users/99")).tier == Tier::miss); // same method only
+  CHECK(m.match(request("GET", "/users/99/posts")).tier == Tier::miss);
+}
+
+TEST_CASE("match::ServiceMatcher: smart_swap leaves binary and encoded bodies untouched", "[match]") {
+  ServiceMatcher m;
+  auto gz = recorded("GET", "/files/42", std::string("\x1f\x8b\x08\x00" "42", 6));
+  gz.response.headers = {{"Content-Encoding", "gzip"}};
+  m.load_library({gz});
+  auto a = m.match(request("GET", "/files/43"));
+  CHECK(a.tier == Tier::smart_swap);
+  CHECK(a.response->body == gz.response.body);
+}
+
+TEST_CASE("match::ServiceMatcher: smart_swap prefers the most specific recording", "[match]") {
+  ServiceMatcher m;
+  m.load_library({recorded("GET", "/orgs/1/users/5", R"({"org":1})"), recorded("GET", "/orgs/2/users/6", R"({"org":2})"),
+                  recorded("GET", "/orgs/2/users/7?full=1", R"({"org":2,"full":true})")});
+  CHECK(m.match(request("GET", "/orgs/2/users/9")).response->body == R"({"org":2})");
+  CHECK(m.match(request("GET", "/orgs/3/users/9?full=1")).response->body == R"({"org":3,"full":true})");
+  CHECK(m.match(request("GET", "/orgs/1/users/9")).response->body == R"({"org":1})");
+}
+
+TEST_CASE("match::ServiceMatcher: prepared bytes are made once per tier and handed out as is", "[match]") {
+  std::atomic<int> calls{0};
+  ServiceMatcher m([&](const record::Response& r, Tier tier) {
+    ++calls;
+    return std::make_shared<const std::string>(std::string(header_value(tier)) + ":" + r.body);
+  });
+  m.load_library({recorded("GET", "/users/42", R"({"name":"x"})"), recorded("GET", "/health", "ok")});
+  CHECK(calls == 3); // /users/42 for exact and smart_swap, /health for exact only
+  CHECK(*m.match(request("GET", "/users/42")).prepared == R"(exact:{"name":"x"})");
+  CHECK(*m.match(request("GET", "/users/7")).prepared == R"(smart_swap:{"name":"x"})"); // no id in the body
+  m.session_add(recorded("GET", "/health", "live"));
+  CHECK(*m.match(request("GET", "/health")).prepared == "session-verbatim:live");
+  CHECK(m.match(request("GET", "/nothing")).prepared == nullptr);
+  CHECK(calls == 4); // nothing per request
+}
+
+TEST_CASE("match::ServiceMatcher: a miss says why and names the nearest recordings", "[match]") {
+  ServiceMatcher m;
+  CHECK(miss_json(m.match(request("GET", "/x"))).at("reason") == "the mock library is empty");
+
+  m.load_library({recorded("GET", "/users/me", "{}"), recorded("GET", "/search?q=a", "{}"),
+                  recorded("POST", "/login", "{}", R"({"user":"ann"})"), recorded("GET", "/health", "ok")});
+  auto none = miss_json(m.match(request("GET", "/users/me/settings")));
+  CHECK(none.at("reason") == "no recording for GET /users/me/settings");
+  CHECK(none.at("nearest").size() == 3);
+  CHECK(none.at("nearest").at(0) == nlohmann::json{{"method", "GET"}, {"uri", "/users/me"}});
+  CHECK(none.at("request").at("uri") == "/users/me/settings");
+  CHECK(none.at("library_size") == 4);
+
+  CHECK(miss_json(m.match(request("GET", "/search?q=b"))).at("reason") ==
+        "GET /search was recorded, but with a different query string");
+  CHECK(miss_json(m.match(request("POST", "/login", R"({"user":"bob"})"))).at("reason") ==
+        "POST /login was recorded, but with a different request body");
+  CHECK(miss_json(m.match(request("DELETE", "/health"))).at("reason") == "/health was recorded only with GET");
+}
+
+TEST_CASE("match::ServiceMatcher: matching stays consistent while the library is swapped", "[match]") {
+  ServiceMatcher m;
+  std::vector<record::Interaction> a{recorded("GET", "/users/42", "A"), recorded("GET", "/v", "A")};
+  std::vector<record::Interaction> b{recorded("GET", "/users/42", "B"), recorded("GET", "/v", "B"), recorded("GET", "/v", "B2")};
+  m.load_library(a);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  std::atomic<long> answered{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        auto exact = m.match(request("GET", "/users/42"));
+        auto swapped = m.match(request("GET", "/users/7"));
+        auto repeated = m.match(request("GET", "/v"));
+        if (exact.tier != Tier::exact || (exact.response->body != "A" && exact.response->body != "B")) ++bad;
+        if (swapped.tier != Tier::smart_swap) ++bad;
+        if (repeated.tier != Tier::exact || repeated.response->body.empty()) ++bad;
+        answered += 3;
+      }
+    });
+  }
+  for (int i = 0; i < 200; ++i) {
+    m.load_library(i % 2 ? a : b);
+    m.reset_cursors();
+    m.session_add(recorded("GET", "/s", "live"));
+    if (i % 50 == 0) m.session_clear();
+  }
+  stop = true;
+  for (auto& r : readers) r.join();
+  CHECK(bad == 0);
+  CHECK(answered > 0);
+  CHECK(m.library_size() == 2);
+}
