@@ -10,7 +10,9 @@
 //   mocks(service_id TEXT, match_key TEXT, ordinal INTEGER, recording_id INTEGER,
 //         PRIMARY KEY(service_id, match_key, ordinal))
 //   sessions view or table: (service_id, session_id, first_recorded_at, last_recorded_at, count)
-// Other domains (drift) add their own tables through handle() and their own migrations.
+//   meta(key TEXT PRIMARY KEY, value TEXT): schema versions of other domains (domain_version())
+// Other domains (drift) add their own tables through handle() and their own migrations,
+// versioned with domain_version()/set_domain_version(). store/sqlite.hpp wraps the C API.
 //
 // The mock index: for each (service, match key) it lists, in recorded order, the recordings of
 // the newest session (latest last_recorded_at) that has that key, so a suite replayed in the order
@@ -70,8 +72,14 @@ public:
   public:
     explicit Import(LibraryDb& db);
     ~Import();
-    void add(const record::Interaction& interaction); // interaction.id empty -> one is assigned
-    ImportStats commit();                              // rebuilds the mock index of touched services
+    /// Stores `interaction` unless its id is already stored; true when added. An empty id gets
+    /// a content-derived one (`int-<sha256 prefix>`, so re-importing id-less records dedupes), an
+    /// empty session id gets one per Import, an empty recorded_at the current time. Throws
+    /// record::FieldError for an unsafe service_id/session_id or an unparseable recorded_at.
+    bool add(const record::Interaction& interaction);
+    ImportStats commit(); // rebuilds the mock index of touched services
+    /// The session id given to records that arrive without one.
+    const std::string& default_session_id() const;
   private:
     struct State;
     std::unique_ptr<State> state_;
@@ -85,6 +93,8 @@ public:
   /// The mock library of `service_id`: every mock row's interaction, grouped by match key in
   /// ordinal order (keys in first-recorded order).
   std::vector<record::Interaction> load_library(const std::string& service_id);
+  /// load_library() one interaction at a time (bundle export), same order.
+  void for_each_mock(const std::string& service_id, const std::function<void(const record::Interaction&)>& visit);
   std::uint64_t library_size(const std::string& service_id);
 
   std::vector<SessionRow> sessions(const std::string& service_id);
@@ -95,6 +105,12 @@ public:
   void for_each_recording(const std::string& service_id, const std::optional<std::string>& session_id,
                           bool learn_only, const std::function<void(const record::Interaction&)>& visit);
 
+  /// Schema versions of other domains (drift, ...), kept in the `meta` table because PRAGMA
+  /// user_version belongs to this class: 0 when `domain` never migrated.
+  int domain_version(const std::string& domain);
+  void set_domain_version(const std::string& domain, int version);
+
+  /// The raw connection (FULLMUTEX, WAL) for domains with their own tables; see store/sqlite.hpp.
   sqlite3* handle() noexcept { return db_; }
   const std::filesystem::path& path() const noexcept { return path_; }
 

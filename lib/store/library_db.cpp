@@ -1,0 +1,359 @@
+// library.db: the mock library as a SQLite database.
+//
+// Why SQLite in WAL mode: gostly-serve reads the library while gostly-transition (or the serve
+// process itself, through POST /v1/transition {"action":"run"}) writes it. WAL lets readers keep
+// reading the last committed snapshot while one writer works, and a busy timeout turns the rare
+// writer-vs-writer collision into a short wait instead of an error.
+//
+// The invariant: a reader never sees half an import. Every import is one transaction, taken with
+// BEGIN IMMEDIATE so the write lock is held from the start (a deferred transaction could fail with
+// SQLITE_BUSY on its first write after doing work). The mock index of every service the import
+// touched is rebuilt inside that same transaction, just before COMMIT, so `recordings` and `mocks`
+// always agree.
+//
+// Dedupe: interaction ids are UNIQUE; INSERT OR IGNORE plus sqlite3_changes() tells added from
+// duplicate without a separate lookup. Records without an id get one derived from their content,
+// so re-running a transition over the same id-less file adds nothing.
+//
+// The mock index: for each match key, the recordings of the newest session (the session whose
+// last recording is latest) that contains that key, in recorded order. Taking one session rather
+// than all of them keeps a replayed suite consistent: `GET /posts/1` before and after a PATCH
+// replays the two answers of one run, not a mix of answers from runs that disagree. The rebuild
+// is a single INSERT ... SELECT with window functions, so it stays inside SQLite and streams.
+//
+// Recorded order is (recorded_at, rowid): recorded_at is normalised to RFC 3339 UTC with
+// milliseconds in its column (the stored record keeps the original text), so string order is time
+// order; rowid breaks ties between interactions stamped in the same millisecond.
+#include "store/library_db.hpp"
+
+#include "record/codec.hpp"
+#include "store/mode.hpp"
+#include "store/sqlite.hpp"
+#include "util/encoding.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/time.hpp"
+
+#include <sqlite3.h>
+
+#include <set>
+
+namespace gostly::store {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+constexpr int kBusyTimeoutMs = 10'000;
+
+// Each entry migrates from version (index) to version (index + 1).
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE services(
+  id TEXT PRIMARY KEY,
+  mode TEXT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL);
+CREATE TABLE recordings(
+  id INTEGER PRIMARY KEY,
+  interaction_id TEXT NOT NULL UNIQUE,
+  service_id TEXT NOT NULL REFERENCES services(id),
+  session_id TEXT NOT NULL,
+  source TEXT NOT NULL,
+  recorded_at TEXT NOT NULL,
+  method TEXT NOT NULL,
+  uri TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  match_key TEXT NOT NULL,
+  record TEXT NOT NULL);
+CREATE INDEX recordings_by_key ON recordings(service_id, match_key, session_id);
+CREATE INDEX recordings_by_session ON recordings(service_id, session_id, recorded_at);
+CREATE TABLE mocks(
+  service_id TEXT NOT NULL,
+  match_key TEXT NOT NULL,
+  ordinal INTEGER NOT NULL,
+  recording_id INTEGER NOT NULL REFERENCES recordings(id),
+  PRIMARY KEY(service_id, match_key, ordinal)) WITHOUT ROWID;
+CREATE VIEW sessions AS
+  SELECT service_id, session_id, MIN(recorded_at) AS first_recorded_at,
+         MAX(recorded_at) AS last_recorded_at, COUNT(*) AS interactions,
+         SUM(source = 'learn') AS learn_interactions
+  FROM recordings GROUP BY service_id, session_id;
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql",
+};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+
+constexpr const char* kRebuildMocks = R"sql(
+WITH session_last AS (
+  SELECT session_id, MAX(recorded_at) AS last_at, MAX(id) AS last_id
+  FROM recordings WHERE service_id = ?1 GROUP BY session_id),
+key_sessions AS (
+  SELECT DISTINCT r.match_key, r.session_id, s.last_at, s.last_id
+  FROM recordings r JOIN session_last s ON s.session_id = r.session_id
+  WHERE r.service_id = ?1),
+chosen AS (
+  SELECT match_key, session_id FROM (
+    SELECT match_key, session_id,
+           ROW_NUMBER() OVER (PARTITION BY match_key ORDER BY last_at DESC, last_id DESC) AS rank
+    FROM key_sessions)
+  WHERE rank = 1)
+INSERT INTO mocks(service_id, match_key, ordinal, recording_id)
+SELECT ?1, r.match_key, ROW_NUMBER() OVER (PARTITION BY r.match_key ORDER BY r.recorded_at, r.id) - 1, r.id
+FROM recordings r JOIN chosen c ON c.match_key = r.match_key AND c.session_id = r.session_id
+WHERE r.service_id = ?1
+)sql";
+
+record::Interaction decode_record(const std::string& text, std::int64_t row) {
+  try {
+    return record::from_json(nlohmann::json::parse(text));
+  } catch (const record::FieldError& e) {
+    throw Error("library.db: recording " + std::to_string(row) + ": " + e.field + ": " + e.reason);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("library.db: recording " + std::to_string(row) + ": " + e.what());
+  }
+}
+
+void require_safe_field(const std::string& id, const char* field) {
+  if (!util::is_safe_id(id))
+    throw record::FieldError{field, "not a safe id (1-128 of [A-Za-z0-9._-], not starting with '.' or '-'): '" +
+                                        id.substr(0, 40) + "'"};
+}
+
+void upsert_service(sqlite3* db, const std::string& id) {
+  sql::Statement insert(db, "INSERT INTO services(id, mode, created_at, updated_at) VALUES(?1, NULL, ?2, ?2) "
+                            "ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at");
+  insert.bind(1, id).bind(2, util::now_iso8601()).run();
+}
+
+} // namespace
+
+std::string match_key(std::string_view method, std::string_view uri, std::string_view body) {
+  std::string key;
+  key.reserve(method.size() + uri.size() + 66);
+  key.append(method).append(" ").append(uri).append("\n");
+  if (!body.empty()) key += util::sha256_hex(body);
+  return key;
+}
+
+std::string match_key(const record::Interaction& interaction) {
+  return match_key(interaction.request.method, interaction.request.uri, interaction.request.body);
+}
+
+LibraryDb::LibraryDb(const std::filesystem::path& path) : path_(path) {
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+    std::string what = path.string() + ": cannot open: " + (db_ ? sqlite3_errmsg(db_) : "out of memory");
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw Error(what);
+  }
+  try {
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    {
+      sql::Statement wal(db_, "PRAGMA journal_mode=WAL");
+      if (!wal.step() || util::to_lower(wal.text(0)) != "wal")
+        throw Error(path.string() + ": cannot switch to WAL mode");
+    }
+    sql::exec(db_, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON");
+
+    sql::Transaction migration(db_);
+    int current = 0;
+    {
+      sql::Statement version(db_, "PRAGMA user_version");
+      version.step();
+      current = static_cast<int>(version.integer(0));
+    }
+    if (current > kSchemaVersion)
+      throw Error(path.string() + ": schema version " + std::to_string(current) +
+                  " is newer than this gostly understands (" + std::to_string(kSchemaVersion) + ")");
+    for (int v = current; v < kSchemaVersion; ++v) sql::exec(db_, kMigrations[v]);
+    if (current != kSchemaVersion)
+      sql::exec(db_, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+    migration.commit();
+  } catch (...) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+LibraryDb::~LibraryDb() { sqlite3_close(db_); }
+
+struct LibraryDb::Import::State {
+  sqlite3* db;
+  sql::Transaction transaction;
+  sql::Statement insert;
+  std::set<std::string> services;
+  std::string default_session = util::random_id("sess-", true);
+  ImportStats stats;
+
+  explicit State(sqlite3* handle)
+      : db(handle), transaction(handle),
+        insert(handle, "INSERT OR IGNORE INTO recordings(interaction_id, service_id, session_id, source, recorded_at, "
+                       "method, uri, status, match_key, record) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)") {}
+};
+
+LibraryDb::Import::Import(LibraryDb& db) : state_(std::make_unique<State>(db.handle())) {}
+
+LibraryDb::Import::~Import() = default;
+
+const std::string& LibraryDb::Import::default_session_id() const { return state_->default_session; }
+
+bool LibraryDb::Import::add(const record::Interaction& original) {
+  if (!state_) throw Error("library.db: import already committed");
+  record::Interaction interaction = original;
+  require_safe_field(interaction.service_id, "service_id");
+  if (interaction.session_id.empty()) interaction.session_id = state_->default_session;
+  require_safe_field(interaction.session_id, "session_id");
+
+  std::string sort_time;
+  if (interaction.recorded_at.empty()) {
+    interaction.recorded_at = util::now_iso8601();
+    sort_time = interaction.recorded_at;
+  } else {
+    auto when = util::parse_iso8601(interaction.recorded_at);
+    if (!when) throw record::FieldError{"recorded_at", "not an RFC 3339 date-time: '" + interaction.recorded_at.substr(0, 40) + "'"};
+    sort_time = util::format_iso8601(*when);
+  }
+  if (interaction.id.empty()) interaction.id = "int-" + util::sha256_hex(record::encode_line(interaction)).substr(0, 32);
+
+  if (state_->services.insert(interaction.service_id).second) upsert_service(state_->db, interaction.service_id);
+
+  auto& insert = state_->insert;
+  insert.reset();
+  insert.bind(1, interaction.id)
+      .bind(2, interaction.service_id)
+      .bind(3, interaction.session_id)
+      .bind(4, interaction.source)
+      .bind(5, sort_time)
+      .bind(6, interaction.request.method)
+      .bind(7, interaction.request.uri)
+      .bind(8, std::int64_t{interaction.response.status})
+      .bind(9, match_key(interaction))
+      .bind(10, record::encode_line(interaction));
+  insert.run();
+  bool added = sql::changes(state_->db) > 0;
+  ++(added ? state_->stats.added : state_->stats.duplicates);
+  return added;
+}
+
+ImportStats LibraryDb::Import::commit() {
+  if (!state_) throw Error("library.db: import already committed");
+  for (const auto& service : state_->services) {
+    sql::Statement clear(state_->db, "DELETE FROM mocks WHERE service_id = ?1");
+    clear.bind(1, service).run();
+    sql::Statement rebuild(state_->db, kRebuildMocks);
+    rebuild.bind(1, service).run();
+  }
+  state_->transaction.commit();
+  ImportStats stats = std::move(state_->stats);
+  stats.services_touched.assign(state_->services.begin(), state_->services.end());
+  state_.reset();
+  return stats;
+}
+
+std::vector<ServiceRow> LibraryDb::services() {
+  sql::Statement query(db_, R"sql(
+SELECT s.id, s.mode,
+       (SELECT COUNT(*) FROM recordings r WHERE r.service_id = s.id),
+       (SELECT COUNT(*) FROM mocks m WHERE m.service_id = s.id),
+       (SELECT MAX(recorded_at) FROM recordings r WHERE r.service_id = s.id)
+FROM services s ORDER BY s.id)sql");
+  std::vector<ServiceRow> rows;
+  while (query.step()) {
+    rows.push_back(ServiceRow{query.text(0), query.optional_text(1), static_cast<std::uint64_t>(query.integer(2)),
+                              static_cast<std::uint64_t>(query.integer(3)), query.optional_text(4)});
+  }
+  return rows;
+}
+
+std::optional<ServiceRow> LibraryDb::service(const std::string& id) {
+  for (auto& row : services())
+    if (row.id == id) return std::move(row);
+  return std::nullopt;
+}
+
+void LibraryDb::ensure_service(const std::string& id) {
+  util::require_safe_id(id, "service id");
+  sql::Statement insert(db_, "INSERT OR IGNORE INTO services(id, mode, created_at, updated_at) VALUES(?1, NULL, ?2, ?2)");
+  insert.bind(1, id).bind(2, util::now_iso8601()).run();
+}
+
+void LibraryDb::set_service_mode(const std::string& id, const std::optional<std::string>& mode) {
+  util::require_safe_id(id, "service id");
+  std::optional<std::string> canonical;
+  if (mode) {
+    auto parsed = parse_mode(*mode);
+    if (!parsed) throw UsageError("mode: expected LEARN, MOCK, PASSTHROUGH or TRANSITIONING, got '" + mode->substr(0, 40) + "'");
+    canonical = std::string(to_string(*parsed));
+  }
+  sql::Statement upsert(db_, "INSERT INTO services(id, mode, created_at, updated_at) VALUES(?1, ?2, ?3, ?3) "
+                             "ON CONFLICT(id) DO UPDATE SET mode = excluded.mode, updated_at = excluded.updated_at");
+  upsert.bind(1, id).bind_optional(2, canonical).bind(3, util::now_iso8601()).run();
+}
+
+void LibraryDb::for_each_mock(const std::string& service_id,
+                              const std::function<void(const record::Interaction&)>& visit) {
+  sql::Statement query(db_, R"sql(
+SELECT r.id, r.record FROM (
+  SELECT m.match_key, m.ordinal, m.recording_id,
+         MIN(r.recorded_at) OVER (PARTITION BY m.match_key) AS key_first,
+         MIN(r.id) OVER (PARTITION BY m.match_key) AS key_first_id
+  FROM mocks m JOIN recordings r ON r.id = m.recording_id
+  WHERE m.service_id = ?1) k
+JOIN recordings r ON r.id = k.recording_id
+ORDER BY k.key_first, k.key_first_id, k.ordinal)sql");
+  query.bind(1, service_id);
+  while (query.step()) visit(decode_record(query.text(1), query.integer(0)));
+}
+
+std::vector<record::Interaction> LibraryDb::load_library(const std::string& service_id) {
+  std::vector<record::Interaction> library;
+  for_each_mock(service_id, [&](const record::Interaction& interaction) { library.push_back(interaction); });
+  return library;
+}
+
+std::uint64_t LibraryDb::library_size(const std::string& service_id) {
+  sql::Statement count(db_, "SELECT COUNT(*) FROM mocks WHERE service_id = ?1");
+  count.bind(1, service_id).step();
+  return static_cast<std::uint64_t>(count.integer(0));
+}
+
+std::vector<SessionRow> LibraryDb::sessions(const std::string& service_id) {
+  sql::Statement query(db_, "SELECT service_id, session_id, first_recorded_at, last_recorded_at, interactions, "
+                            "learn_interactions FROM sessions WHERE service_id = ?1 ORDER BY first_recorded_at, session_id");
+  query.bind(1, service_id);
+  std::vector<SessionRow> rows;
+  while (query.step())
+    rows.push_back(SessionRow{query.text(0), query.text(1), query.text(2), query.text(3),
+                              static_cast<std::uint64_t>(query.integer(4)), static_cast<std::uint64_t>(query.integer(5))});
+  return rows;
+}
+
+bool LibraryDb::has_session(const std::string& service_id, const std::string& session_id) {
+  sql::Statement query(db_, "SELECT 1 FROM recordings WHERE service_id = ?1 AND session_id = ?2 LIMIT 1");
+  query.bind(1, service_id).bind(2, session_id);
+  return query.step();
+}
+
+void LibraryDb::for_each_recording(const std::string& service_id, const std::optional<std::string>& session_id,
+                                   bool learn_only, const std::function<void(const record::Interaction&)>& visit) {
+  sql::Statement query(db_, "SELECT id, record FROM recordings WHERE service_id = ?1 "
+                            "AND (?2 IS NULL OR session_id = ?2) AND (?3 = 0 OR source = 'learn') "
+                            "ORDER BY recorded_at, id");
+  query.bind(1, service_id).bind_optional(2, session_id).bind(3, std::int64_t{learn_only ? 1 : 0});
+  while (query.step()) visit(decode_record(query.text(1), query.integer(0)));
+}
+
+int LibraryDb::domain_version(const std::string& domain) {
+  sql::Statement query(db_, "SELECT value FROM meta WHERE key = ?1");
+  query.bind(1, "schema." + domain);
+  return query.step() ? std::stoi(query.text(0)) : 0;
+}
+
+void LibraryDb::set_domain_version(const std::string& domain, int version) {
+  sql::Statement upsert(db_, "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  upsert.bind(1, "schema." + domain).bind(2, std::to_string(version)).run();
+}
+
+} // namespace gostly::store

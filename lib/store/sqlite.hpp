@@ -1,0 +1,65 @@
+#pragma once
+// A thin RAII layer over the SQLite C API, shared by every domain that keeps tables in
+// library.db (store, drift). Failures throw gostly::Error with SQLite's message and the SQL
+// that failed, so a caller never has to check return codes by hand.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace gostly::store::sql {
+
+/// Runs one or more statements that return no rows (DDL, PRAGMA, BEGIN/COMMIT).
+void exec(sqlite3* db, const char* sql);
+
+/// A prepared statement. bind() indices are 1-based as in SQLite; step() returns true while a
+/// row is available; reset() makes the statement reusable with fresh bindings.
+class Statement {
+public:
+  Statement(sqlite3* db, std::string_view sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, std::string_view text);
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind_optional(int index, const std::optional<std::string>& text_or_null);
+  Statement& bind_null(int index);
+
+  bool step();
+  /// Steps a statement that returns no rows.
+  void run();
+  void reset();
+
+  std::string text(int column) const;
+  std::optional<std::string> optional_text(int column) const;
+  std::int64_t integer(int column) const;
+  bool is_null(int column) const;
+
+private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+/// BEGIN IMMEDIATE on construction (the write lock is taken up front, so a transaction never
+/// fails half-way with SQLITE_BUSY on its first write); ROLLBACK on destruction unless committed.
+class Transaction {
+public:
+  explicit Transaction(sqlite3* db);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit();
+
+private:
+  sqlite3* db_;
+  bool open_ = true;
+};
+
+/// Number of rows changed by the last INSERT/UPDATE/DELETE on `db`.
+std::int64_t changes(sqlite3* db) noexcept;
+
+} // namespace gostly::store::sql

@@ -1,0 +1,256 @@
+#include "store/library_db.hpp"
+
+#include "record/codec.hpp"
+#include "store/sqlite.hpp"
+#include "util/error.hpp"
+#include "util/time.hpp"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+using namespace gostly;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path = fs::temp_directory_path() / util::random_id("gostly-store-test");
+  TempDir() { fs::create_directories(path); }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+record::Interaction make(std::string id, std::string session, std::string at, std::string uri, std::string body,
+                         std::string service = "default") {
+  record::Interaction in;
+  in.id = std::move(id);
+  in.service_id = std::move(service);
+  in.session_id = std::move(session);
+  in.recorded_at = std::move(at);
+  in.request.method = "GET";
+  in.request.uri = std::move(uri);
+  in.response.status = 200;
+  in.response.body = std::move(body);
+  return in;
+}
+
+std::vector<std::string> bodies(const std::vector<record::Interaction>& library) {
+  std::vector<std::string> out;
+  for (const auto& in : library) out.push_back(in.response.body);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("store::LibraryDb: reopening keeps sessions and recordings", "[store]") {
+  TempDir dir;
+  auto path = dir.path / "library.db";
+  {
+    store::LibraryDb db(path);
+    store::LibraryDb::Import import(db);
+    CHECK(import.add(make("a", "s1", "2026-01-01T00:00:00.000Z", "/users/1", "one")));
+    CHECK(import.add(make("b", "s2", "2026-01-02T00:00:00.000Z", "/users/2", "two")));
+    auto stats = import.commit();
+    CHECK(stats.added == 2);
+    CHECK(stats.services_touched == std::vector<std::string>{"default"});
+  }
+  store::LibraryDb db(path);
+  auto sessions = db.sessions("default");
+  REQUIRE(sessions.size() == 2);
+  CHECK(sessions[0].session_id == "s1");
+  CHECK(sessions[1].session_id == "s2");
+  CHECK(sessions[1].learn_interactions == 1);
+  CHECK(db.has_session("default", "s1"));
+  CHECK_FALSE(db.has_session("default", "nope"));
+  CHECK(db.library_size("default") == 2);
+  auto services = db.services();
+  REQUIRE(services.size() == 1);
+  CHECK(services[0].recordings == 2);
+  CHECK(services[0].last_recorded_at == "2026-01-02T00:00:00.000Z");
+}
+
+TEST_CASE("store::LibraryDb: the same interaction id is stored once", "[store]") {
+  TempDir dir;
+  store::LibraryDb db(dir.path / "library.db");
+  for (int round = 0; round < 2; ++round) {
+    store::LibraryDb::Import import(db);
+    import.add(make("a", "s1", "2026-01-01T00:00:00Z", "/x", "x"));
+    auto stats = import.commit();
+    CHECK(stats.added == (round == 0 ? 1u : 0u));
+    CHECK(stats.duplicates == (round == 0 ? 0u : 1u));
+  }
+  CHECK(db.library_size("default") == 1);
+}
+
+TEST_CASE("store::LibraryDb: records without an id dedupe on content", "[store]") {
+  TempDir dir;
+  store::LibraryDb db(dir.path / "library.db");
+  for (int round = 0; round < 2; ++round) {
+    store::LibraryDb::Import import(db);
+    import.add(make("", "s1", "2026-01-01T00:00:00Z", "/x", "x"));
+    import.add(make("", "s1", "2026-01-01T00:00:01Z", "/x", "x"));
+    import.commit();
+  }
+  CHECK(db.sessions("default").at(0).interactions == 2);
+}
+
+TEST_CASE("store::LibraryDb: an import destroyed without commit leaves nothing", "[store]") {
+  TempDir dir;
+  store::LibraryDb db(dir.path / "library.db");
+  {
+    store::LibraryDb::Import import(db);
+    import.add(make("a", "s1", "2026-01-01T00:00:00Z", "/x", "x"));
+  }
+  CHECK(db.services().empty());
+  CHECK(db.library_size("default") == 0);
+}
+
+TEST_CASE("store::LibraryDb: the mock index replays the newest session's answers in recorded order", "[store]") {
+  TempDir dir;
+  store::LibraryDb db(dir.path / "library.db");
+  {
+    store::LibraryDb::Import import(db);
+    // Old session: /posts/1 twice, /only-old once.
+    import.add(make("o1", "old", "2026-01-01T00:00:00Z", "/posts/1", "old-before"));
+    import.add(make("o2", "old", "2026-01-01T00:00:01Z", "/posts/1", "old-after"));
+    import.add(make("o3", "old", "2026-01-01T00:00:02Z", "/only-old", "only-old"));
+    // New session, added out of order: its answers for /posts/1 must replace the old ones.
+    import.add(make("n2", "new", "2026-02-01T00:00:05Z", "/posts/1", "new-after"));
+    import.add(make("n1", "new", "2026-02-01T00:00:00Z", "/posts/1", "new-before"));
+    import.commit();
+  }
+  auto library = db.load_library("default");
+  // Keys come in the order their (chosen) mocks were first recorded: /only-old in January.
+  CHECK(bodies(library) == std::vector<std::string>{"only-old", "new-before", "new-after"});
+  CHECK(db.library_size("default") == 3);
+}
+
+TEST_CASE("store::LibraryDb: recording order uses time, not the text of the timestamp", "[store]") {
+  TempDir dir;
+  store::LibraryDb db(dir.path / "library.db");
+  {
+    store::LibraryDb::Import import(db);
+    // 01:00+02:00 is 23:00Z the day before, earlier than 00:30Z.
+    import.add(make("late", "s", "2026-01-01T00:30:00Z", "/a", "late"));
+    import.add(make("early", "s", "2026-01-01T01:00:00+02:00", "/a", "early"));
+    import.commit();
+  }
+  CHECK(bodies(db.load_library("default")) == std::vector<std::string>{"early", "late"});
+  std::vector<std::string> seen;
+  db.for_each_recording("default", std::nullopt, true, [&](const record::Interaction& in) { seen.push_back(in.id); });
+  CHECK(seen == std::vector<std::string>{"early", "late"});
+}
+
+TEST_CASE("store::LibraryDb: for_each_recording filters by session and source", "[store]") {
+  TempDir dir;
+  store::LibraryDb db(dir.path / "library.db");
+  {
+    store::LibraryDb::Import import(db);
+    auto seeded = make("h", "s1", "2026-01-01T00:00:00Z", "/h", "h");
+    seeded.source = "har";
+    import.add(seeded);
+    import.add(make("l", "s1", "2026-01-01T00:00:01Z", "/l", "l"));
+    import.add(make("m", "s2", "2026-01-01T00:00:02Z", "/m", "m"));
+    import.commit();
+  }
+  auto ids = [&](std::optional<std::string> session, bool learn_only) {
+    std::vector<std::string> out;
+    db.for_each_recording("default", session, learn_only, [&](const record::Interaction& in) { out.push_back(in.id); });
+    return out;
+  };
+  CHECK(ids(std::nullopt, false) == std::vector<std::string>{"h", "l", "m"});
+  CHECK(ids(std::string("s1"), false) == std::vector<std::string>{"h", "l"});
+  CHECK(ids(std::string("s1"), true) == std::vector<std::string>{"l"});
+}
+
+TEST_CASE("store::LibraryDb: unsafe ids and bad timestamps are refused as field errors", "[store]") {
+  TempDir dir;
+  store::LibraryDb db(dir.path / "library.db");
+  store::LibraryDb::Import import(db);
+  try {
+    import.add(make("a", "s", "2026-01-01T00:00:00Z", "/x", "", "../evil"));
+    FAIL("expected a FieldError");
+  } catch (const record::FieldError& e) {
+    CHECK(e.field == "service_id");
+  }
+  try {
+    import.add(make("a", "s", "yesterday", "/x", ""));
+    FAIL("expected a FieldError");
+  } catch (const record::FieldError& e) {
+    CHECK(e.field == "recorded_at");
+  }
+}
+
+TEST_CASE("store::LibraryDb: records without a session share the import's session id", "[store]") {
+  TempDir dir;
+  store::LibraryDb db(dir.path / "library.db");
+  std::string session;
+  {
+    store::LibraryDb::Import import(db);
+    import.add(make("a", "", "2026-01-01T00:00:00Z", "/a", ""));
+    import.add(make("b", "", "2026-01-01T00:00:01Z", "/b", ""));
+    session = import.default_session_id();
+    import.commit();
+  }
+  auto sessions = db.sessions("default");
+  REQUIRE(sessions.size() == 1);
+  CHECK(sessions[0].session_id == session);
+  CHECK(sessions[0].interactions == 2);
+}
+
+TEST_CASE("store::LibraryDb: service modes are canonical and clearable", "[store]") {
+  TempDir dir;
+  store::LibraryDb db(dir.path / "library.db");
+  db.set_service_mode("payments", std::string("mock"));
+  CHECK(db.service("payments")->mode == "MOCK");
+  db.set_service_mode("payments", std::nullopt);
+  CHECK_FALSE(db.service("payments")->mode.has_value());
+  CHECK_THROWS_AS(db.set_service_mode("payments", std::string("sideways")), UsageError);
+  CHECK_THROWS_AS(db.set_service_mode("../x", std::nullopt), UsageError);
+  CHECK_FALSE(db.service("nope").has_value());
+}
+
+TEST_CASE("store::LibraryDb: the stored record keeps unknown fields and raw bodies", "[store]") {
+  TempDir dir;
+  store::LibraryDb db(dir.path / "library.db");
+  auto in = make("a", "s", "2026-01-01T00:00:00Z", "/bin", std::string("\x1f\x8b\x00\xff", 4));
+  in.extra["future_field"] = 42;
+  {
+    store::LibraryDb::Import import(db);
+    import.add(in);
+    import.commit();
+  }
+  auto library = db.load_library("default");
+  REQUIRE(library.size() == 1);
+  CHECK(library[0].response.body == std::string("\x1f\x8b\x00\xff", 4));
+  CHECK(library[0].extra.at("future_field") == 42);
+}
+
+TEST_CASE("store::LibraryDb: other domains keep their schema versions in meta", "[store]") {
+  TempDir dir;
+  auto path = dir.path / "library.db";
+  {
+    store::LibraryDb db(path);
+    CHECK(db.domain_version("drift") == 0);
+    db.set_domain_version("drift", 3);
+  }
+  store::LibraryDb db(path);
+  CHECK(db.domain_version("drift") == 3);
+  store::sql::Statement wal(db.handle(), "PRAGMA journal_mode");
+  REQUIRE(wal.step());
+  CHECK(wal.text(0) == "wal");
+}
+
+TEST_CASE("store::LibraryDb: a database from a newer gostly is refused", "[store]") {
+  TempDir dir;
+  auto path = dir.path / "library.db";
+  {
+    store::LibraryDb db(path);
+    store::sql::exec(db.handle(), "PRAGMA user_version=99");
+  }
+  CHECK_THROWS_AS(store::LibraryDb(path), Error);
+}
+
+TEST_CASE("store::match_key: method, uri and a body hash", "[store]") {
+  CHECK(store::match_key("GET", "/a?b=1", "") == "GET /a?b=1\n");
+  CHECK(store::match_key("POST", "/a", "x") != store::match_key("POST", "/a", "y"));
+}
