@@ -1,0 +1,385 @@
+// Postman collections v2.0 and v2.1: every saved example response of every request (folders
+// walked depth first, in order) becomes one interaction. A request with no saved response has no
+// answer to replay; it is reported and left out rather than invented, unless --placeholder.
+//
+// The request of an example is its `originalRequest` when present (the request as it was when
+// the example was saved), else the item's request. `{{name}}` is resolved from --var, then the
+// innermost folder's variables outward to the collection's. An unresolved variable in the URL
+// makes the entry bad (there is no path to match on); in headers and bodies it only warns.
+// Postman's dynamic variables (`{{$guid}}`, `{{$timestamp}}`) are never resolved: they would make
+// the output change from run to run.
+#include "seed/common.hpp"
+
+#include "util/encoding.hpp"
+#include "util/error.hpp"
+
+#include <map>
+
+namespace gostly::seed {
+namespace {
+
+using Json = nlohmann::ordered_json;
+using Scope = std::vector<std::map<std::string, std::string>>; // innermost last
+constexpr const char* kSeedEpoch = "1970-01-01T00:00:00.000Z";
+constexpr const char* kBoundary = "gostly-seed-boundary";
+
+std::string text_of(const Json& value) {
+  if (value.is_null()) return {};
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+std::string form_encode(std::string_view text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') out += static_cast<char>(c);
+    else if (c == ' ') out += '+';
+    else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+void read_variables(const Json& holder, std::map<std::string, std::string>& into) {
+  auto list = holder.find("variable");
+  if (list == holder.end() || !list->is_array()) return;
+  for (const auto& variable : *list) {
+    if (!variable.is_object() || variable.value("disabled", false)) continue;
+    std::string name = variable.contains("key") ? text_of(variable["key"]) : text_of(variable.value("id", Json()));
+    if (!name.empty()) into[name] = text_of(variable.value("value", Json()));
+  }
+}
+
+class PostmanImporter {
+public:
+  PostmanImporter(const Json& doc, ImportContext& context) : doc_(doc), context_(context) {
+    for (const auto& [name, value] : context.options().vars) cli_vars_[name] = value;
+  }
+
+  void run(std::vector<std::pair<std::uint64_t, record::Interaction>>& out) {
+    const std::string& source = context_.source();
+    if (!doc_.is_object()) throw InputError(source, 0, "", "not a Postman collection: expected an object");
+    if (doc_.contains("requests") && !doc_.contains("item"))
+      throw InputError(source, 0, "/requests", "Postman collection v1 is not supported (export the collection as v2.1)");
+    auto info = doc_.find("info");
+    if (info == doc_.end() || !info->is_object()) throw InputError(source, 0, "/info", "missing: not a Postman collection");
+    std::string schema = info->contains("schema") ? text_of((*info)["schema"]) : text_of(info->value("_postman_schema", Json()));
+    if (!schema.empty() && schema.find("v2.0") == std::string::npos && schema.find("v2.1") == std::string::npos &&
+        schema.find("#2.0") == std::string::npos && schema.find("#2.1") == std::string::npos)
+      throw InputError(source, 0, "/info/schema", "unsupported collection schema " + schema + " (expected v2.0 or v2.1)");
+    auto items = doc_.find("item");
+    if (items == doc_.end() || !items->is_array()) throw InputError(source, 0, "/item", "missing: not a Postman collection");
+    Scope scope(1);
+    read_variables(doc_, scope.back());
+    walk(*items, "/item", "", scope, out);
+  }
+
+private:
+  void walk(const Json& items, const std::string& pointer, const std::string& folder, Scope& scope,
+            std::vector<std::pair<std::uint64_t, record::Interaction>>& out) {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const Json& item = items[i];
+      std::string at = pointer + "/" + std::to_string(i);
+      std::string name = item.is_object() ? text_of(item.value("name", Json())) : std::string();
+      std::string label = folder.empty() ? name : folder + " / " + name;
+      if (item.is_object() && item.contains("item")) {
+        if (!item["item"].is_array()) {
+          ++context_.report().entries;
+          context_.bad_entry({at + "/item", "expected an array"});
+          continue;
+        }
+        scope.emplace_back();
+        read_variables(item, scope.back());
+        walk(item["item"], at + "/item", label, scope, out);
+        scope.pop_back();
+        continue;
+      }
+      ++context_.report().entries;
+      std::uint64_t index = item_index_++;
+      try {
+        if (!item.is_object()) throw EntryError{at, "expected an object"};
+        scope.emplace_back();
+        read_variables(item, scope.back());
+        request_item(item, at, label, scope, index, out);
+        scope.pop_back();
+      } catch (const EntryError& e) {
+        if (item.is_object()) scope.pop_back();
+        context_.bad_entry(e);
+      }
+    }
+  }
+
+  void request_item(const Json& item, const std::string& at, const std::string& label, const Scope& scope,
+                    std::uint64_t index, std::vector<std::pair<std::uint64_t, record::Interaction>>& out) {
+    auto request = item.find("request");
+    if (request == item.end()) throw EntryError{at + "/request", "missing"};
+    auto responses = item.find("response");
+    bool has_responses = responses != item.end() && responses->is_array() && !responses->empty();
+    if (responses != item.end() && !responses->is_null() && !responses->is_array())
+      throw EntryError{at + "/response", "expected an array"};
+    record::Request item_request = convert_request(*request, at + "/request", scope);
+    if (!has_responses) {
+      ++context_.report().missing_examples;
+      if (!context_.options().placeholder) {
+        context_.warn(context_.source() + ": " + at + ": request '" + label +
+                      "' has no saved response (left out; --placeholder seeds an empty 200)");
+        return;
+      }
+      record::Interaction interaction;
+      interaction.recorded_at = kSeedEpoch;
+      interaction.request = std::move(item_request);
+      interaction.response.status = 200;
+      interaction.response.reason = "OK";
+      interaction.extra["seed"] = Json{{"request", label}, {"placeholder", true}};
+      out.emplace_back(index * 1000, std::move(interaction));
+      return;
+    }
+    for (std::size_t j = 0; j < responses->size(); ++j) {
+      const Json& response = (*responses)[j];
+      std::string rp = at + "/response/" + std::to_string(j);
+      if (!response.is_object()) throw EntryError{rp, "expected an object"};
+      record::Interaction interaction;
+      interaction.recorded_at = kSeedEpoch;
+      auto original = response.find("originalRequest");
+      interaction.request = original != response.end() && !original->is_null()
+                                ? convert_request(*original, rp + "/originalRequest", scope)
+                                : item_request;
+      auto& rs = interaction.response;
+      auto code = response.find("code");
+      std::string status_text = text_of(response.value("status", Json()));
+      if (code != response.end() && code->is_number_integer()) {
+        rs.status = code->get<int>();
+      } else if (status_text.size() >= 3 && std::isdigit(static_cast<unsigned char>(status_text[0]))) {
+        rs.status = std::atoi(status_text.c_str());
+      } else {
+        throw EntryError{rp + "/code", code == response.end() ? "missing" : "expected an integer"};
+      }
+      if (rs.status < 100 || rs.status > 999) throw EntryError{rp + "/code", "not an HTTP status: " + std::to_string(rs.status)};
+      // "200 OK" and "OK" both occur; the reason is the words.
+      auto words = status_text.find_first_not_of("0123456789 ");
+      rs.reason = words == std::string::npos ? std::string(reason_phrase(rs.status)) : status_text.substr(words);
+      rs.headers = convert_headers(response.value("header", Json()), rp + "/header", nullptr);
+      rs.body = text_of(response.value("body", Json()));
+      interaction.extra["seed"] = Json{{"request", label}, {"example", text_of(response.value("name", Json()))}};
+      out.emplace_back(index * 1000 + j, std::move(interaction));
+    }
+  }
+
+  // Replaces {{name}}; returns false (with the first unresolved name) when one is left.
+  bool resolve(std::string& text, const Scope& scope, std::string* unresolved) const {
+    std::string out;
+    bool complete = true;
+    std::size_t pos = 0;
+    while (true) {
+      auto open = text.find("{{", pos);
+      if (open == std::string::npos) break;
+      auto close = text.find("}}", open + 2);
+      if (close == std::string::npos) break;
+      out.append(text, pos, open - pos);
+      std::string name = text.substr(open + 2, close - open - 2);
+      const std::string* value = nullptr;
+      if (auto it = cli_vars_.find(name); it != cli_vars_.end()) value = &it->second;
+      for (auto level = scope.rbegin(); !value && level != scope.rend(); ++level)
+        if (auto it = level->find(name); it != level->end()) value = &it->second;
+      if (value) {
+        out += *value;
+      } else {
+        out.append(text, open, close + 2 - open);
+        if (complete && unresolved) *unresolved = name;
+        complete = false;
+      }
+      pos = close + 2;
+    }
+    out.append(text, pos);
+    text = std::move(out);
+    return complete;
+  }
+
+  void resolve_soft(std::string& text, const Scope& scope, const std::string& pointer) {
+    std::string name;
+    if (!resolve(text, scope, &name))
+      context_.warn(context_.source() + ": " + pointer + ": unresolved variable {{" + name + "}} left as is");
+  }
+
+  std::string url_text(const Json& url, const std::string& pointer) const {
+    if (url.is_string()) return url.get<std::string>();
+    if (!url.is_object()) throw EntryError{pointer, "expected a string or an object"};
+    if (url.contains("raw") && url["raw"].is_string()) return url["raw"].get<std::string>();
+    std::string text = url.contains("protocol") ? text_of(url["protocol"]) + "://" : "";
+    if (auto host = url.find("host"); host != url.end()) {
+      if (host->is_array()) {
+        for (std::size_t i = 0; i < host->size(); ++i) text += (i ? "." : "") + text_of((*host)[i]);
+      } else {
+        text += text_of(*host);
+      }
+    }
+    if (url.contains("port") && !url["port"].is_null()) text += ":" + text_of(url["port"]);
+    if (auto path = url.find("path"); path != url.end()) {
+      if (path->is_array()) {
+        for (const auto& segment : *path)
+          text += "/" + (segment.is_object() ? text_of(segment.value("value", Json())) : text_of(segment));
+      } else {
+        std::string p = text_of(*path);
+        text += (p.empty() || p.front() == '/' ? "" : "/") + p;
+      }
+    }
+    if (auto query = url.find("query"); query != url.end() && query->is_array()) {
+      std::string q;
+      for (const auto& param : *query) {
+        if (!param.is_object() || param.value("disabled", false)) continue;
+        q += (q.empty() ? "" : "&") + text_of(param.value("key", Json()));
+        if (param.contains("value") && !param["value"].is_null()) q += "=" + text_of(param["value"]);
+      }
+      if (!q.empty()) text += "?" + q;
+    }
+    return text;
+  }
+
+  record::Headers convert_headers(const Json& header, const std::string& pointer, const Scope* scope) {
+    record::Headers headers;
+    if (header.is_null()) return headers;
+    if (header.is_string()) { // "Name: value\r\nName: value"
+      std::string text = header.get<std::string>();
+      std::size_t start = 0;
+      while (start < text.size()) {
+        auto end = text.find('\n', start);
+        std::string line = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        start = end == std::string::npos ? text.size() : end + 1;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        auto colon = line.find(':');
+        if (line.empty() || colon == std::string::npos) continue;
+        std::string value = line.substr(colon + 1);
+        value.erase(0, value.find_first_not_of(' '));
+        headers.emplace_back(line.substr(0, colon), value);
+      }
+    } else if (header.is_array()) {
+      for (std::size_t i = 0; i < header.size(); ++i) {
+        const Json& h = header[i];
+        if (!h.is_object()) throw EntryError{pointer + "/" + std::to_string(i), "expected an object with key and value"};
+        if (h.value("disabled", false)) continue;
+        headers.emplace_back(text_of(h.value("key", Json())), text_of(h.value("value", Json())));
+      }
+    } else {
+      throw EntryError{pointer, "expected an array or a string"};
+    }
+    if (scope)
+      for (std::size_t i = 0; i < headers.size(); ++i) {
+        resolve_soft(headers[i].first, *scope, pointer);
+        resolve_soft(headers[i].second, *scope, pointer);
+      }
+    return headers;
+  }
+
+  record::Request convert_request(const Json& request, const std::string& pointer, const Scope& scope) {
+    record::Request out;
+    const Json* url = &request;
+    if (request.is_object()) {
+      url = request.contains("url") ? &request["url"] : nullptr;
+      if (!url) throw EntryError{pointer + "/url", "missing"};
+      if (request.contains("method")) out.method = text_of(request["method"]);
+      for (char& c : out.method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      out.headers = convert_headers(request.value("header", Json()), pointer + "/header", &scope);
+    } else if (!request.is_string()) {
+      throw EntryError{pointer, "expected a string or an object"};
+    }
+    std::string url_ptr = request.is_object() ? pointer + "/url" : pointer;
+    std::string text = url_text(*url, url_ptr);
+    if (auto hash = text.find('#'); hash != std::string::npos) text.resize(hash);
+    std::string unresolved;
+    if (!resolve(text, scope, &unresolved))
+      throw EntryError{url_ptr, "unresolved variable {{" + unresolved + "}} (give it with --var " + unresolved + "=VALUE)"};
+    if (text.find("://") == std::string::npos && !text.empty() && text.front() != '/') text.insert(0, "http://");
+    SplitUrl split;
+    if (!split_url(text, split)) throw EntryError{url_ptr, "not a URL: " + text};
+    out.scheme = split.scheme.empty() ? "http" : split.scheme;
+    out.host = split.host;
+    while (!out.host.empty() && out.host.back() == '.') out.host.pop_back();
+    out.uri = split.uri;
+    if (request.is_object()) {
+      if (auto body = request.find("body"); body != request.end() && body->is_object())
+        convert_body(*body, pointer + "/body", scope, out);
+    }
+    return out;
+  }
+
+  void convert_body(const Json& body, const std::string& pointer, const Scope& scope, record::Request& out) {
+    if (body.value("disabled", false)) return;
+    std::string mode = text_of(body.value("mode", Json()));
+    std::string content_type;
+    if (mode == "raw") {
+      out.body = text_of(body.value("raw", Json()));
+      if (auto options = body.find("options"); options != body.end() && options->is_object()) {
+        std::string language = text_of(options->value("raw", Json::object()).value("language", Json()));
+        if (language == "json") content_type = "application/json";
+        else if (language == "xml") content_type = "application/xml";
+      }
+    } else if (mode == "urlencoded") {
+      for (const auto& field : body.value("urlencoded", Json::array())) {
+        if (!field.is_object() || field.value("disabled", false)) continue;
+        std::string key = text_of(field.value("key", Json()));
+        std::string value = text_of(field.value("value", Json()));
+        resolve_soft(key, scope, pointer);
+        resolve_soft(value, scope, pointer);
+        out.body += (out.body.empty() ? "" : "&") + form_encode(key) + "=" + form_encode(value);
+      }
+      content_type = "application/x-www-form-urlencoded";
+      return set_type(out, content_type);
+    } else if (mode == "formdata") {
+      for (const auto& field : body.value("formdata", Json::array())) {
+        if (!field.is_object() || field.value("disabled", false)) continue;
+        std::string key = text_of(field.value("key", Json()));
+        if (field.value("type", "text") == "file") {
+          context_.warn(context_.source() + ": " + pointer + ": file field '" + key + "' left out (files are not in the collection)");
+          continue;
+        }
+        std::string value = text_of(field.value("value", Json()));
+        resolve_soft(value, scope, pointer);
+        out.body += std::string("--") + kBoundary + "\r\nContent-Disposition: form-data; name=\"" + key + "\"\r\n\r\n" + value + "\r\n";
+      }
+      if (!out.body.empty()) out.body += std::string("--") + kBoundary + "--\r\n";
+      content_type = std::string("multipart/form-data; boundary=") + kBoundary;
+      return set_type(out, content_type);
+    } else if (mode == "graphql") {
+      const Json& graphql = body.value("graphql", Json::object());
+      Json payload{{"query", text_of(graphql.value("query", Json()))}};
+      std::string variables = text_of(graphql.value("variables", Json()));
+      payload["variables"] = variables.empty() ? Json::object() : Json::parse(variables, nullptr, false);
+      if (payload["variables"].is_discarded()) payload["variables"] = variables;
+      out.body = payload.dump();
+      content_type = "application/json";
+    } else if (mode == "file") {
+      context_.warn(context_.source() + ": " + pointer + ": file body left out (the file is not in the collection)");
+      return;
+    } else if (!mode.empty()) {
+      throw EntryError{pointer + "/mode", "unknown body mode '" + mode + "'"};
+    }
+    resolve_soft(out.body, scope, pointer);
+    set_type(out, content_type);
+  }
+
+  static void set_type(record::Request& out, const std::string& content_type) {
+    if (!content_type.empty() && !out.body.empty() && !record::find_header(out.headers, "content-type"))
+      out.headers.emplace_back("Content-Type", content_type);
+  }
+
+  const Json& doc_;
+  ImportContext& context_;
+  std::map<std::string, std::string> cli_vars_;
+  std::uint64_t item_index_ = 0;
+};
+
+} // namespace
+
+void import_postman(const std::string& text, ImportContext& context, const Sink& sink) {
+  context.set_session_from(text);
+  Json doc = parse_document(text, context.source());
+  // Collected first, emitted after: a collection is validated whole before anything goes downstream.
+  std::vector<std::pair<std::uint64_t, record::Interaction>> interactions;
+  PostmanImporter(doc, context).run(interactions);
+  for (auto& [index, interaction] : interactions) context.emit(std::move(interaction), index, sink);
+}
+
+} // namespace gostly::seed
