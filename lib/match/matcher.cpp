@@ -22,12 +22,17 @@
 // shared, and only when the session is non-empty (an atomic count checked first), which keeps a
 // pure-MOCK server off that lock entirely.
 //
-// Tiers 3 and 4 of DESIGN.md (resource_store, resource_transition) are not implemented yet; the
-// cascade goes from exact straight to smart_swap, then miss.
+// The resource tiers (resource_store, resource_transition) are the only ones with state that
+// requests change: resources created, updated, deleted or advanced through a statechart while
+// mocking. They sit behind one mutex, which only requests that reach tier 3 take (exact hits
+// return before it), plus exact hits of a recorded creating POST, which register the resource
+// they created so a later GET by id finds it. Their answers are built per request, so they carry
+// no prepared bytes. The store keeps what the session did until reset_cursors() or a reload.
 #include "match/matcher.hpp"
 
 #include "match/miss.hpp"
 #include "match/request_key.hpp"
+#include "match/resources.hpp"
 #include "match/smart_swap.hpp"
 #include "util/encoding.hpp"
 
@@ -72,8 +77,18 @@ struct StringHash {
 template <class V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
+using Json = nlohmann::ordered_json;
+
+// A resource a recorded POST created: registered in the store when the POST replays.
+struct Created {
+  std::string collection;
+  std::string id;
+  Json resource;
+};
+
 struct Stored {
   std::shared_ptr<const record::Response> response;
+  std::shared_ptr<const Created> creates;           // library POSTs that created a resource
   std::shared_ptr<const std::string> prepared;      // for the tier of the index that holds it
   std::shared_ptr<const std::string> prepared_swap; // library responses whose path has an id
 };
@@ -83,6 +98,10 @@ using StoredPtr = std::shared_ptr<const Stored>;
 struct Slot {
   std::vector<StoredPtr> recordings;
   mutable std::atomic<std::size_t> cursor{0};
+
+  const Stored& current() const noexcept {
+    return *recordings[std::min(cursor.load(std::memory_order_relaxed), recordings.size() - 1)];
+  }
 
   const Stored& next() const noexcept {
     auto last = recordings.size() - 1;
@@ -158,8 +177,17 @@ struct SwapCandidate {
   std::string canonical;        // request body
 };
 
+// The recorded answer to creating a resource in a collection, used for creations in MOCK.
+struct Prototype {
+  int status = 201;
+  std::string reason;
+  Json resource;
+};
+
 struct Library {
   ExactIndex exact;
+  StringMap<Prototype> creators; // "POST" collection template path -> first recorded creation
+  std::vector<std::pair<std::string, std::string>> known_ids; // (collection, id) named by recorded paths
   StringMap<std::vector<SwapCandidate>> swap; // "METHOD /template/{id}" -> recordings
   std::vector<RouteRef> routes;               // distinct method + URI, for misses
   StringMap<std::vector<std::size_t>> routes_by_path;
@@ -241,6 +269,142 @@ std::optional<Answer> smart_swap(const Library& library, std::string_view method
   return Answer{Tier::smart_swap, std::move(rewritten), nullptr, {}};
 }
 
+std::optional<Json> parse_object(std::string_view text) {
+  if (!looks_like_json(text)) return std::nullopt;
+  auto parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.is_object()) return std::nullopt;
+  return parsed;
+}
+
+bool is_collection_path(std::string_view path) {
+  auto segments = split_path(path);
+  return !segments.empty() && !segments.back().empty() && !is_id_segment(segments.back());
+}
+
+std::string id_text(const Json& id) { return id.is_string() ? id.get<std::string>() : id.dump(); }
+
+Json id_value(const std::string& id) {
+  bool digits = !id.empty() && id.size() < 19 && std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return digits ? Json(std::stoll(id)) : Json(id);
+}
+
+Answer json_answer(Tier tier, int status, const Json& body, std::string transition = {}) {
+  auto response = std::make_shared<record::Response>();
+  response->status = status;
+  response->reason = status == 200 ? "OK" : status == 201 ? "Created" : status == 204 ? "No Content"
+                   : status == 404 ? "Not Found" : status == 409 ? "Conflict" : "";
+  if (status != 204) {
+    response->headers = {{"Content-Type", "application/json"}};
+    response->body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+  return Answer{tier, std::move(response), nullptr, std::move(transition)};
+}
+
+// What the library says resource `id` looks like now: the recorded GET of its path (without
+// moving that key's replay cursor), else a smart_swap of a sibling's recording, else nothing.
+std::optional<Json> recorded_resource(const Library& library, std::string_view path) {
+  if (const auto* slot = library.exact.find("GET", path, {})) {
+    const auto& response = *slot->current().response;
+    if (body_is_editable(response)) return parse_object(response.body);
+    return std::nullopt;
+  }
+  if (auto swapped = smart_swap(library, "GET", path, {})) {
+    if (swapped->response->status / 100 == 2 && body_is_editable(*swapped->response))
+      return parse_object(swapped->response->body);
+  }
+  return std::nullopt;
+}
+
+std::optional<Answer> transition(const Library& library, ResourceStore& store, const Statechart& chart,
+                                 const ResourcePath& target, std::string_view action) {
+  std::string path = target.collection + "/" + target.id;
+  const Json* stored = nullptr;
+  Json resource;
+  switch (store.find(target.collection, target.id, stored)) {
+  case ResourceStore::Lookup::deleted:
+    return json_answer(Tier::resource_transition, 404, {{"error", "not found"}, {"reason", "the resource was deleted"}});
+  case ResourceStore::Lookup::present: resource = *stored; break;
+  case ResourceStore::Lookup::absent:
+    resource = recorded_resource(library, path).value_or(Json{{"id", id_value(target.id)}});
+    break;
+  }
+  auto field = std::string(status_field(resource));
+  std::string from = resource.contains(field) && resource[field].is_string() ? resource[field].get<std::string>()
+                                                                            : std::string(chart.initial);
+  const auto* edge = chart.find(from, action);
+  if (!edge) {
+    Json allowed = Json::array();
+    for (auto a : chart.allowed(from)) allowed.push_back(a);
+    return json_answer(Tier::resource_transition, 409,
+                       {{"error", "invalid transition"}, {"resource", chart.name}, {"id", target.id},
+                        {"from", from}, {"action", action}, {"allowed", allowed}});
+  }
+  resource[field] = edge->to;
+  store.put(target.collection, target.id, resource);
+  std::string stamp = std::string(chart.name) + ":" + from + "->" + std::string(edge->to);
+  return json_answer(Tier::resource_transition, 200, resource, std::move(stamp));
+}
+
+std::optional<Answer> resource_tiers(const Library& library, ResourceStore& store, std::string_view method,
+                                     std::string_view path, std::string_view body) {
+  auto target = parse_resource_path(path);
+  if (!target) return std::nullopt;
+
+  if (!target->id.empty()) {
+    if (const auto* chart = statechart_for(target->collection)) {
+      std::string action;
+      if (method == "POST" && chart->knows(target->action)) {
+        action = target->action;
+      } else if (method == "PATCH" && target->action.empty()) {
+        auto patch = parse_object(body);
+        if (patch && patch->size() == 1 && patch->contains("action") && (*patch)["action"].is_string() &&
+            chart->knows((*patch)["action"].get<std::string>()))
+          action = (*patch)["action"].get<std::string>();
+      }
+      if (!action.empty()) return transition(library, store, *chart, *target, action);
+    }
+  }
+
+  if (method == "POST" && is_collection_path(path)) {
+    auto proto = library.creators.find(make_template(path).path);
+    if (proto == library.creators.end()) return std::nullopt;
+    Json resource = proto->second.resource;
+    if (auto fields = parse_object(body)) resource.update(*fields);
+    const auto& example = proto->second.resource["id"];
+    auto id = store.next_id(path, example);
+    resource["id"] = example.is_number_integer() ? id_value(id) : Json(id);
+    if (const auto* chart = statechart_for(path)) {
+      auto field = std::string(status_field(resource));
+      if (!resource.contains(field)) resource[field] = chart->initial;
+    }
+    store.put(path, id, resource);
+    return json_answer(Tier::resource_store, proto->second.status, resource);
+  }
+
+  if (target->id.empty() || !target->action.empty()) return std::nullopt;
+  const Json* found = nullptr;
+  auto lookup = store.find(target->collection, target->id, found);
+  if (lookup == ResourceStore::Lookup::absent) return std::nullopt;
+  if (lookup == ResourceStore::Lookup::deleted)
+    return json_answer(Tier::resource_store, 404, {{"error", "not found"}, {"reason", "the resource was deleted"}});
+  if (method == "GET") return json_answer(Tier::resource_store, 200, *found);
+  if (method == "DELETE") {
+    store.erase(target->collection, target->id);
+    return json_answer(Tier::resource_store, 204, {});
+  }
+  if (method == "PUT" || method == "PATCH") {
+    auto fields = parse_object(body);
+    if (!fields) return std::nullopt;
+    Json updated = *found;
+    if (method == "PUT") updated = *fields;
+    else updated.merge_patch(*fields);
+    if (found->contains("id")) updated["id"] = (*found)["id"];
+    store.put(target->collection, target->id, updated);
+    return json_answer(Tier::resource_store, 200, updated);
+  }
+  return std::nullopt;
+}
+
 std::string describe(std::string_view method, std::string_view path) {
   std::string s(method);
   s += ' ';
@@ -308,6 +472,20 @@ struct ServiceMatcher::State {
   ExactIndex session; // guarded by session_mutex
   std::atomic<std::size_t> session_count{0};
 
+  std::mutex resources_mutex;
+  ResourceStore resources; // guarded by resources_mutex
+
+  void register_created(const Created& created) {
+    std::lock_guard lock(resources_mutex);
+    resources.put(created.collection, created.id, created.resource);
+  }
+
+  void restart_resources(const Library& snapshot) {
+    std::lock_guard lock(resources_mutex);
+    resources.clear();
+    for (const auto& [collection, id] : snapshot.known_ids) resources.note_id(collection, id);
+  }
+
   std::shared_ptr<const std::string> prepared(const record::Response& response, Tier tier) const {
     return prepare ? prepare(response, tier) : nullptr;
   }
@@ -334,6 +512,19 @@ void ServiceMatcher::load_library(std::vector<record::Interaction> interactions)
     if (!templ.id_positions.empty()) stored->prepared_swap = state_->prepared(*stored->response, Tier::smart_swap);
     auto canonical = canonical_body(request.body);
 
+    if (request.method == "POST" && is_collection_path(path) && stored->response->status / 100 == 2 &&
+        body_is_editable(*stored->response)) {
+      auto resource = parse_object(stored->response->body);
+      if (resource && resource->contains("id") && ((*resource)["id"].is_string() || (*resource)["id"].is_number_integer())) {
+        auto id = id_text((*resource)["id"]);
+        library->known_ids.emplace_back(std::string(path), id);
+        library->creators.try_emplace(templ.path, Prototype{stored->response->status, stored->response->reason, *resource});
+        stored->creates = std::make_shared<const Created>(Created{std::string(path), id, std::move(*resource)});
+      }
+    }
+    if (auto target = parse_resource_path(path); target && !target->id.empty())
+      library->known_ids.emplace_back(target->collection, target->id);
+
     if (!templ.id_positions.empty()) {
       SwapCandidate candidate{stored, {}, std::string(record::uri_query(uri)), canonical};
       for (auto position : templ.id_positions) candidate.ids.emplace_back(templ.segments[position]);
@@ -350,11 +541,14 @@ void ServiceMatcher::load_library(std::vector<record::Interaction> interactions)
   library->size = interactions.size();
 
   std::lock_guard lock(state_->load_mutex);
+  state_->restart_resources(*library);
   state_->library.store(std::move(library), std::memory_order_release);
 }
 
 void ServiceMatcher::reset_cursors() {
-  state_->library.load(std::memory_order_acquire)->exact.reset();
+  auto library = state_->library.load(std::memory_order_acquire);
+  library->exact.reset();
+  state_->restart_resources(*library);
   std::shared_lock lock(state_->session_mutex);
   state_->session.reset();
 }
@@ -393,7 +587,13 @@ Answer ServiceMatcher::match(const record::Request& request) {
     auto library = state_->library.load(std::memory_order_acquire);
     if (const auto* slot = library->exact.find(method, uri, body)) {
       const auto& stored = slot->next();
+      if (stored.creates) state_->register_created(*stored.creates);
       return Answer{Tier::exact, stored.response, stored.prepared, {}};
+    }
+    {
+      std::lock_guard lock(state_->resources_mutex);
+      if (auto answer = resource_tiers(*library, state_->resources, method, record::uri_path(uri), body))
+        return std::move(*answer);
     }
     if (auto answer = smart_swap(*library, method, uri, body)) return std::move(*answer);
     return explain_miss(*library, state_->session_count.load(std::memory_order_relaxed), method, uri, body);

@@ -52,8 +52,8 @@ TEST_CASE("match::ServiceMatcher: tier names for the header and the metric label
 
 TEST_CASE("match::ServiceMatcher: exact matches method, URI with query, and body", "[match]") {
   ServiceMatcher m;
-  m.load_library({recorded("GET", "/search?q=a", R"({"hits":1})"), recorded("POST", "/users", R"({"id":1})", R"({"name":"ann"})"),
-                  recorded("GET", "/health", "ok")});
+  m.load_library({recorded("GET", "/search?q=a", R"({"hits":1})"), recorded("POST", "/users", R"({"ok":true})", R"({"name":"ann"})"),
+                  recorded("GET", "/health", "ok")}); // (a response without an id creates no resource)
   CHECK(m.library_size() == 3);
 
   auto a = m.match(request("GET", "/search?q=a"));
@@ -223,4 +223,74 @@ TEST_CASE("match::ServiceMatcher: matching stays consistent while the library is
   CHECK(bad == 0);
   CHECK(answered > 0);
   CHECK(m.library_size() == 2);
+}
+
+TEST_CASE("match::ServiceMatcher: resource_store serves what a POST created, then updates and deletes it", "[match]") {
+  ServiceMatcher m;
+  m.load_library({recorded("POST", "/users", R"({"id":7,"name":"ann","role":"user"})", R"({"name":"ann"})", 201),
+                  recorded("GET", "/users/7", R"({"id":7,"name":"ann","role":"user"})")});
+
+  auto created = m.match(request("POST", "/users", R"({"name":"bob"})"));
+  REQUIRE(created.tier == Tier::resource_store);
+  CHECK(created.response->status == 201);
+  auto bob = nlohmann::json::parse(created.response->body);
+  CHECK(bob.at("name") == "bob");
+  CHECK(bob.at("role") == "user");
+  CHECK(bob.at("id") == 8); // above every recorded id, and still a number
+  CHECK(created.response->body.find(R"("id":8)") < created.response->body.find(R"("name")")); // recorded key order
+
+  auto got = m.match(request("GET", "/users/8"));
+  CHECK(got.tier == Tier::resource_store);
+  CHECK(nlohmann::json::parse(got.response->body).at("name") == "bob");
+  CHECK(m.match(request("GET", "/users/7")).tier == Tier::exact); // earlier tiers still win
+
+  auto patched = m.match(request("PATCH", "/users/8", R"({"role":"admin"})"));
+  CHECK(patched.tier == Tier::resource_store);
+  CHECK(nlohmann::json::parse(m.match(request("GET", "/users/8")).response->body).at("role") == "admin");
+
+  CHECK(m.match(request("DELETE", "/users/8")).response->status == 204);
+  auto gone = m.match(request("GET", "/users/8"));
+  CHECK(gone.tier == Tier::resource_store);
+  CHECK(gone.response->status == 404);
+
+  m.reset_cursors(); // forgets the session's resources: /users/8 is a smart_swap of /users/7 again
+  CHECK(m.match(request("GET", "/users/8")).tier == Tier::smart_swap);
+}
+
+TEST_CASE("match::ServiceMatcher: replaying a recorded creating POST registers its resource", "[match]") {
+  ServiceMatcher m;
+  m.load_library({recorded("POST", "/orders", R"({"id":"ord_1a2b3c4d","status":"pending"})", R"({"sku":"x"})", 201)});
+  CHECK(m.match(request("POST", "/orders", R"({"sku":"x"})")).tier == Tier::exact);
+  auto got = m.match(request("GET", "/orders/ord_1a2b3c4d"));
+  CHECK(got.tier == Tier::resource_store);
+  CHECK(nlohmann::json::parse(got.response->body).at("status") == "pending");
+}
+
+TEST_CASE("match::ServiceMatcher: statecharts advance a status and stamp the transition", "[match]") {
+  ServiceMatcher m;
+  m.load_library({recorded("GET", "/orders/42", R"({"id":42,"status":"pending","total":10})")});
+
+  auto paid = m.match(request("PATCH", "/orders/42", R"({"action":"pay"})"));
+  REQUIRE(paid.tier == Tier::resource_transition);
+  CHECK(paid.transition == "order:pending->paid");
+  CHECK(paid.response->status == 200);
+  CHECK(nlohmann::json::parse(paid.response->body) == nlohmann::json{{"id", 42}, {"status", "paid"}, {"total", 10}});
+
+  auto shipped = m.match(request("POST", "/orders/42/ship"));
+  CHECK(shipped.tier == Tier::resource_transition);
+  CHECK(shipped.transition == "order:paid->shipped");
+  CHECK(nlohmann::json::parse(m.match(request("GET", "/orders/42")).response->body).at("status") == "pending"); // exact first
+
+  auto refused = m.match(request("POST", "/orders/42/pay"));
+  CHECK(refused.tier == Tier::resource_transition);
+  CHECK(refused.response->status == 409);
+  CHECK(refused.transition.empty());
+  CHECK(nlohmann::json::parse(refused.response->body).at("allowed") == nlohmann::json{"deliver"});
+
+  auto other = m.match(request("POST", "/orders/99/cancel")); // known through smart_swap of /orders/42
+  CHECK(other.transition == "order:pending->cancelled");
+  CHECK(nlohmann::json::parse(other.response->body).at("id") == 99);
+
+  CHECK(m.match(request("PATCH", "/orders/42", R"({"action":"fly"})")).tier != Tier::resource_transition);
+  CHECK(m.match(request("POST", "/users/42/pay")).tier == Tier::miss); // no chart for users
 }
