@@ -1,0 +1,424 @@
+// Fingerprints: how to notice that an upstream changed without remembering what it said.
+//
+// Two recordings of the same endpoint always differ: new ids, new timestamps, new tokens. That
+// is healthy variance. What matters is whether the *kind* of answer changed, so a session is
+// reduced, route by route, to statistics that describe responses without containing them:
+//
+//   - the set of field paths (`name`, `address.city`, `items[].id`), how often each appeared
+//     relative to its parent (a field present every time its parent was is "required"), and a
+//     recursive type-shape string per top-level field;
+//   - per path, counts of JSON types (null is counted but never dominant: int|null is integer);
+//   - per path, the number of distinct scalar values, counted from the first 64 bits of each
+//     value's SHA-256 in a K-minimum-values sketch: exact up to 256 distinct values, an
+//     estimate beyond, constant memory either way;
+//   - per string path, counts of named formats (uuid, iso_datetime, ...; everything else is
+//     `text`, which diff.cpp treats as opaque);
+//   - per route, counts of statuses, of body kinds (object, array, scalar, empty, not JSON) and
+//     of empty bodies (`{}`, `null`, nothing).
+//
+// A parsed body lives only inside add(); what survives is counts and hashes. Memory is bounded
+// by routes x fields: routes are templated (`/users/{id}`), each route keeps at most 512 paths
+// (objects keyed by ids would otherwise grow without bound; extra paths are counted, not kept)
+// and nesting is followed 8 levels deep. Nothing grows with the number of interactions, which
+// is what lets a drift check stream two sessions of a million interactions each.
+#include "drift/fingerprint.hpp"
+
+#include "drift/route.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <openssl/sha.h>
+#include <set>
+
+namespace gostly::drift {
+namespace {
+
+bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+bool is_hex(char c) noexcept { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+bool digits(std::string_view s, std::size_t pos, std::size_t count) noexcept {
+  if (pos + count > s.size()) return false;
+  for (std::size_t i = pos; i < pos + count; ++i)
+    if (!is_digit(s[i])) return false;
+  return true;
+}
+
+bool looks_uuid(std::string_view s) noexcept {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !is_hex(s[i])) return false;
+  }
+  return true;
+}
+
+// YYYY-MM-DD, optionally followed by [T ]HH:MM[:SS[.fff]] and Z or ±HH[:MM].
+bool looks_iso_datetime(std::string_view s) noexcept {
+  if (!(digits(s, 0, 4) && s.size() >= 10 && s[4] == '-' && digits(s, 5, 2) && s[7] == '-' && digits(s, 8, 2)))
+    return false;
+  if (s.size() == 10) return true;
+  if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return false;
+  if (!(digits(s, 11, 2) && s.size() >= 16 && s[13] == ':' && digits(s, 14, 2))) return false;
+  std::size_t pos = 16;
+  if (pos < s.size() && s[pos] == ':') {
+    if (!digits(s, pos + 1, 2)) return false;
+    pos += 3;
+    if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+      ++pos;
+      std::size_t start = pos;
+      while (pos < s.size() && is_digit(s[pos])) ++pos;
+      if (pos == start) return false;
+    }
+  }
+  if (pos == s.size()) return true;
+  if ((s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) return true;
+  if (s[pos] != '+' && s[pos] != '-') return false;
+  if (!digits(s, pos + 1, 2)) return false;
+  pos += 3;
+  if (pos == s.size()) return true;
+  if (s[pos] == ':') ++pos;
+  return digits(s, pos, 2) && pos + 2 == s.size();
+}
+
+bool looks_ipv4(std::string_view s) noexcept {
+  int parts = 0;
+  std::size_t pos = 0;
+  while (true) {
+    std::size_t start = pos;
+    int value = 0;
+    while (pos < s.size() && is_digit(s[pos]) && pos - start < 3) value = value * 10 + (s[pos++] - '0');
+    if (pos == start || value > 255) return false;
+    ++parts;
+    if (pos == s.size()) return parts == 4;
+    if (s[pos] != '.' || parts == 4) return false;
+    ++pos;
+  }
+}
+
+bool looks_numeric(std::string_view s) noexcept {
+  std::size_t pos = (!s.empty() && s[0] == '-') ? 1 : 0;
+  std::size_t start = pos;
+  while (pos < s.size() && is_digit(s[pos])) ++pos;
+  if (pos == start) return false;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    std::size_t frac = pos;
+    while (pos < s.size() && is_digit(s[pos])) ++pos;
+    if (pos == frac) return false;
+  }
+  return pos == s.size();
+}
+
+// +1 (555) 123-4567, 555-123-4567: 7 to 15 digits with phone punctuation. Bare digit strings are
+// numeric_string; a phone number needs a leading + or at least one separator.
+bool looks_phone(std::string_view s) noexcept {
+  int count = 0;
+  bool punctuated = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (is_digit(c)) ++count;
+    else if (c == '+' && i == 0) punctuated = true;
+    else if (c == ' ' || c == '-' || c == '(' || c == ')' || c == '.') punctuated = true;
+    else return false;
+  }
+  return punctuated && count >= 7 && count <= 15;
+}
+
+bool looks_email(std::string_view s) noexcept {
+  auto at = s.find('@');
+  if (at == 0 || at == std::string_view::npos || s.find('@', at + 1) != std::string_view::npos) return false;
+  auto domain = s.substr(at + 1);
+  auto dot = domain.rfind('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 2 > domain.size()) return false;
+  return std::none_of(s.begin(), s.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
+}
+
+bool looks_url(std::string_view s) noexcept {
+  auto scheme_end = s.find("://");
+  if (scheme_end == std::string_view::npos || scheme_end == 0 || scheme_end + 3 >= s.size()) return false;
+  for (std::size_t i = 0; i < scheme_end; ++i)
+    if (!(std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '+' || s[i] == '.' || s[i] == '-')) return false;
+  return std::none_of(s.begin(), s.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
+}
+
+JsonType type_of(const nlohmann::json& value) noexcept {
+  switch (value.type()) {
+  case nlohmann::json::value_t::null: return JsonType::null;
+  case nlohmann::json::value_t::boolean: return JsonType::boolean;
+  case nlohmann::json::value_t::number_integer:
+  case nlohmann::json::value_t::number_unsigned: return JsonType::integer;
+  case nlohmann::json::value_t::number_float: return JsonType::number;
+  case nlohmann::json::value_t::string: return JsonType::string;
+  case nlohmann::json::value_t::object: return JsonType::object;
+  default: return JsonType::array;
+  }
+}
+
+constexpr std::size_t kMaxShapesPerField = 8;
+constexpr std::size_t kMaxShapeLength = 512;
+constexpr std::size_t kMaxShapeDepth = 6;
+
+class BodyWalker {
+public:
+  explicit BodyWalker(RouteFingerprint& route) : route_(route) {}
+
+  void walk_object(const nlohmann::json& object, const std::string& prefix, std::size_t depth) {
+    for (const auto& [key, value] : object.items()) {
+      std::string path = prefix.empty() ? key : prefix + "." + key;
+      observe(path, value, depth, prefix.empty());
+    }
+  }
+
+private:
+  FieldStats* field(const std::string& path) {
+    auto it = route_.fields.find(path);
+    if (it != route_.fields.end()) return &it->second;
+    if (route_.fields.size() >= RouteFingerprint::kMaxFieldsPerRoute) {
+      ++route_.fields_dropped;
+      return nullptr;
+    }
+    return &route_.fields[path];
+  }
+
+  void observe(const std::string& path, const nlohmann::json& value, std::size_t depth, bool top_level) {
+    FieldStats* stats = field(path);
+    if (!stats) return;
+    ++stats->present;
+    JsonType type = type_of(value);
+    ++stats->types[static_cast<std::size_t>(type)];
+    if (type == JsonType::string) {
+      const auto& text = value.get_ref<const std::string&>();
+      ++stats->formats[static_cast<std::size_t>(classify_string(text))];
+      ++stats->scalar_values;
+      stats->distinct.add(value_hash("s" + text));
+    } else if (type != JsonType::null && type != JsonType::object && type != JsonType::array) {
+      ++stats->scalar_values;
+      stats->distinct.add(value_hash(value.dump()));
+    }
+    if (top_level) {
+      std::string shape = shape_of(value);
+      auto it = stats->shapes.find(shape);
+      if (it != stats->shapes.end()) ++it->second;
+      else if (stats->shapes.size() < kMaxShapesPerField) stats->shapes.emplace(std::move(shape), 1);
+      else ++stats->shapes["(other)"];
+    }
+    if (depth + 1 >= RouteFingerprint::kMaxDepth) return;
+    if (type == JsonType::object) {
+      walk_object(value, path, depth + 1);
+    } else if (type == JsonType::array) {
+      std::string element = path + "[]";
+      for (const auto& item : value) observe(element, item, depth + 1, false);
+    }
+  }
+
+  RouteFingerprint& route_;
+};
+
+bool blank(std::string_view s) noexcept {
+  return std::all_of(s.begin(), s.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
+}
+
+template <std::size_t N>
+std::size_t argmax(const std::array<std::uint64_t, N>& counts) noexcept {
+  return static_cast<std::size_t>(std::max_element(counts.begin(), counts.end()) - counts.begin());
+}
+
+} // namespace
+
+std::string_view to_string(JsonType type) noexcept {
+  static constexpr std::string_view names[] = {"null", "boolean", "integer", "number", "string", "object", "array"};
+  return names[static_cast<std::size_t>(type)];
+}
+
+std::string_view to_string(StringFormat format) noexcept {
+  static constexpr std::string_view names[] = {"uuid", "iso_datetime", "url", "email", "ipv4", "phone", "numeric_string", "text"};
+  return names[static_cast<std::size_t>(format)];
+}
+
+std::string_view to_string(Cardinality bucket) noexcept {
+  static constexpr std::string_view names[] = {"singleton", "low", "medium", "high", "unbounded"};
+  return names[static_cast<std::size_t>(bucket)];
+}
+
+std::string_view to_string(BodyKind kind) noexcept {
+  static constexpr std::string_view names[] = {"object", "array", "scalar", "empty", "not_json"};
+  return names[static_cast<std::size_t>(kind)];
+}
+
+StringFormat classify_string(std::string_view value) noexcept {
+  if (looks_uuid(value)) return StringFormat::uuid;
+  if (looks_iso_datetime(value)) return StringFormat::iso_datetime;
+  if (looks_ipv4(value)) return StringFormat::ipv4;
+  if (looks_numeric(value)) return StringFormat::numeric_string;
+  if (looks_phone(value)) return StringFormat::phone;
+  if (looks_email(value)) return StringFormat::email;
+  if (looks_url(value)) return StringFormat::url;
+  return StringFormat::text;
+}
+
+Cardinality cardinality_bucket(std::uint64_t distinct, std::uint64_t samples) noexcept {
+  if (distinct <= 1) return Cardinality::singleton;
+  if (distinct <= 10) return Cardinality::low;
+  if (distinct * 2 >= samples) return Cardinality::unbounded;
+  if (distinct <= 1000) return Cardinality::medium;
+  return Cardinality::high;
+}
+
+std::uint64_t value_hash(std::string_view bytes) noexcept {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  std::uint64_t out = 0;
+  for (int i = 0; i < 8; ++i) out = (out << 8) | digest[i];
+  return out;
+}
+
+void DistinctSketch::add(std::uint64_t hash) {
+  if (smallest_.size() == kCapacity && hash >= smallest_.back()) return;
+  auto it = std::lower_bound(smallest_.begin(), smallest_.end(), hash);
+  if (it != smallest_.end() && *it == hash) return;
+  smallest_.insert(it, hash);
+  if (smallest_.size() > kCapacity) smallest_.pop_back();
+}
+
+std::uint64_t DistinctSketch::estimate() const noexcept {
+  if (smallest_.size() < kCapacity) return smallest_.size();
+  // The k-th smallest of n uniform hashes sits near k/n of the range, so n ~ (k-1) / (kth/range).
+  long double fraction = static_cast<long double>(smallest_.back()) / 18446744073709551616.0L;
+  if (fraction <= 0) return kCapacity;
+  return static_cast<std::uint64_t>((kCapacity - 1) / fraction);
+}
+
+std::uint64_t FieldStats::non_null() const noexcept {
+  return present - types[static_cast<std::size_t>(JsonType::null)];
+}
+
+std::optional<JsonType> FieldStats::dominant_type() const noexcept {
+  auto counts = types;
+  counts[static_cast<std::size_t>(JsonType::null)] = 0;
+  auto& integer = counts[static_cast<std::size_t>(JsonType::integer)];
+  auto& number = counts[static_cast<std::size_t>(JsonType::number)];
+  if (number > 0) {
+    number += integer;
+    integer = 0;
+  }
+  std::size_t best = argmax(counts);
+  if (counts[best] == 0) return std::nullopt;
+  return static_cast<JsonType>(best);
+}
+
+std::string FieldStats::modal_shape() const {
+  std::string best;
+  std::uint64_t count = 0;
+  for (const auto& [shape, n] : shapes)
+    if (n > count) best = shape, count = n;
+  return best;
+}
+
+std::uint64_t FieldStats::string_values() const noexcept {
+  return types[static_cast<std::size_t>(JsonType::string)];
+}
+
+bool RouteFingerprint::present() const noexcept {
+  for (const auto& [status, count] : statuses)
+    if (status != 404 && status != 405 && status != 501 && count > 0) return true;
+  return false;
+}
+
+std::optional<BodyKind> RouteFingerprint::modal_body_kind() const noexcept {
+  if (samples == 0) return std::nullopt;
+  return static_cast<BodyKind>(argmax(body_kinds));
+}
+
+std::optional<int> RouteFingerprint::modal_status() const noexcept {
+  std::optional<int> best;
+  std::uint64_t count = 0;
+  for (const auto& [status, n] : statuses)
+    if (n > count) best = status, count = n;
+  return best;
+}
+
+double RouteFingerprint::family_rate(int family) const noexcept {
+  if (samples == 0) return 0;
+  std::uint64_t in_family = 0;
+  for (const auto& [status, n] : statuses)
+    if (status / 100 == family) in_family += n;
+  return static_cast<double>(in_family) / static_cast<double>(samples);
+}
+
+void SessionFingerprint::add(const record::Interaction& interaction) {
+  ++interactions_;
+  RouteKey key{interaction.request.method, template_path(interaction.request.uri)};
+  auto it = routes_.find(key);
+  if (it == routes_.end()) {
+    if (routes_.size() >= kMaxRoutes) {
+      ++routes_dropped_;
+      return;
+    }
+    it = routes_.emplace(std::move(key), RouteFingerprint{}).first;
+  }
+  RouteFingerprint& route = it->second;
+  ++route.samples;
+  if (route.statuses.size() < 64 || route.statuses.count(interaction.response.status))
+    ++route.statuses[interaction.response.status];
+
+  const std::string& body = interaction.response.body;
+  BodyKind kind;
+  nlohmann::json parsed;
+  if (blank(body)) {
+    kind = BodyKind::empty;
+  } else {
+    parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_discarded()) kind = BodyKind::not_json;
+    else if (parsed.is_object()) kind = BodyKind::object;
+    else if (parsed.is_array()) kind = BodyKind::array;
+    else kind = BodyKind::scalar;
+  }
+  bool empty = kind == BodyKind::empty || parsed.is_null() || (parsed.is_object() && parsed.empty());
+  if (kind == BodyKind::scalar && parsed.is_null()) kind = BodyKind::empty;
+  if (empty) ++route.empty;
+  ++route.body_kinds[static_cast<std::size_t>(kind)];
+  if (kind == BodyKind::object) BodyWalker(route).walk_object(parsed, "", 0);
+}
+
+std::string shape_of(const nlohmann::json& value, std::size_t depth) {
+  switch (type_of(value)) {
+  case JsonType::null: return "null";
+  case JsonType::boolean: return "boolean";
+  case JsonType::integer:
+  case JsonType::number: return "number"; // 10 and 10.5 are one shape; type_changed tells them apart
+  case JsonType::string: return "string";
+  case JsonType::object: {
+    if (depth >= kMaxShapeDepth) return "object{...}";
+    std::string out = "object{";
+    bool first = true;
+    for (const auto& [key, item] : value.items()) { // nlohmann::json objects iterate in key order
+      if (!first) out += ',';
+      first = false;
+      out += key;
+      out += ':';
+      out += shape_of(item, depth + 1);
+      if (out.size() > kMaxShapeLength) return out.substr(0, kMaxShapeLength) + "...}";
+    }
+    return out + "}";
+  }
+  case JsonType::array: {
+    if (depth >= kMaxShapeDepth) return "array<...>";
+    std::set<std::string> elements;
+    for (const auto& item : value) {
+      elements.insert(shape_of(item, depth + 1));
+      if (elements.size() > 4) return "array<mixed>";
+    }
+    std::string out = "array<";
+    bool first = true;
+    for (const auto& shape : elements) {
+      if (!first) out += '|';
+      first = false;
+      out += shape;
+    }
+    return out + ">";
+  }
+  }
+  return "unknown";
+}
+
+} // namespace gostly::drift
