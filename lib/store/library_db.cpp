@@ -184,7 +184,7 @@ struct LibraryDb::Import::State {
   sql::Transaction transaction;
   sql::Statement insert;
   std::set<std::string> services;
-  std::string default_session = util::random_id("sess-", true);
+  std::string default_session = util::random_id("sess", true);
   ImportStats stats;
 
   explicit State(sqlite3* handle)
@@ -202,6 +202,8 @@ const std::string& LibraryDb::Import::default_session_id() const { return state_
 bool LibraryDb::Import::add(const record::Interaction& original) {
   if (!state_) throw Error("library.db: import already committed");
   record::Interaction interaction = original;
+  // The content id is taken before the defaults below (which differ per run) are filled in.
+  if (interaction.id.empty()) interaction.id = "int-" + util::sha256_hex(record::encode_line(interaction)).substr(0, 32);
   require_safe_field(interaction.service_id, "service_id");
   if (interaction.session_id.empty()) interaction.session_id = state_->default_session;
   require_safe_field(interaction.session_id, "session_id");
@@ -215,8 +217,6 @@ bool LibraryDb::Import::add(const record::Interaction& original) {
     if (!when) throw record::FieldError{"recorded_at", "not an RFC 3339 date-time: '" + interaction.recorded_at.substr(0, 40) + "'"};
     sort_time = util::format_iso8601(*when);
   }
-  if (interaction.id.empty()) interaction.id = "int-" + util::sha256_hex(record::encode_line(interaction)).substr(0, 32);
-
   if (state_->services.insert(interaction.service_id).second) upsert_service(state_->db, interaction.service_id);
 
   auto& insert = state_->insert;
@@ -235,6 +235,13 @@ bool LibraryDb::Import::add(const record::Interaction& original) {
   bool added = sql::changes(state_->db) > 0;
   ++(added ? state_->stats.added : state_->stats.duplicates);
   return added;
+}
+
+ImportStats LibraryDb::Import::progress() const {
+  if (!state_) throw Error("library.db: import already committed");
+  ImportStats stats = state_->stats;
+  stats.services_touched.assign(state_->services.begin(), state_->services.end());
+  return stats;
 }
 
 ImportStats LibraryDb::Import::commit() {

@@ -78,6 +78,8 @@ public:
     /// record::FieldError for an unsafe service_id/session_id or an unparseable recorded_at.
     bool add(const record::Interaction& interaction);
     ImportStats commit(); // rebuilds the mock index of touched services
+    /// Counts so far (what commit() would report); a dry run reads this and rolls back.
+    ImportStats progress() const;
     /// The session id given to records that arrive without one.
     const std::string& default_session_id() const;
   private:

@@ -44,11 +44,14 @@ private:
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-/// BEGIN IMMEDIATE on construction (the write lock is taken up front, so a transaction never
-/// fails half-way with SQLITE_BUSY on its first write); ROLLBACK on destruction unless committed.
+/// `immediate` takes the write lock up front, so a write transaction never fails half-way with
+/// SQLITE_BUSY on its first write; `deferred` suits a consistent read snapshot (export).
+enum class Lock { immediate, deferred };
+
+/// BEGIN on construction; ROLLBACK on destruction unless committed.
 class Transaction {
 public:
-  explicit Transaction(sqlite3* db);
+  explicit Transaction(sqlite3* db, Lock lock = Lock::immediate);
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;

@@ -1,0 +1,146 @@
+#include "transition/command.hpp"
+
+#include "bundle/bundle.hpp"
+#include "store/data_dir.hpp"
+#include "store/library_db.hpp"
+#include "store/mode.hpp"
+#include "transition/control_client.hpp"
+#include "util/error.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+
+namespace gostly::transition {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out.empty() ? "none" : out;
+}
+
+void validate(const Options& o) {
+  if (o.export_file && o.import_file) throw UsageError("--export and --import cannot be combined");
+  bool bundle = o.export_file || o.import_file;
+  const char* which = o.export_file ? "--export" : "--import";
+  if (bundle && !o.transition.inputs.empty()) throw UsageError(std::string(which) + " takes no input files");
+  if (bundle && (o.transition.service || o.transition.session))
+    throw UsageError(std::string("--service and --session cannot be used with ") + which);
+  if (bundle && o.transition.dry_run) throw UsageError(std::string("--dry-run cannot be used with ") + which);
+  if (o.export_file && o.control) throw UsageError("--control has nothing to do with --export");
+  if (o.then_mode) {
+    if (!o.control) throw UsageError("--then-mode needs --control");
+    auto mode = store::parse_mode(*o.then_mode);
+    if (!mode || *mode == store::Mode::transitioning)
+      throw UsageError("--then-mode: expected LEARN, MOCK or PASSTHROUGH, got '" + *o.then_mode + "'");
+  }
+  if (o.control && o.transition.dry_run) throw UsageError("--dry-run does not contact --control");
+  std::size_t stdin_count = 0;
+  for (const auto& input : o.transition.inputs) stdin_count += input == "-";
+  if (stdin_count > 1) throw UsageError("'-' (stdin) can be named only once");
+}
+
+// Wraps a library write in the begin/end/abort handshake when --control is given.
+template <typename Write> auto with_control(const Options& o, Write&& write) {
+  if (!o.control) return write();
+  const char* key = std::getenv("GHOST_API_KEY");
+  ControlClient client(*o.control, key ? key : "");
+  client.begin();
+  try {
+    auto result = write();
+    std::optional<std::string> mode;
+    if (o.then_mode) mode = std::string(store::to_string(*store::parse_mode(*o.then_mode)));
+    client.end(mode);
+    return result;
+  } catch (...) {
+    try {
+      client.abort();
+    } catch (const std::exception& e) {
+      spdlog::warn("could not tell {} to abort the transition: {}", *o.control, e.what());
+    }
+    throw;
+  }
+}
+
+void report_transition(const Options& o, const TransitionResult& r) {
+  if (o.json) {
+    json out = {{"type", "transition_summary"},
+                {"dry_run", r.dry_run},
+                {"inputs", r.inputs},
+                {"records_read", r.records_read},
+                {"added", r.added},
+                {"duplicates", r.duplicates},
+                {"torn_lines_skipped", r.torn_lines_skipped},
+                {"other_records_skipped", r.other_records_skipped},
+                {"services", r.services},
+                {"sessions", r.sessions}};
+    std::cout << out.dump() << "\n" << std::flush;
+    return;
+  }
+  if (o.quiet) return;
+  std::ostringstream line;
+  line << "gostly-transition: " << (r.dry_run ? "dry run: " : "") << "read " << r.records_read << " record"
+       << (r.records_read == 1 ? "" : "s") << " from " << r.inputs.size() << " input" << (r.inputs.size() == 1 ? "" : "s")
+       << "; " << (r.dry_run ? "would add " : "added ") << r.added << ", " << r.duplicates << " duplicate"
+       << (r.duplicates == 1 ? "" : "s") << "; services: " << join(r.services) << "; sessions: " << r.sessions;
+  if (r.torn_lines_skipped) line << "; torn lines skipped: " << r.torn_lines_skipped;
+  std::cerr << line.str() << "\n";
+}
+
+} // namespace
+
+int run(const Options& o) {
+  validate(o);
+  store::DataDir dir(o.transition.data_dir);
+
+  if (o.export_file) {
+    if (!std::filesystem::exists(dir.library_db()))
+      throw UsageError(dir.library_db().string() + ": no library to export (run gostly-transition first)");
+    store::LibraryDb db(dir.library_db());
+    auto r = bundle::export_bundle(db, *o.export_file, o.force ? bundle::Overwrite::yes : bundle::Overwrite::no);
+    json services = json::object();
+    for (const auto& [id, count] : r.services) services[id] = count;
+    if (o.json) {
+      std::cout << json{{"type", "export_summary"}, {"file", *o.export_file}, {"interactions", r.interactions},
+                        {"services", services}, {"pii_replaced", r.scrubbed.total()}}.dump()
+                << "\n" << std::flush;
+    } else if (!o.quiet) {
+      std::cerr << "gostly-transition: exported " << r.interactions << " interactions of " << r.services.size()
+                << " service" << (r.services.size() == 1 ? "" : "s") << " to " << *o.export_file << " ("
+                << r.scrubbed.total() << " PII values replaced)\n";
+    }
+    return 0;
+  }
+
+  if (o.import_file) {
+    std::filesystem::create_directories(dir.root());
+    auto r = with_control(o, [&] {
+      store::LibraryDb db(dir.library_db());
+      return bundle::import_bundle(db, *o.import_file);
+    });
+    if (o.json) {
+      std::cout << json{{"type", "import_summary"}, {"file", *o.import_file}, {"records_read", r.records_read},
+                        {"added", r.added}, {"duplicates", r.duplicates}, {"services", r.services}}.dump()
+                << "\n" << std::flush;
+    } else if (!o.quiet) {
+      std::cerr << "gostly-transition: imported " << r.records_read << " records from " << *o.import_file << "; added "
+                << r.added << ", " << r.duplicates << " duplicates; services: " << join(r.services) << "\n";
+    }
+    return 0;
+  }
+
+  if (o.transition.inputs.empty() && resolve_inputs(o.transition).empty())
+    spdlog::warn("no inputs given and no recordings in {}", dir.traffic_dir().string());
+  auto result = with_control(o, [&] { return run_transition(o.transition); });
+  report_transition(o, result);
+  return 0;
+}
+
+} // namespace gostly::transition

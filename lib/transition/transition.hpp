@@ -1,0 +1,48 @@
+#pragma once
+// The transition pipeline: interaction JSONL in (files, "-", or the data dir's traffic/), the
+// redaction floor plus extras applied, everything written into library.db in ONE transaction.
+// A malformed line anywhere aborts the whole run with nothing written. Callable as a library
+// function (gostly-serve runs it for POST /v1/transition {"action":"run"}): it prints nothing
+// and returns what it did.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gostly::transition {
+
+struct TransitionOptions {
+  std::filesystem::path data_dir = "data";
+  /// Files or "-"; empty = every traffic/*.jsonl of `data_dir`, in name order.
+  std::vector<std::string> inputs;
+  /// Overrides each record's service_id / session_id when set (validated as safe ids).
+  std::optional<std::string> service;
+  std::optional<std::string> session;
+  /// Header names stripped on top of the floor and REDACT_HEADERS.
+  std::vector<std::string> redact_headers;
+  /// Validate and count, then roll back: library.db is left as it was.
+  bool dry_run = false;
+};
+
+struct TransitionResult {
+  std::vector<std::string> inputs;  // names as used in messages (`<stdin>` for "-")
+  std::uint64_t records_read = 0;   // interaction records
+  std::uint64_t added = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t torn_lines_skipped = 0;
+  std::uint64_t other_records_skipped = 0; // drift_event, score, ... on the same stream
+  std::vector<std::string> services;       // touched, sorted
+  std::uint64_t sessions = 0;              // distinct (service, session) pairs read
+  bool dry_run = false;
+};
+
+/// Runs the pipeline described above. Throws InputError (`file:line: field: reason`) for a bad
+/// record, UsageError for a bad --service/--session, gostly::Error for I/O or database failures;
+/// in every case library.db is unchanged.
+TransitionResult run_transition(const TransitionOptions& options);
+
+/// The inputs run_transition() would read for `options` (resolving the traffic/ default).
+std::vector<std::string> resolve_inputs(const TransitionOptions& options);
+
+} // namespace gostly::transition
