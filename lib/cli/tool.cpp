@@ -1,5 +1,6 @@
 #include "cli/tool.hpp"
 
+#include "cli/version.hpp"
 #include "util/error.hpp"
 
 #include <cstdlib>
@@ -13,7 +14,7 @@
 namespace gostly::cli {
 
 std::string version_text(const std::string& tool) {
-  return tool + " " GOSTLY_VERSION " (git " GOSTLY_GIT ")";
+  return tool + " " + kVersion + " (git " + kGitDescribe + ")";
 }
 
 void setup_app(CLI::App& app, const std::string& tool, CommonOptions& common) {
