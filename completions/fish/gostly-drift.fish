@@ -1,14 +1,14 @@
 # fish completion for gostly-drift
-set -l cmds check diff events ack sessions sparkline
-complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $cmds" -a check -d 'compare two sessions and store drift events'
-complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $cmds" -a diff -d 'compare two JSONL files without a store'
-complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $cmds" -a events -d 'list drift events'
-complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $cmds" -a ack -d 'acknowledge a drift event'
-complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $cmds" -a sessions -d 'list recording sessions'
-complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $cmds" -a sparkline -d '30-day drift trend'
+set __gostly_drift_cmds check diff events ack sessions sparkline
+complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $__gostly_drift_cmds" -a check -d 'compare two sessions and store drift events'
+complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $__gostly_drift_cmds" -a diff -d 'compare two JSONL files without a store'
+complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $__gostly_drift_cmds" -a events -d 'list drift events'
+complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $__gostly_drift_cmds" -a ack -d 'acknowledge a drift event'
+complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $__gostly_drift_cmds" -a sessions -d 'list recording sessions'
+complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $__gostly_drift_cmds" -a sparkline -d '30-day drift trend'
 complete -c gostly-drift -l help -d 'show help'
-complete -c gostly-drift -n "not __fish_seen_subcommand_from $cmds" -l help-all -d 'show every subcommand option'
-complete -c gostly-drift -n "not __fish_seen_subcommand_from $cmds" -l version -d 'show version'
+complete -c gostly-drift -n "not __fish_seen_subcommand_from $__gostly_drift_cmds" -l help-all -d 'show every subcommand option'
+complete -c gostly-drift -n "not __fish_seen_subcommand_from $__gostly_drift_cmds" -l version -d 'show version'
 complete -c gostly-drift -s v -l verbose -d 'more log output'
 complete -c gostly-drift -s q -l quiet -d 'only errors'
 complete -c gostly-drift -x -l color -a 'auto always never' -d 'colour on stderr'
