@@ -1,0 +1,149 @@
+#include "bundle/bundle.hpp"
+
+#include "store/library_db.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/time.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+using namespace gostly;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path = fs::temp_directory_path() / util::random_id("gostly-bundle-test");
+  TempDir() { fs::create_directories(path); }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+void fill(store::LibraryDb& db) {
+  store::LibraryDb::Import import(db);
+  for (int i = 0; i < 3; ++i) {
+    record::Interaction in;
+    in.id = "r" + std::to_string(i);
+    in.service_id = i == 2 ? "payments" : "api";
+    in.session_id = "s1";
+    in.recorded_at = "2026-01-01T00:00:0" + std::to_string(i) + "Z";
+    in.request.uri = "/users/" + std::to_string(i);
+    in.response.body = R"({"email":"person)" + std::to_string(i) + R"(@corp.example.com"})";
+    import.add(in);
+  }
+  record::Interaction binary;
+  binary.id = "bin";
+  binary.session_id = "s1";
+  binary.service_id = "api";
+  binary.recorded_at = "2026-01-01T00:00:09Z";
+  binary.request.uri = "/blob";
+  binary.response.body = std::string("\x1f\x8b\x08\x00\xff\xfe", 6);
+  import.add(binary);
+  import.commit();
+}
+
+// Writes a .tar.gz with the given (name, content) entries, in order.
+void make_archive(const fs::path& path, const std::vector<std::pair<std::string, std::string>>& entries) {
+  archive* a = archive_write_new();
+  archive_write_add_filter_gzip(a);
+  archive_write_set_format_pax_restricted(a);
+  REQUIRE(archive_write_open_filename(a, path.c_str()) == ARCHIVE_OK);
+  for (const auto& [name, content] : entries) {
+    archive_entry* entry = archive_entry_new();
+    archive_entry_set_pathname(entry, name.c_str());
+    archive_entry_set_size(entry, static_cast<la_int64_t>(content.size()));
+    archive_entry_set_filetype(entry, AE_IFREG);
+    archive_entry_set_perm(entry, 0644);
+    archive_write_header(a, entry);
+    archive_write_data(a, content.data(), content.size());
+    archive_entry_free(entry);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+}
+
+const std::string kManifest =
+    R"({"format":"gostly-bundle","bundle_version":1,"services":[{"id":"api","file":"services/api.jsonl","mocks":1}]})";
+const std::string kRecord =
+    R"({"type":"interaction","id":"x1","service_id":"api","session_id":"s","recorded_at":"2026-01-01T00:00:00Z","request":{"method":"GET","uri":"/"},"response":{"status":200}})"
+    "\n";
+
+} // namespace
+
+TEST_CASE("bundle::export_bundle: a round trip into a fresh library keeps every mock, scrubbed", "[bundle]") {
+  TempDir dir;
+  store::LibraryDb source(dir.path / "a.db");
+  fill(source);
+  auto file = dir.path / "lib.tar.gz";
+  auto exported = bundle::export_bundle(source, file, bundle::Overwrite::no);
+  CHECK(exported.interactions == 4);
+  CHECK(exported.scrubbed.emails == 3);
+
+  store::LibraryDb target(dir.path / "b.db");
+  auto imported = bundle::import_bundle(target, file);
+  CHECK(imported.added == 4);
+  CHECK(imported.services == std::vector<std::string>{"api", "payments"});
+  auto api = target.load_library("api");
+  REQUIRE(api.size() == 3);
+  CHECK(api[0].response.body == R"({"email":"user@example.invalid"})");
+  CHECK(api[2].response.body == std::string("\x1f\x8b\x08\x00\xff\xfe", 6));
+  CHECK(target.library_size("payments") == 1);
+
+  CHECK(bundle::import_bundle(target, file).duplicates == 4);
+}
+
+TEST_CASE("bundle::export_bundle: an existing file is kept unless told to overwrite", "[bundle]") {
+  TempDir dir;
+  store::LibraryDb db(dir.path / "a.db");
+  fill(db);
+  auto file = dir.path / "lib.tar.gz";
+  std::ofstream(file) << "precious";
+  CHECK_THROWS_AS(bundle::export_bundle(db, file, bundle::Overwrite::no), UsageError);
+  CHECK(util::read_small_file(file) == "precious");
+  bundle::export_bundle(db, file, bundle::Overwrite::yes);
+  CHECK(fs::file_size(file) > 100);
+}
+
+TEST_CASE("bundle::import_bundle: an entry escaping with ../ is refused and nothing is written", "[bundle]") {
+  TempDir dir;
+  auto file = dir.path / "evil.tar.gz";
+  make_archive(file, {{"manifest.json", kManifest}, {"services/api.jsonl", kRecord}, {"../escape.jsonl", kRecord}});
+  store::LibraryDb db(dir.path / "a.db");
+  CHECK_THROWS_WITH(bundle::import_bundle(db, file), Catch::Contains("escapes") && Catch::Contains("../escape.jsonl"));
+  CHECK(db.library_size("api") == 0);
+  CHECK_FALSE(fs::exists(dir.path.parent_path() / "escape.jsonl"));
+}
+
+TEST_CASE("bundle::import_bundle: foreign, corrupt and inconsistent archives are input errors", "[bundle]") {
+  TempDir dir;
+  store::LibraryDb db(dir.path / "a.db");
+  auto file = dir.path / "x.tar.gz";
+
+  make_archive(file, {{"README", "hello"}});
+  CHECK_THROWS_WITH(bundle::import_bundle(db, file), Catch::Contains("manifest.json"));
+
+  make_archive(file, {{"manifest.json", R"({"format":"something-else"})"}});
+  CHECK_THROWS_WITH(bundle::import_bundle(db, file), Catch::Contains("not a gostly bundle"));
+
+  make_archive(file, {{"manifest.json", kManifest}, {"services/api.jsonl", kRecord + kRecord.substr(0, 30) + "\n"}});
+  CHECK_THROWS_WITH(bundle::import_bundle(db, file), Catch::Contains("services/api.jsonl:2"));
+
+  make_archive(file, {{"manifest.json", kManifest}});
+  CHECK_THROWS_WITH(bundle::import_bundle(db, file), Catch::Contains("missing"));
+
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << "\x1f\x8b garbage that is not gzip";
+  CHECK_THROWS_AS(bundle::import_bundle(db, file), InputError);
+  CHECK(db.services().empty());
+}
+
+TEST_CASE("bundle::is_safe_entry_name: relative names without .. only", "[bundle]") {
+  CHECK(bundle::is_safe_entry_name("services/api.jsonl"));
+  CHECK(bundle::is_safe_entry_name("./manifest.json"));
+  CHECK_FALSE(bundle::is_safe_entry_name("../x"));
+  CHECK_FALSE(bundle::is_safe_entry_name("services/../../x"));
+  CHECK_FALSE(bundle::is_safe_entry_name("/etc/passwd"));
+  CHECK_FALSE(bundle::is_safe_entry_name(""));
+}
