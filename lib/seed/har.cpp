@@ -216,7 +216,7 @@ bool convert_entry(const Json& entry, const std::string& base, ImportContext& co
     bool still_gzip = rso.body.size() >= 2 && static_cast<unsigned char>(rso.body[0]) == 0x1f &&
                       static_cast<unsigned char>(rso.body[1]) == 0x8b;
     if (const std::string* ce = record::find_header(rso.headers, "content-encoding"); ce && !(still_gzip && util::iequals(*ce, "gzip"))) {
-      out.response.extra["seed_decoded_content_encoding"] = *ce;
+      out.extra["seed"] = nlohmann::json{{"decoded_content_encoding", *ce}};
       erase_header(rso.headers, "content-encoding");
     }
     erase_header(rso.headers, "transfer-encoding");

@@ -45,6 +45,18 @@ bool is_json_media(std::string_view media) {
 
 std::string text_of(const Json& value) { return value.is_string() ? value.get<std::string>() : dump(value); }
 
+// The bytes of a body: strings are sent as they are unless the media type is JSON, where a string
+// is a JSON string, except one that already holds a JSON document (specs often write examples
+// as JSON text).
+std::string body_bytes(const Json& value, std::string_view media) {
+  if (!value.is_string()) return dump(value);
+  const std::string& text = value.get_ref<const std::string&>();
+  if (!is_json_media(media)) return text;
+  auto first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && (text[first] == '{' || text[first] == '[') && nlohmann::json::accept(text)) return text;
+  return dump(value);
+}
+
 std::string percent_encode(std::string_view text) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
@@ -234,7 +246,11 @@ private:
       }
       if (!required) continue;
       Json value = value_for(param, param_ptrs[i], Direction::request);
-      std::string text = value.is_null() || (value.is_object() && value.empty()) ? "1" : text_of(value);
+      // A free-form string would be seeded as "string"; in a path an id-like 1 is what smart_swap
+      // recognises as a parameter.
+      bool placeholder = value.is_null() || (value.is_object() && value.empty()) ||
+                         (value == SchemaExample::kPlainString && !explicit_example(param));
+      std::string text = placeholder ? "1" : text_of(value);
       if (in == "path") {
         for (std::size_t at; (at = concrete.find("{" + name + "}")) != std::string::npos;)
           concrete.replace(at, name.size() + 2, percent_encode(text));
@@ -263,7 +279,8 @@ private:
         std::string at = op_ptr + "/requestBody";
         const Json& request_body = resolved(*body, at);
         std::string media;
-        if (const Json* chosen = choose_media(request_body.value("content", Json::object()), media))
+        auto content = request_body.is_object() ? request_body.find("content") : request_body.end();
+        if (const Json* chosen = content == request_body.end() ? nullptr : choose_media(*content, media))
           set_body(base.request, value_for(*chosen, at + "/content/" + pointer_token(media), Direction::request), media);
       }
     }
@@ -327,7 +344,7 @@ private:
 
   static void set_body(record::Request& request, const Json& value, const std::string& media) {
     if (value.is_null()) return;
-    request.body = value.is_string() && !is_json_media(media) ? value.get<std::string>() : dump(value);
+    request.body = body_bytes(value, media);
     request.headers.emplace_back("Content-Type", media.find('*') == std::string::npos ? media : "application/json");
   }
 
@@ -369,7 +386,7 @@ private:
     if (body && status_allows_body(out.status)) {
       std::string type = media.find('*') != std::string::npos ? (body->is_string() ? "text/plain" : "application/json") : media;
       out.headers.emplace_back("Content-Type", type);
-      out.body = body->is_string() && !is_json_media(type) ? body->get<std::string>() : dump(*body);
+      out.body = body_bytes(*body, type);
     } else {
       origin = "none";
     }

@@ -181,7 +181,7 @@ std::optional<Json> SchemaExample::build(const Json& schema, const std::string& 
   if (type == "string") {
     Json formatted = string_for_format(schema.value("format", ""));
     if (!formatted.is_null()) return formatted;
-    std::string text = "string";
+    std::string text = kPlainString;
     if (auto min = schema.find("minLength"); min != schema.end() && min->is_number_integer())
       while (static_cast<long long>(text.size()) < std::min<long long>(min->get<long long>(), 1024)) text += 'x';
     if (auto max = schema.find("maxLength"); max != schema.end() && max->is_number_integer() &&

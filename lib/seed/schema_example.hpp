@@ -16,6 +16,9 @@ public:
   /// `document` is the whole spec, for resolving local `$ref`s (`#/components/schemas/Pet`).
   explicit SchemaExample(const nlohmann::ordered_json& document) : document_(document) {}
 
+  /// The value of a string with no format, example or enum.
+  static constexpr const char* kPlainString = "string";
+
   /// An example for `schema` (at JSON pointer `pointer`, for errors). An explicit
   /// example/examples/const/default/enum wins; otherwise by type: objects list every property in
   /// spec order (readOnly left out of requests, writeOnly out of responses), arrays hold one item

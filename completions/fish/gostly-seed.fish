@@ -1,0 +1,20 @@
+# fish completion for gostly-seed
+set -l cmds har postman openapi
+complete -c gostly-seed -f -n "not __fish_seen_subcommand_from $cmds" -a har -d 'HAR 1.2 export, streamed'
+complete -c gostly-seed -f -n "not __fish_seen_subcommand_from $cmds" -a postman -d 'Postman collection v2.0 or v2.1'
+complete -c gostly-seed -f -n "not __fish_seen_subcommand_from $cmds" -a openapi -d 'OpenAPI 2.0, 3.0 or 3.1'
+complete -c gostly-seed -l help -d 'show help'
+complete -c gostly-seed -n "not __fish_seen_subcommand_from $cmds" -l version -d 'show version'
+complete -c gostly-seed -s v -l verbose -d 'more log output'
+complete -c gostly-seed -s q -l quiet -d 'only errors'
+complete -c gostly-seed -x -l color -a 'auto always never' -d 'colour on stderr'
+complete -c gostly-seed -r -s o -l output -d 'write JSONL to a file, atomically'
+complete -c gostly-seed -x -l service -d 'service id of every record'
+complete -c gostly-seed -x -l session -d 'session id of every record'
+complete -c gostly-seed -l strict -d 'fail on the first bad entry'
+complete -c gostly-seed -l json -d 'print the import report as JSON on stderr'
+complete -c gostly-seed -x -n "__fish_seen_subcommand_from har" -l host -d 'keep only entries for this host'
+complete -c gostly-seed -x -n "__fish_seen_subcommand_from postman" -l var -d 'set {{NAME}} (NAME=VALUE)'
+complete -c gostly-seed -n "__fish_seen_subcommand_from postman" -l placeholder -d 'seed an empty 200 for requests without responses'
+complete -c gostly-seed -x -n "__fish_seen_subcommand_from openapi" -l base-url -d 'scheme, host and base path'
+complete -c gostly-seed -n "__fish_seen_subcommand_from $cmds" -F

@@ -1,0 +1,123 @@
+#include "seed/seed.hpp"
+
+#include "helpers.hpp"
+#include "util/error.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace seed_test;
+using gostly::seed::Format;
+
+TEST_CASE("seed::postman: saved examples become interactions, the rest is reported", "[seed][postman]") {
+  auto r = import_file(Format::postman, fixture("postman/collection-v2.json"));
+  CHECK(r.report.entries == 7);
+  CHECK(r.report.missing_examples == 5);
+  REQUIRE(r.records.size() == 2);
+  const auto& ok = r.records[0];
+  CHECK(ok.request.method == "GET");
+  CHECK(ok.request.host == "echo.getpostman.com");
+  CHECK(ok.request.uri == "/status/200");
+  CHECK(ok.response.status == 200);
+  CHECK(ok.response.reason == "OK"); // from "200 OK"
+  CHECK(ok.response.body == "response body");
+  CHECK(header(ok.response.headers, "content-type") == "application/json");
+  CHECK(header(ok.response.headers, "authorization") == "<absent>"); // the floor applies to seeds too
+  CHECK(ok.source == "postman");
+  CHECK(ok.service_id == "default");
+  CHECK(r.warnings.size() == 5);
+  CHECK_THAT(r.warnings[3], Catch::Contains("/item/2/item/3/item/0/item/0: request 'This is a folder / my-folder-2 / "
+                                            "This is a blank / gg not found' has no saved response"));
+}
+
+TEST_CASE("seed::postman: --placeholder seeds requests without examples, marked as such", "[seed][postman]") {
+  gostly::seed::SeedOptions options;
+  options.placeholder = true;
+  auto r = import_file(Format::postman, fixture("postman/newman-sample-collection.json"), options);
+  REQUIRE(r.records.size() == 3);
+  CHECK(r.report.missing_examples == 3);
+  CHECK(r.warnings.empty());
+  CHECK(r.records[0].request.uri == "/get?source=newman-sample-github-collection");
+  CHECK(r.records[0].extra["seed"]["placeholder"] == true);
+  CHECK(r.records[1].request.body.rfind("Duis posuere", 0) == 0);
+  CHECK(r.records[2].response.status == 200);
+  CHECK(r.records[2].response.body.empty());
+}
+
+TEST_CASE("seed::postman: v2.1 folders, variable scopes and body modes", "[seed][postman]") {
+  gostly::seed::SeedOptions options;
+  options.vars = {{"newName", "Hedy"}};
+  auto r = import_file(Format::postman, data("collection-v21.json"), options);
+  CHECK(r.report.entries == 4);
+  CHECK(r.report.skipped == 1); // {{otherHost}} has no value
+  CHECK(r.report.missing_examples == 1);
+  REQUIRE(r.records.size() == 3);
+
+  const auto& found = r.records[0];
+  CHECK(found.request.host == "crm.example.com");
+  CHECK(found.request.uri == "/api/customers/11?verbose=1"); // the folder's customerId wins over the collection's
+  CHECK(found.response.body == R"({"id": 11, "name": "Grace"})");
+  CHECK(found.extra["seed"]["example"] == "found");
+  CHECK(r.records[1].response.status == 404);
+  CHECK(r.records[1].request.uri == "/api/customers/999");
+
+  const auto& created = r.records[2];
+  CHECK(created.request.method == "POST");
+  CHECK(created.request.uri == "/api/customers");
+  CHECK(created.request.body == R"({"name": "Hedy"})");
+  CHECK(header(created.request.headers, "content-type") == "application/json");
+
+  // The item's own request has {{apiKey}} in a header: a warning, not a failure; it is also a
+  // credential header and never written.
+  bool warned = false;
+  for (const auto& w : r.warnings) warned = warned || w.find("unresolved variable {{apiKey}}") != std::string::npos;
+  CHECK(warned);
+  bool reported = false;
+  for (const auto& w : r.warnings)
+    reported = reported || w.find("/item/2/request/url: unresolved variable {{otherHost}} (give it with --var otherHost=VALUE)") != std::string::npos;
+  CHECK(reported);
+}
+
+TEST_CASE("seed::postman: --var wins over collection variables", "[seed][postman]") {
+  gostly::seed::SeedOptions options;
+  options.vars = {{"baseUrl", "http://localhost:9000"}, {"otherHost", "http://ping.test"}, {"customerId", "5"}};
+  auto r = import_file(Format::postman, data("collection-v21.json"), options);
+  CHECK(r.report.skipped == 0);
+  REQUIRE(r.records.size() == 4);
+  CHECK(r.records[0].request.host == "localhost:9000");
+  CHECK(r.records[0].request.uri == "/customers/5?verbose=1");
+  CHECK(r.records[3].request.host == "ping.test");
+  CHECK(r.records[3].response.body == "pong");
+}
+
+TEST_CASE("seed::postman: placeholder form-data body leaves files out", "[seed][postman]") {
+  gostly::seed::SeedOptions options;
+  options.placeholder = true;
+  options.vars = {{"otherHost", "http://ping.test"}};
+  auto r = import_file(Format::postman, data("collection-v21.json"), options);
+  REQUIRE(r.records.size() == 5);
+  const auto& form = r.records[3];
+  CHECK(form.request.uri == "/api/forms");
+  CHECK_THAT(form.request.body, Catch::Contains("name=\"title\"\r\n\r\nhello\r\n"));
+  CHECK_THAT(header(form.request.headers, "content-type"), Catch::StartsWith("multipart/form-data; boundary="));
+}
+
+TEST_CASE("seed::postman: strict mode fails on the unresolved URL variable", "[seed][postman]") {
+  gostly::seed::SeedOptions options;
+  options.on_bad_entry = gostly::seed::OnBadEntry::fail;
+  options.vars = {{"newName", "x"}};
+  size_t delivered = 0;
+  std::ifstream in(data("collection-v21.json"));
+  try {
+    gostly::seed::import(Format::postman, in, "c.json", options, [&](gostly::record::Interaction&&) { ++delivered; });
+    FAIL("no error");
+  } catch (const gostly::InputError& e) {
+    CHECK(e.field() == "/item/2/request/url");
+  }
+  CHECK(delivered == 0); // a collection is validated whole before anything is delivered
+}
+
+TEST_CASE("seed::postman: not a v2 collection", "[seed][postman]") {
+  CHECK_THROWS_WITH(import_text(Format::postman, R"({"name": "x", "requests": []})"), Catch::Contains("v1 is not supported"));
+  CHECK_THROWS_WITH(import_text(Format::postman, R"({"item": []})"), Catch::Contains("/info: missing"));
+  CHECK_THROWS_WITH(import_text(Format::postman, "{\"info\": {}, \n\"item\": [,]}"), Catch::Contains("<test>:2: column"));
+}
