@@ -1,5 +1,5 @@
 # fish completion for gostly-seed
-set -l cmds har postman openapi
+set --local cmds har postman openapi
 complete -c gostly-seed -f -n "not __fish_seen_subcommand_from $cmds" -a har -d 'HAR 1.2 export, streamed'
 complete -c gostly-seed -f -n "not __fish_seen_subcommand_from $cmds" -a postman -d 'Postman collection v2.0 or v2.1'
 complete -c gostly-seed -f -n "not __fish_seen_subcommand_from $cmds" -a openapi -d 'OpenAPI 2.0, 3.0 or 3.1'
