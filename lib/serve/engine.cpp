@@ -1,0 +1,470 @@
+// The engine decides what each proxied request gets, per service and mode.
+//
+// Hot path. A request finds its service through a routing table that is immutable once
+// published: readers keep a thread-local copy and compare one atomic generation number per
+// request, so routing takes no lock and shares no written cache line. Modes are atomics. In MOCK
+// the matcher (thread-safe, lock-free match()) returns pre-serialized bytes that go out with one
+// write. Nothing on that path logs at info level or allocates beyond the parser's request.
+//
+// LEARN. The request is forwarded; the answer is turned into an interaction, its unredacted copy
+// goes to the matcher's session buffer (RAM only, so the session-verbatim tier can replay it with
+// credentials), and the redacted copy (floor + REDACT_HEADERS + per-service rules) is written with
+// one write() per line before the client gets its reply, so a line is on disk once the client
+// has seen the answer. A disk error is counted and logged; the client still gets its answer.
+//
+// Modes. The effective mode of a service is TRANSITIONING while a transition runs, otherwise its
+// own override when it has one, otherwise the global mode. Entering MOCK resets replay cursors;
+// entering LEARN opens a new session (new id, empty session buffer). mode.txt is polled by
+// tick(): its mtime, size and inode are compared, so an edit (or an atomic rename over it) is
+// applied within one tick.
+#include "serve/engine.hpp"
+
+#include "http/message.hpp"
+#include "match/matcher.hpp"
+#include "record/codec.hpp"
+#include "redact/redact.hpp"
+#include "serve/engine_impl.hpp"
+#include "store/data_dir.hpp"
+#include "store/library_db.hpp"
+#include "util/encoding.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/time.hpp"
+
+#include <algorithm>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+namespace gostly::serve {
+
+using store::Mode;
+
+namespace {
+
+std::string service_id_from(std::string_view text) {
+  std::string id;
+  for (char c : text) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    id.push_back(ok ? c : '-');
+  }
+  while (!id.empty() && (id.front() == '-' || id.front() == '.')) id.erase(id.begin());
+  while (!id.empty() && id.back() == '-') id.pop_back();
+  if (id.size() > 128) id.resize(128);
+  return id;
+}
+
+std::string_view host_without_port(std::string_view host) noexcept {
+  if (!host.empty() && host.front() == '[') return host.substr(0, host.find(']') + 1);
+  auto colon = host.rfind(':');
+  return colon == std::string_view::npos ? host : host.substr(0, colon);
+}
+
+bool prefix_matches(std::string_view uri, std::string_view prefix) noexcept {
+  if (!uri.starts_with(prefix)) return false;
+  return uri.size() == prefix.size() || uri[prefix.size()] == '/' || uri[prefix.size()] == '?';
+}
+
+std::shared_ptr<const std::string> prepare(const record::Response& response, match::Tier tier) {
+  return std::make_shared<const std::string>(
+      http::serialize_response(response, {{"X-Ghost-Mock", std::string(match::header_value(tier))}}));
+}
+
+MatchType match_type(match::Tier tier) noexcept {
+  switch (tier) {
+  case match::Tier::session_verbatim: return MatchType::session_verbatim;
+  case match::Tier::exact: return MatchType::exact;
+  case match::Tier::resource_store: return MatchType::resource_store;
+  case match::Tier::resource_transition: return MatchType::resource_transition;
+  case match::Tier::smart_swap: return MatchType::smart_swap;
+  case match::Tier::miss: break;
+  }
+  return MatchType::miss;
+}
+
+} // namespace
+
+Route parse_route_match(std::string_view match, const std::string& service_id) {
+  Route route;
+  if (match.empty()) throw UsageError("route: empty match (expected HOST or /PREFIX)");
+  if (match.front() == '/') {
+    route.kind = Route::Kind::path_prefix;
+    while (match.size() > 1 && match.back() == '/') match.remove_suffix(1);
+    if (match == "/") throw UsageError("route '/': use --upstream for the default service");
+    route.match = std::string(match);
+  } else {
+    route.kind = Route::Kind::host;
+    if (match.find_first_of("/ ") != std::string_view::npos) throw UsageError("route host '" + std::string(match) + "': not a host name");
+    route.match = util::to_lower(host_without_port(match));
+  }
+  route.service_id = service_id.empty() ? service_id_from(route.kind == Route::Kind::host ? route.match : route.match.substr(1))
+                                        : service_id;
+  util::require_safe_id(route.service_id, "route service id");
+  return route;
+}
+
+Route parse_route(std::string_view spec) {
+  auto eq = spec.find('=');
+  if (eq == std::string_view::npos) throw UsageError("--route '" + std::string(spec) + "': expected HOST=URL or /PREFIX=URL");
+  Route route = parse_route_match(spec.substr(0, eq), {});
+  auto url = http::parse_url(spec.substr(eq + 1));
+  if (!url || url->scheme != "http")
+    throw UsageError("--route '" + std::string(spec) + "': upstream must be an http:// URL");
+  route.upstream = *url;
+  return route;
+}
+
+bool keys_equal(std::string_view given, std::string_view expected) noexcept {
+  // Compare digests so neither the length nor the first differing byte shows in the timing.
+  std::string a = util::sha256_hex(given), b = util::sha256_hex(expected);
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0 && a.size() == b.size();
+}
+
+// ---- Impl ----
+
+Engine::Impl::Impl(EngineOptions opts) : options(std::move(opts)), data(options.data_dir) {
+  base_redactor = redact::Redactor::from_environment();
+  for (const auto& name : options.redact_headers) base_redactor.add(name);
+  auto table_ptr = std::make_shared<Table>();
+  auto& def = state_for(options.default_service);
+  table_ptr->services.push_back({options.default_service, options.upstream, std::nullopt, {},
+                                 std::make_shared<redact::Redactor>(base_redactor), &def});
+  table_ptr->default_index = 0;
+  for (const auto& route : options.routes) {
+    auto& state = state_for(route.service_id);
+    auto existing = std::find_if(table_ptr->services.begin(), table_ptr->services.end(),
+                                 [&](const ServiceConfig& s) { return s.id == route.service_id; });
+    if (existing != table_ptr->services.end())
+      throw UsageError("--route: two routes give service '" + route.service_id + "'");
+    table_ptr->services.push_back({route.service_id, route.upstream, route, {}, std::make_shared<redact::Redactor>(base_redactor), &state});
+  }
+  index_routes(*table_ptr);
+  table = std::move(table_ptr);
+  generation.store(1);
+}
+
+ServiceState& Engine::Impl::state_for(const std::string& id) {
+  std::lock_guard lock(states_mutex);
+  auto& slot = states[id];
+  if (!slot) {
+    slot = std::make_unique<ServiceState>(&prepare);
+    slot->id = id;
+    slot->session_id = options.session_id.empty() ? util::random_id("sess", true) : options.session_id;
+  }
+  return *slot;
+}
+
+void Engine::Impl::index_routes(Table& t) {
+  t.host_routes.clear();
+  t.prefix_routes.clear();
+  for (std::size_t i = 0; i < t.services.size(); ++i) {
+    const auto& route = t.services[i].route;
+    if (!route) continue;
+    if (route->kind == Route::Kind::host) t.host_routes.emplace_back(route->match, i);
+    else t.prefix_routes.emplace_back(route->match, i);
+  }
+  std::sort(t.prefix_routes.begin(), t.prefix_routes.end(),
+            [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+}
+
+const Table& Engine::Impl::current_table() const {
+  thread_local const Impl* owner = nullptr;
+  thread_local std::uint64_t seen = 0;
+  thread_local std::shared_ptr<const Table> cached;
+  auto now = generation.load(std::memory_order_acquire);
+  if (owner != this || seen != now) {
+    std::lock_guard lock(table_mutex);
+    cached = table;
+    seen = generation.load(std::memory_order_relaxed);
+    owner = this;
+  }
+  return *cached;
+}
+
+void Engine::Impl::publish(std::shared_ptr<const Table> next) {
+  std::lock_guard lock(table_mutex);
+  table = std::move(next);
+  generation.fetch_add(1, std::memory_order_release);
+}
+
+const ServiceConfig& Engine::Impl::route(const record::Request& request) const {
+  const Table& t = current_table();
+  if (!t.host_routes.empty() && !request.host.empty()) {
+    std::string host = util::to_lower(host_without_port(request.host));
+    for (const auto& [match, index] : t.host_routes)
+      if (match == host) return t.services[index];
+  }
+  for (const auto& [prefix, index] : t.prefix_routes)
+    if (prefix_matches(request.uri, prefix)) return t.services[index];
+  return t.services[t.default_index];
+}
+
+Mode Engine::Impl::effective(const ServiceState& state) const noexcept {
+  auto global = static_cast<Mode>(global_mode.load(std::memory_order_acquire));
+  if (global == Mode::transitioning) return global;
+  int override_mode = state.mode_override.load(std::memory_order_acquire);
+  return override_mode >= 0 ? static_cast<Mode>(override_mode) : global;
+}
+
+void Engine::Impl::entered(ServiceState& state, Mode from, Mode to) {
+  if (from == to) return;
+  if (to == Mode::mock) state.matcher.reset_cursors();
+  if (to == Mode::learn && !options.fixed_mode) {
+    std::lock_guard lock(state.session_mutex);
+    state.session_id = util::random_id("sess", true);
+    state.matcher.session_clear();
+  }
+}
+
+void Engine::Impl::set_global(Mode mode, bool persist) {
+  std::vector<std::pair<ServiceState*, Mode>> before;
+  {
+    std::lock_guard lock(states_mutex);
+    for (auto& [id, state] : states) before.emplace_back(state.get(), effective(*state));
+  }
+  auto old = static_cast<Mode>(global_mode.exchange(static_cast<int>(mode)));
+  for (auto& [state, was] : before) entered(*state, was, effective(*state));
+  if (old != mode) spdlog::info("global mode {} -> {}", store::to_string(old), store::to_string(mode));
+  if (persist && !options.fixed_mode) {
+    try {
+      data.write_mode(mode);
+      remember_mode_file();
+    } catch (const std::exception& e) {
+      metrics.count_io_error(IoOperation::mode_file);
+      spdlog::warn("cannot write {}: {}", data.mode_file().string(), e.what());
+    }
+  }
+}
+
+void Engine::Impl::set_override(ServiceState& state, std::optional<Mode> mode) {
+  Mode was = effective(state);
+  state.mode_override.store(mode ? static_cast<int>(*mode) : -1, std::memory_order_release);
+  entered(state, was, effective(state));
+}
+
+void Engine::Impl::remember_mode_file() {
+  struct stat st {};
+  if (::stat(data.mode_file().c_str(), &st) == 0)
+    mode_file_stamp = {static_cast<std::int64_t>(st.st_mtim.tv_sec), static_cast<std::int64_t>(st.st_mtim.tv_nsec),
+                       static_cast<std::int64_t>(st.st_size), static_cast<std::int64_t>(st.st_ino)};
+  else
+    mode_file_stamp = {};
+}
+
+void Engine::Impl::poll_mode_file() {
+  struct stat st {};
+  if (::stat(data.mode_file().c_str(), &st) != 0) return;
+  FileStamp now{static_cast<std::int64_t>(st.st_mtim.tv_sec), static_cast<std::int64_t>(st.st_mtim.tv_nsec),
+                static_cast<std::int64_t>(st.st_size), static_cast<std::int64_t>(st.st_ino)};
+  if (now == mode_file_stamp) return;
+  mode_file_stamp = now;
+  try {
+    auto mode = data.read_mode();
+    if (!mode) return;
+    if (transition_active()) {
+      spdlog::info("mode.txt says {}; applied when the transition ends", store::to_string(*mode));
+      std::lock_guard lock(transition_mutex);
+      transition_return = *mode;
+      return;
+    }
+    if (*mode != static_cast<Mode>(global_mode.load())) {
+      spdlog::info("mode.txt changed to {}", store::to_string(*mode));
+      set_global(*mode, false);
+    }
+  } catch (const std::exception& e) {
+    metrics.count_io_error(IoOperation::mode_file);
+    spdlog::warn("ignoring mode.txt: {}", e.what());
+  }
+}
+
+void Engine::Impl::record(ServiceState& state, const redact::Redactor& redactor, record::Interaction&& interaction) {
+  if (!options.fixed_mode) state.matcher.session_add(interaction);
+  redactor.apply(interaction);
+  try {
+    if (options.sink) {
+      options.sink(interaction);
+      return;
+    }
+    std::string line = record::encode_line(interaction);
+    std::lock_guard lock(state.log_mutex);
+    if (!state.log) {
+      data.ensure();
+      state.log = std::make_unique<util::AppendLog>(data.traffic_file(state.id));
+      if (state.log->torn_bytes_dropped())
+        spdlog::warn("{}: dropped a torn last line ({} bytes) left by a crash", state.log->path().string(),
+                     state.log->torn_bytes_dropped());
+    }
+    state.log->append_line(line);
+  } catch (const std::exception& e) {
+    metrics.count_io_error(options.sink ? IoOperation::record_output : IoOperation::traffic_append);
+    spdlog::warn("recording {} {} failed: {}", interaction.request.method, interaction.request.uri, e.what());
+  }
+}
+
+void Engine::Impl::forward(const ServiceConfig& config, record::Request& request, http::Responder responder, bool learn,
+                           Clock::time_point started) {
+  if (!config.upstream) {
+    metrics.count_request(learn ? MatchType::learn : MatchType::passthrough);
+    responder.send(http::json_response(
+        502, nlohmann::json{{"error", "no upstream configured"}, {"service", config.id},
+                            {"hint", "start with --upstream URL, a --route, or PUT /services/" + config.id + " {\"upstream\":...}"}}
+                 .dump()));
+    return;
+  }
+  auto pending = std::make_shared<record::Request>(std::move(request));
+  http::strip_hop_by_hop(pending->headers);
+  std::string recorded_at = util::now_iso8601();
+  ServiceState* state = config.state;
+  auto redactor = config.redactor;
+  auto upstream = config.upstream;
+  auto service_id = config.id;
+  responder.forward(*config.upstream, *pending,
+                    [this, pending, responder, learn, started, state, redactor, upstream, service_id,
+                     recorded_at = std::move(recorded_at)](http::UpstreamResult&& result) mutable {
+                      metrics.count_request(learn ? MatchType::learn : MatchType::passthrough);
+                      if (result.failure != http::UpstreamFailure::none) {
+                        spdlog::warn("{} {}: {}", pending->method, pending->uri, result.detail);
+                        responder.send(http::upstream_failure_response(result, upstream->to_string()));
+                        metrics.observe_latency(Clock::now() - started);
+                        return;
+                      }
+                      if (learn) {
+                        record::Interaction interaction;
+                        interaction.id = util::random_id("int");
+                        interaction.service_id = service_id;
+                        {
+                          std::lock_guard lock(state->session_mutex);
+                          interaction.session_id = state->session_id;
+                        }
+                        interaction.source = "learn";
+                        interaction.recorded_at = recorded_at;
+                        interaction.duration_ms = result.duration_ms;
+                        interaction.request = std::move(*pending);
+                        interaction.response = std::move(result.response);
+                        // The reply is sent from the unredacted response, so it is serialized
+                        // before record() strips credentials from the interaction.
+                        std::string reply = http::serialize_response(
+                            interaction.response, {}, responder.head_request() ? http::BodyMode::head : http::BodyMode::send,
+                            responder.closing() ? http::Close::yes : http::Close::no);
+                        record(*state, *redactor, std::move(interaction));
+                        responder.send(std::move(reply));
+                      } else {
+                        responder.send(result.response);
+                      }
+                      metrics.observe_latency(Clock::now() - started);
+                    });
+}
+
+bool Engine::Impl::transition_active() const {
+  return static_cast<Mode>(global_mode.load(std::memory_order_acquire)) == Mode::transitioning;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> Engine::Impl::library_sizes() const {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  std::lock_guard lock(states_mutex);
+  for (const auto& [id, state] : states) out.emplace_back(id, state->matcher.library_size());
+  return out;
+}
+
+void Engine::Impl::load_libraries() {
+  if (options.fixed_mode) return;
+  std::error_code ec;
+  if (!std::filesystem::exists(data.library_db(), ec)) {
+    spdlog::info("no {} yet: every library is empty", data.library_db().string());
+    return;
+  }
+  try {
+    store::LibraryDb db(data.library_db());
+    for (const auto& row : db.services()) {
+      auto& state = state_for(row.id);
+      if (row.mode && state.mode_override.load() < 0) {
+        if (auto mode = store::parse_mode(*row.mode)) state.mode_override.store(static_cast<int>(*mode));
+      }
+    }
+    std::vector<ServiceState*> all;
+    {
+      std::lock_guard lock(states_mutex);
+      for (auto& [id, state] : states) all.push_back(state.get());
+    }
+    for (auto* state : all) {
+      state->matcher.load_library(db.load_library(state->id));
+      spdlog::info("service {}: {} mocks loaded", state->id, state->matcher.library_size());
+    }
+  } catch (const std::exception& e) {
+    metrics.count_io_error(IoOperation::library_load);
+    spdlog::error("cannot load {}: {}", data.library_db().string(), e.what());
+  }
+}
+
+// ---- Engine ----
+
+Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  auto& o = impl_->options;
+  Mode start = Mode::learn;
+  if (o.fixed_mode) {
+    start = o.start_mode.value_or(Mode::learn);
+  } else if (o.start_mode) {
+    start = *o.start_mode;
+    impl_->data.ensure();
+    impl_->data.write_mode(start);
+  } else if (auto from_file = impl_->data.read_mode()) {
+    start = *from_file;
+  }
+  if (start == Mode::transitioning) start = Mode::learn; // a transition never survives a restart
+  impl_->global_mode.store(static_cast<int>(start));
+  if (!o.fixed_mode) impl_->remember_mode_file();
+  impl_->self = this;
+}
+
+Engine::~Engine() { impl_->join_transition_thread(); }
+
+Metrics& Engine::metrics() noexcept { return impl_->metrics; }
+Mode Engine::global_mode() const noexcept { return static_cast<Mode>(impl_->global_mode.load()); }
+void Engine::set_global_mode(Mode mode, bool persist) { impl_->set_global(mode, persist); }
+void Engine::load_libraries() { impl_->load_libraries(); }
+
+Mode Engine::effective_mode(const std::string& service_id) const {
+  return impl_->effective(impl_->state_for(service_id));
+}
+
+void Engine::tick() {
+  if (impl_->options.fixed_mode) return;
+  impl_->poll_mode_file();
+  impl_->check_transition_deadline();
+}
+
+void Engine::handle(record::Request& request, http::Responder responder) {
+  auto started = Clock::now();
+  if (request.uri == "/ca.crt" && request.method == "GET") {
+    responder.send(http::json_response(503, R"j({"error":"TLS interception is off: no CA certificate to serve"})j"));
+    return;
+  }
+  const ServiceConfig& config = impl_->route(request);
+  ServiceState& state = *config.state;
+  switch (impl_->effective(state)) {
+  case Mode::mock: {
+    match::Answer answer = state.matcher.match(request);
+    impl_->metrics.count_request(match_type(answer.tier));
+    if (answer.prepared) {
+      responder.send(std::move(answer.prepared));
+    } else {
+      record::Headers extra{{"X-Ghost-Mock", std::string(match::header_value(answer.tier))}};
+      if (!answer.transition.empty()) extra.emplace_back("X-Ghost-Transition", answer.transition);
+      responder.send(*answer.response, extra);
+    }
+    impl_->metrics.observe_latency(Clock::now() - started);
+    return;
+  }
+  case Mode::transitioning:
+    impl_->metrics.count_request(MatchType::transitioning);
+    responder.send(http::json_response(
+        503, R"j({"error":"the mock library is being rebuilt (TRANSITIONING); retry shortly"})j", {{"Retry-After", "2"}}));
+    impl_->metrics.observe_latency(Clock::now() - started);
+    return;
+  case Mode::learn: return impl_->forward(config, request, std::move(responder), true, started);
+  case Mode::passthrough: return impl_->forward(config, request, std::move(responder), false, started);
+  }
+}
+
+} // namespace gostly::serve

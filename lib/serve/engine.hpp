@@ -1,0 +1,93 @@
+#pragma once
+// The proxy engine shared by gostly-serve and gostly-record: services and routing, the global
+// and per-service modes, LEARN recording, the MOCK cascade, and the control API. Networking is
+// lib/http's; this file decides what each request gets.
+#include "http/server.hpp"
+#include "record/interaction.hpp"
+#include "serve/metrics.hpp"
+#include "store/mode.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gostly::serve {
+
+/// A `--route` rule: `HOST=URL` routes by Host header (or absolute-form authority), `/PREFIX=URL`
+/// by path prefix. The service id is the host (port dropped) or the prefix without its slashes
+/// (`/payments/v1` -> `payments-v1`).
+struct Route {
+  enum class Kind { host, path_prefix };
+  Kind kind = Kind::host;
+  std::string match;      // lower-case host, or "/prefix" (no trailing slash)
+  std::string service_id;
+  http::Url upstream;
+};
+
+/// Parses a `--route` value; throws UsageError naming what is wrong.
+Route parse_route(std::string_view spec);
+/// Parses `HOST` or `/PREFIX` (the `route` field of PUT /services/{id}); throws UsageError.
+Route parse_route_match(std::string_view match, const std::string& service_id);
+
+/// Where LEARN interactions go once redacted: gostly-record writes JSONL to a stream; when
+/// empty, the engine appends to `<data>/traffic/<service>.jsonl`. Throws on I/O failure.
+using RecordSink = std::function<void(const record::Interaction& redacted)>;
+
+struct EngineOptions {
+  std::filesystem::path data_dir = "./data";
+  std::optional<http::Url> upstream;           // the default service's upstream
+  std::vector<Route> routes;
+  std::string default_service = "default";
+  std::optional<store::Mode> start_mode;        // nullopt = mode.txt, else LEARN
+  bool fixed_mode = false;                      // gostly-record: no mode.txt, no library
+  std::string session_id;                       // first LEARN session id; empty = generated
+  std::vector<std::string> redact_headers;      // on top of the floor and REDACT_HEADERS
+  std::string api_key;                          // control API key; empty = no key check
+  std::chrono::seconds transition_timeout{120}; // a begin without end reverts after this
+  RecordSink sink;
+  /// Runs the transition pipeline over the data dir's traffic/ into library.db (POST
+  /// /v1/transition {"action":"run"}); called on a background thread while TRANSITIONING.
+  std::function<void()> run_transition;
+};
+
+class Engine {
+public:
+  explicit Engine(EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// The proxy port's request handler.
+  void handle(record::Request& request, http::Responder responder);
+  /// The control port's request handler (X-API-Key checked here).
+  void handle_control(record::Request& request, http::Responder responder);
+
+  /// Periodic work, every ~200 ms from the main thread: applies an edited mode.txt and reverts a
+  /// transition whose end never came.
+  void tick();
+
+  /// Loads every known service's library from library.db (a missing file is an empty library).
+  void load_libraries();
+
+  store::Mode global_mode() const noexcept;
+  /// Sets the global mode (cursor reset on entering MOCK, new session on entering LEARN);
+  /// `persist` also writes mode.txt.
+  void set_global_mode(store::Mode mode, bool persist);
+  /// The mode `service_id` answers in now.
+  store::Mode effective_mode(const std::string& service_id) const;
+
+  Metrics& metrics() noexcept;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Constant-time comparison of an API key (the time does not depend on where they differ).
+bool keys_equal(std::string_view given, std::string_view expected) noexcept;
+
+} // namespace gostly::serve

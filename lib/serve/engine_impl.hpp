@@ -1,0 +1,103 @@
+#pragma once
+// Engine internals shared by engine.cpp and control.cpp (not a public header).
+#include "match/matcher.hpp"
+#include "redact/redact.hpp"
+#include "serve/engine.hpp"
+#include "store/data_dir.hpp"
+#include "util/files.hpp"
+
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace gostly::serve {
+
+using Clock = std::chrono::steady_clock;
+
+/// The mutable, never-deleted state of one service.
+struct ServiceState {
+  explicit ServiceState(match::PrepareFn prepare) : matcher(std::move(prepare)) {}
+  std::string id;
+  std::atomic<int> mode_override{-1}; // -1 = follow the global mode
+  match::ServiceMatcher matcher;
+  std::mutex session_mutex;
+  std::string session_id;
+  std::mutex log_mutex;
+  std::unique_ptr<util::AppendLog> log;
+};
+
+/// One service's configuration as published in a routing table (immutable once published).
+struct ServiceConfig {
+  std::string id;
+  std::optional<http::Url> upstream;
+  std::optional<Route> route;
+  std::vector<std::string> extra_redact; // per-service names on top of the engine's
+  std::shared_ptr<const redact::Redactor> redactor;
+  ServiceState* state = nullptr;
+};
+
+struct Table {
+  std::vector<ServiceConfig> services;
+  std::vector<std::pair<std::string, std::size_t>> host_routes;
+  std::vector<std::pair<std::string, std::size_t>> prefix_routes; // longest first
+  std::size_t default_index = 0;
+};
+
+struct FileStamp {
+  std::int64_t sec = 0, nsec = 0, size = -1, inode = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+struct Engine::Impl {
+  explicit Impl(EngineOptions options);
+
+  EngineOptions options;
+  store::DataDir data;
+  redact::Redactor base_redactor;
+  Metrics metrics;
+  Engine* self = nullptr;
+
+  mutable std::mutex states_mutex;
+  std::map<std::string, std::unique_ptr<ServiceState>> states;
+
+  mutable std::mutex table_mutex;
+  std::shared_ptr<const Table> table;
+  std::atomic<std::uint64_t> generation{0};
+
+  std::atomic<int> global_mode{0};
+  FileStamp mode_file_stamp;
+
+  std::mutex transition_mutex;
+  store::Mode transition_return = store::Mode::learn;
+  Clock::time_point transition_deadline{};
+  std::thread transition_thread;
+  std::string transition_last_error;
+
+  ServiceState& state_for(const std::string& id);
+  static void index_routes(Table& table);
+  const Table& current_table() const;
+  void publish(std::shared_ptr<const Table> next);
+  const ServiceConfig& route(const record::Request& request) const;
+
+  store::Mode effective(const ServiceState& state) const noexcept;
+  void entered(ServiceState& state, store::Mode from, store::Mode to);
+  void set_global(store::Mode mode, bool persist);
+  void set_override(ServiceState& state, std::optional<store::Mode> mode);
+  void remember_mode_file();
+  void poll_mode_file();
+
+  void record(ServiceState& state, const redact::Redactor& redactor, record::Interaction&& interaction);
+  void forward(const ServiceConfig& config, record::Request& request, http::Responder responder, bool learn,
+               Clock::time_point started);
+  void load_libraries();
+  std::vector<std::pair<std::string, std::uint64_t>> library_sizes() const;
+
+  // Transitions (control.cpp).
+  bool transition_active() const;
+  void begin_transition(std::chrono::seconds timeout);
+  void end_transition(std::optional<store::Mode> mode, bool reload);
+  void check_transition_deadline();
+  void join_transition_thread();
+};
+
+} // namespace gostly::serve

@@ -1,0 +1,256 @@
+#include "serve/serve.hpp"
+
+#include "http/server.hpp"
+#include "record/jsonl.hpp"
+#include "serve/engine.hpp"
+#include "serve/signals.hpp"
+#include "store/data_dir.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/time.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <iostream>
+#include <mutex>
+#include <spawn.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace gostly::serve {
+namespace {
+
+constexpr std::chrono::milliseconds kTick{200};
+
+http::Url parse_upstream(const std::string& text, const char* what) {
+  auto url = http::parse_url(text);
+  if (!url) throw UsageError(std::string(what) + " '" + text + "': expected http://HOST[:PORT][/PATH]");
+  if (url->scheme != "http") throw UsageError(std::string(what) + " '" + text + "': only http:// upstreams are supported for now");
+  return *url;
+}
+
+http::ServerOptions server_options(const std::string& listen, unsigned threads, const std::string& max_body,
+                                   double upstream_timeout) {
+  http::ServerOptions options;
+  options.listen = listen;
+  options.threads = threads;
+  auto size = http::parse_size(max_body);
+  if (!size || *size == 0) throw UsageError("--max-body '" + max_body + "': expected a size such as 65536, 512K or 64M");
+  options.max_body = *size;
+  if (!(upstream_timeout > 0)) throw UsageError("--upstream-timeout: expected a positive number of seconds");
+  options.upstream_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(upstream_timeout * 1000));
+  return options;
+}
+
+bool is_loopback(const std::string& host_port) {
+  auto hp = http::parse_host_port(host_port);
+  if (!hp) return false;
+  return hp->host == "localhost" || hp->host == "::1" || hp->host.starts_with("127.");
+}
+
+} // namespace
+
+int run(const ServeOptions& o) {
+  SignalWaiter signals; // before any thread starts, so every thread inherits the blocked mask
+  EngineOptions engine_options;
+  engine_options.data_dir = o.data_dir;
+  if (!o.upstream.empty()) engine_options.upstream = parse_upstream(o.upstream, "--upstream");
+  for (const auto& spec : o.routes) engine_options.routes.push_back(parse_route(spec));
+  if (!o.mode.empty()) {
+    auto mode = store::parse_mode(o.mode);
+    if (!mode || *mode == store::Mode::transitioning)
+      throw UsageError("--mode '" + o.mode + "': expected LEARN, MOCK or PASSTHROUGH");
+    engine_options.start_mode = mode;
+  }
+  const char* key = std::getenv("GHOST_API_KEY");
+  if (key && *key) {
+    engine_options.api_key = key;
+  } else if (!o.insecure_control) {
+    throw UsageError("the control API needs a key: set GHOST_API_KEY (or pass --insecure-control with a loopback "
+                     "--control address)");
+  } else if (!is_loopback(o.control)) {
+    throw UsageError("--insecure-control is only allowed on a loopback --control address, not '" + o.control + "'");
+  } else {
+    spdlog::warn("control API without a key (--insecure-control): anyone on this machine can change modes");
+  }
+  store::DataDir(o.data_dir).ensure();
+
+  auto proxy_options = server_options(o.listen, o.threads, o.max_body, o.upstream_timeout);
+  auto control_options = proxy_options;
+  control_options.listen = o.control;
+  control_options.threads = 1;
+
+  Engine engine(std::move(engine_options));
+  engine.load_libraries();
+  http::Server proxy(proxy_options, [&engine](record::Request& r, http::Responder responder) {
+    engine.handle(r, std::move(responder));
+  });
+  http::Server control(control_options, [&engine](record::Request& r, http::Responder responder) {
+    engine.handle_control(r, std::move(responder));
+  });
+  proxy.start();
+  control.start();
+  // Printed whatever the log level: scripts and tests find the picked ports here.
+  std::cerr << "gostly-serve: proxy listening on " << proxy.bound_address() << "\n"
+            << "gostly-serve: control listening on " << control.bound_address() << "\n"
+            << "gostly-serve: mode " << store::to_string(engine.global_mode()) << std::endl;
+  for (;;) {
+    int signal = signals.wait(kTick);
+    if (signal == SIGINT || signal == SIGTERM) break;
+    engine.tick();
+  }
+  spdlog::info("shutting down");
+  control.stop();
+  proxy.stop();
+  return 0;
+}
+
+namespace {
+
+int open_output(const RecordOptions& o, std::string& name) {
+  if (o.output == "-") {
+    name = "<stdout>";
+    return STDOUT_FILENO;
+  }
+  name = o.output;
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
+  struct stat st {};
+  bool regular_exists = ::stat(o.output.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  if (regular_exists && st.st_size > 0 && !o.force)
+    throw UsageError(o.output + ": file exists (use --force to overwrite it)");
+  if (regular_exists || ::stat(o.output.c_str(), &st) != 0) flags |= O_TRUNC;
+  int fd = ::open(o.output.c_str(), flags, 0644);
+  if (fd < 0) throw Error(o.output + ": " + std::strerror(errno));
+  return fd;
+}
+
+struct Child {
+  pid_t pid = -1;
+  int spawn_error = 0;
+};
+
+Child spawn_command(const RecordOptions& o, const std::string& proxy_url, const SignalWaiter& signals) {
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e; ++e) {
+    std::string_view entry(*e);
+    auto drop = [&](std::string_view name) { return entry.starts_with(std::string(name) + "="); };
+    if (drop("GOSTLY_PROXY_URL") || (o.set_proxy_env && (drop("HTTP_PROXY") || drop("http_proxy")))) continue;
+    env_storage.emplace_back(entry);
+  }
+  env_storage.push_back("GOSTLY_PROXY_URL=" + proxy_url);
+  if (o.set_proxy_env) {
+    env_storage.push_back("HTTP_PROXY=" + proxy_url);
+    env_storage.push_back("http_proxy=" + proxy_url);
+  }
+  std::vector<char*> envp;
+  for (auto& entry : env_storage) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> args = o.command;
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD}) sigaddset(&defaults, s);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setsigmask(&attr, &signals.original_mask());
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  // The JSONL stream owns stdout; the command's own output goes to stderr instead.
+  if (o.output == "-") posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
+  Child child;
+  child.spawn_error = posix_spawnp(&child.pid, argv[0], &actions, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  return child;
+}
+
+int record_main(const RecordOptions& o) {
+  SignalWaiter signals;
+  if (o.upstream.empty()) throw UsageError("--upstream is required (or set BACKEND_URL)");
+  EngineOptions engine_options;
+  engine_options.upstream = parse_upstream(o.upstream, "--upstream");
+  util::require_safe_id(o.service, "--service");
+  if (!o.session.empty()) util::require_safe_id(o.session, "--session");
+  engine_options.default_service = o.service;
+  engine_options.session_id = o.session.empty() ? util::random_id("sess", true) : o.session;
+  engine_options.fixed_mode = true;
+  engine_options.start_mode = store::Mode::learn;
+  engine_options.redact_headers = o.redact_headers;
+  auto server_opts = server_options(o.listen, o.threads, o.max_body, o.upstream_timeout);
+
+  std::string output_name;
+  int fd = open_output(o, output_name);
+  record::JsonlWriter writer(fd, output_name, record::Flush::per_record);
+  std::mutex writer_mutex;
+  engine_options.sink = [&](const record::Interaction& interaction) {
+    std::lock_guard lock(writer_mutex);
+    writer.write(interaction);
+  };
+  Engine engine(std::move(engine_options));
+  http::Server proxy(server_opts, [&engine](record::Request& r, http::Responder responder) {
+    engine.handle(r, std::move(responder));
+  });
+  proxy.start();
+  std::string address = proxy.bound_address();
+  if (address.starts_with("0.0.0.0:")) address = "127.0.0.1:" + address.substr(8);
+  std::cerr << "gostly-record: listening on " << address << std::endl;
+
+  int status = 0;
+  if (o.command.empty()) {
+    for (;;) {
+      int signal = signals.wait(kTick);
+      if (signal == SIGINT || signal == SIGTERM) break;
+    }
+  } else {
+    Child child = spawn_command(o, "http://" + address, signals);
+    if (child.spawn_error) {
+      proxy.stop();
+      std::cerr << "gostly-record: error: cannot run '" << o.command.front() << "': " << std::strerror(child.spawn_error) << "\n";
+      return child.spawn_error == ENOENT ? 127 : 126;
+    }
+    for (;;) {
+      int signal = signals.wait(kTick);
+      if (signal == SIGINT || signal == SIGTERM) ::kill(child.pid, signal);
+      int wstatus = 0;
+      pid_t done = ::waitpid(child.pid, &wstatus, WNOHANG);
+      if (done == child.pid) {
+        status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+        break;
+      }
+      if (done < 0 && errno != EINTR) throw Error(std::string("waitpid: ") + std::strerror(errno));
+    }
+  }
+  proxy.stop();
+  {
+    std::lock_guard lock(writer_mutex);
+    writer.flush();
+  }
+  auto lost = engine.metrics().io_errors(IoOperation::record_output);
+  if (lost) spdlog::error("{} interaction(s) could not be written to {}", lost, output_name);
+  if (fd != STDOUT_FILENO) ::close(fd);
+  return status;
+}
+
+} // namespace
+
+int run_record(const RecordOptions& o) {
+  try {
+    return record_main(o);
+  } catch (const std::exception& e) {
+    std::cerr << "gostly-record: error: " << e.what() << "\n";
+    return kRecordFailure;
+  }
+}
+
+} // namespace gostly::serve

@@ -1,0 +1,49 @@
+#pragma once
+// The two programs built on the engine: gostly-serve (the daemon) and gostly-record (a LEARN
+// proxy in the foreground that writes JSONL and can wrap a command).
+#include <string>
+#include <vector>
+
+namespace gostly::serve {
+
+struct ServeOptions {
+  std::string data_dir = "./data";
+  std::string listen = "127.0.0.1:8080";
+  std::string control = "127.0.0.1:8000";
+  std::string upstream;              // env BACKEND_URL
+  std::vector<std::string> routes;   // HOST=URL or /PREFIX=URL
+  std::string mode;                  // empty = mode.txt, else LEARN
+  unsigned threads = 0;              // 0 = one per core
+  std::string max_body = "64M";
+  double upstream_timeout = 30;      // seconds
+  bool insecure_control = false;
+};
+
+/// Runs gostly-serve until SIGINT/SIGTERM; returns the exit status. Throws UsageError for bad
+/// options (including a control API without GHOST_API_KEY).
+int run(const ServeOptions& options);
+
+struct RecordOptions {
+  std::string upstream;              // env BACKEND_URL
+  std::string listen = "127.0.0.1:8080";
+  std::string output = "-";
+  bool force = false;                // overwrite an existing -o file
+  std::string service = "default";
+  std::string session;               // empty = generated
+  std::vector<std::string> redact_headers;
+  bool set_proxy_env = false;
+  unsigned threads = 0;
+  std::string max_body = "64M";
+  double upstream_timeout = 30;
+  std::vector<std::string> command;  // after `--`
+};
+
+/// gostly-record's own failures (not its command's): 125, as `timeout` and `env` do.
+inline constexpr int kRecordFailure = 125;
+
+/// Runs gostly-record. Without a command: until SIGINT/SIGTERM, returns 0. With one: returns its
+/// exit status (128+N when killed by signal N), 126 when it cannot be run, 127 when not found.
+/// Prints its own failures and returns kRecordFailure.
+int run_record(const RecordOptions& options);
+
+} // namespace gostly::serve
