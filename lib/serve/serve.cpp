@@ -5,6 +5,7 @@
 #include "serve/engine.hpp"
 #include "serve/signals.hpp"
 #include "store/data_dir.hpp"
+#include "transition/transition.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/time.hpp"
@@ -80,6 +81,13 @@ int run(const ServeOptions& o) {
     spdlog::warn("control API without a key (--insecure-control): anyone on this machine can change modes");
   }
   store::DataDir(o.data_dir).ensure();
+  engine_options.run_transition = [data_dir = o.data_dir] {
+    transition::TransitionOptions options;
+    options.data_dir = data_dir;
+    auto result = transition::run_transition(options);
+    spdlog::info("transition run: {} records read, {} added, {} duplicates", result.records_read, result.added,
+                 result.duplicates);
+  };
 
   auto proxy_options = server_options(o.listen, o.threads, o.max_body, o.upstream_timeout);
   auto control_options = proxy_options;
