@@ -1,0 +1,91 @@
+#include "http/message.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace gostly;
+
+TEST_CASE("http::strip_hop_by_hop: removes the fixed list and what Connection names", "[http]") {
+  record::Headers headers{{"Connection", "close, X-Trace"}, {"Keep-Alive", "timeout=5"}, {"X-Trace", "1"},
+                          {"TE", "trailers"},          {"Transfer-Encoding", "chunked"}, {"Upgrade", "h2c"},
+                          {"Proxy-Authorization", "Basic x"}, {"Trailer", "X"}, {"Proxy-Connection", "keep-alive"},
+                          {"Content-Type", "text/plain"}, {"x-trace-id", "keep"}};
+  http::strip_hop_by_hop(headers);
+  REQUIRE(headers == record::Headers{{"Content-Type", "text/plain"}, {"x-trace-id", "keep"}});
+}
+
+TEST_CASE("http::serialize_response: sets Content-Length, drops hop-by-hop, keeps order and repeats", "[http]") {
+  record::Response response;
+  response.status = 201;
+  response.headers = {{"Set-Cookie", "a=1"}, {"Transfer-Encoding", "chunked"}, {"Set-Cookie", "b=2"},
+                      {"Content-Length", "999"}};
+  response.body = "hello";
+  auto bytes = http::serialize_response(response, {{"X-Ghost-Mock", "exact"}});
+  REQUIRE(bytes == "HTTP/1.1 201 Created\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Ghost-Mock: exact\r\n"
+                   "Content-Length: 5\r\n\r\nhello");
+}
+
+TEST_CASE("http::serialize_response: HEAD keeps the recorded length and sends no body", "[http]") {
+  record::Response response;
+  response.headers = {{"Content-Length", "42"}};
+  auto bytes = http::serialize_response(response, {}, http::BodyMode::head, http::Close::yes);
+  REQUIRE(bytes == "HTTP/1.1 200 OK\r\nContent-Length: 42\r\nConnection: close\r\n\r\n");
+}
+
+TEST_CASE("http::serialize_response: 204 and 304 carry no body or length", "[http]") {
+  record::Response response;
+  response.status = 304;
+  response.body = "ignored";
+  REQUIRE(http::serialize_response(response) == "HTTP/1.1 304 Not Modified\r\n\r\n");
+}
+
+TEST_CASE("http::parse_url: host, port, default port, base path, IPv6", "[http]") {
+  auto url = http::parse_url("http://127.0.0.1:3000/api/");
+  REQUIRE(url);
+  CHECK(url->host == "127.0.0.1");
+  CHECK(url->port == 3000);
+  CHECK(url->base_path == "/api");
+  CHECK(url->authority() == "127.0.0.1:3000");
+  auto plain = http::parse_url("http://example.com");
+  REQUIRE(plain);
+  CHECK(plain->port == 80);
+  CHECK(plain->authority() == "example.com");
+  auto v6 = http::parse_url("http://[::1]:8080");
+  REQUIRE(v6);
+  CHECK(v6->host == "::1");
+  CHECK(v6->authority() == "[::1]:8080");
+  CHECK_FALSE(http::parse_url("ftp://x"));
+  CHECK_FALSE(http::parse_url("http://"));
+  CHECK_FALSE(http::parse_url("http://host:99999"));
+  CHECK_FALSE(http::parse_url("http://user@host"));
+  CHECK_FALSE(http::parse_url("127.0.0.1:3000"));
+}
+
+TEST_CASE("http::parse_host_port: port 0 allowed, missing port refused", "[http]") {
+  auto hp = http::parse_host_port("127.0.0.1:0");
+  REQUIRE(hp);
+  CHECK(hp->port == 0);
+  CHECK(http::parse_host_port("[::1]:80")->host == "::1");
+  CHECK_FALSE(http::parse_host_port("127.0.0.1"));
+  CHECK_FALSE(http::parse_host_port(":80"));
+}
+
+TEST_CASE("http::parse_size: units are binary", "[http]") {
+  CHECK(http::parse_size("65536") == 65536u);
+  CHECK(http::parse_size("2K") == 2048u);
+  CHECK(http::parse_size("64M") == 64ull << 20);
+  CHECK(http::parse_size("1GiB") == 1ull << 30);
+  CHECK(http::parse_size("10MB") == 10ull << 20);
+  CHECK_FALSE(http::parse_size("ten"));
+  CHECK_FALSE(http::parse_size("5X"));
+}
+
+TEST_CASE("http::split_absolute_form: authority and origin-form", "[http]") {
+  auto t = http::split_absolute_form("http://api.example.com:81/users/1?x=2");
+  REQUIRE(t);
+  CHECK(t->authority == "api.example.com:81");
+  CHECK(t->origin_form == "/users/1?x=2");
+  CHECK(http::split_absolute_form("http://h")->origin_form == "/");
+  CHECK(http::split_absolute_form("http://h?q=1")->origin_form == "/?q=1");
+  CHECK_FALSE(http::split_absolute_form("/users/1"));
+  CHECK_FALSE(http::split_absolute_form("*"));
+}
