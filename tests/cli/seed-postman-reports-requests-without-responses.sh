@@ -9,3 +9,8 @@ cat "$FIXTURES/postman/newman-sample-collection.json" | gostly-seed postman --pl
 expect_eq "$(wc -l <"$T/ph.jsonl")" 3 "placeholders"
 expect_eq "$(grep -c '"placeholder":true' "$T/ph.jsonl")" 3 "marked as placeholders"
 expect_eq "$(grep -c '"service_id":"crm"' "$T/ph.jsonl")" 3 "--service after the subcommand"
+# --var takes one value per occurrence: the file after it is still the input.
+gostly-seed postman --var newName=Hedy --var otherHost=http://ping.test "$SRC/tests/seed/data/collection-v21.json" >"$T/v.jsonl" 2>/dev/null
+expect_eq "$(wc -l <"$T/v.jsonl")" 4 "records with --var before the file"
+gostly-seed har --host mitm.it "$FIXTURES/har/insomnia.har" >"$T/h.jsonl"
+expect_eq "$(wc -l <"$T/h.jsonl")" 1 "--host before the file"

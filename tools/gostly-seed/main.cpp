@@ -24,13 +24,15 @@ int main(int argc, char** argv) {
 
   auto* har = app.add_subcommand("har", "HAR 1.2 export (browser dev tools, proxies), streamed");
   har->add_option("file", opts.input, "HAR file (- = stdin)")->capture_default_str();
-  har->add_option("--host", opts.seed.hosts, "Keep only entries for this host (repeatable)");
+  // One value per occurrence, so `--host H FILE` leaves FILE to the positional.
+  har->add_option("--host", opts.seed.hosts, "Keep only entries for this host (repeatable)")->allow_extra_args(false);
   har->fallthrough();
 
   auto* postman = app.add_subcommand("postman", "Postman collection v2.0 or v2.1");
   postman->add_option("file", opts.input, "Collection file (- = stdin)")->capture_default_str();
   postman->add_option("--var", vars, "Set {{NAME}} to VALUE, over the collection's variables (repeatable)")
-      ->type_name("NAME=VALUE");
+      ->type_name("NAME=VALUE")
+      ->allow_extra_args(false);
   postman->add_flag("--placeholder", opts.seed.placeholder, "Seed an empty 200 for requests without saved responses");
   postman->fallthrough();
 
