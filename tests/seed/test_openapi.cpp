@@ -143,3 +143,10 @@ TEST_CASE("seed::openapi: bad documents name line or pointer", "[seed][openapi]"
   CHECK_THROWS_WITH(import_text(Format::openapi, R"({"openapi": "3.0.3", "paths": {"/a": {"get": {}}}})", strict),
                     Catch::Contains("/paths/~1a/get/responses: missing"));
 }
+
+TEST_CASE("seed::openapi: the golden output of cyclic.yaml", "[seed][openapi][golden]") {
+  // Regenerate after a deliberate change with:
+  //   gostly-seed openapi tests/seed/data/cyclic.yaml > tests/seed/data/cyclic.yaml.expected.jsonl
+  auto r = import_file(Format::openapi, data("cyclic.yaml"));
+  CHECK(r.jsonl() == read_file(data("cyclic.yaml.expected.jsonl")));
+}

@@ -121,3 +121,12 @@ TEST_CASE("seed::postman: not a v2 collection", "[seed][postman]") {
   CHECK_THROWS_WITH(import_text(Format::postman, R"({"item": []})"), Catch::Contains("/info: missing"));
   CHECK_THROWS_WITH(import_text(Format::postman, "{\"info\": {}, \n\"item\": [,]}"), Catch::Contains("<test>:2: column"));
 }
+
+TEST_CASE("seed::postman: the golden output of collection-v21.json", "[seed][postman][golden]") {
+  // Regenerate after a deliberate change with: gostly-seed postman --var newName=Hedy
+  //   tests/seed/data/collection-v21.json > tests/seed/data/collection-v21.json.expected.jsonl
+  gostly::seed::SeedOptions options;
+  options.vars = {{"newName", "Hedy"}};
+  auto r = import_file(Format::postman, data("collection-v21.json"), options);
+  CHECK(r.jsonl() == read_file(data("collection-v21.json.expected.jsonl")));
+}
