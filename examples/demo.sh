@@ -14,7 +14,7 @@ export GHOST_API_KEY="demo-$RANDOM$RANDOM"
 PIDS=()
 trap 'for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done' EXIT
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+say() { if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then printf '\n\033[1m== %s\033[0m\n' "$*"; else printf '\n== %s\n' "$*"; fi; }
 wait_addr() { # wait_addr LOG WORDS -> HOST:PORT
   for _ in $(seq 200); do
     line=$(grep -Eo "$2 [0-9.]+:[0-9]+" "$1" 2>/dev/null | head -n 1 || true)
