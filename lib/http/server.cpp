@@ -30,6 +30,7 @@
 #include <atomic>
 #include <optional>
 #include <spdlog/spdlog.h>
+#include <sched.h>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -48,6 +49,14 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+// The cores this process may run on (taskset, cgroup cpusets), not the machine's: more workers
+// than usable cores only time-slice against each other and lengthen the latency tail.
+unsigned usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return static_cast<unsigned>(CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 
@@ -431,7 +440,7 @@ Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<
   impl_->shared.options = std::move(options);
   impl_->shared.handler = std::move(handler);
   auto& opts = impl_->shared.options;
-  unsigned threads = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads = opts.threads ? opts.threads : usable_cores();
   for (unsigned i = 0; i < threads; ++i) impl_->workers.push_back(std::make_unique<detail::Worker>());
 
   auto hp = parse_host_port(opts.listen);

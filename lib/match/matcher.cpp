@@ -122,7 +122,10 @@ struct Route { // one method on one URI
 
 class ExactIndex {
 public:
-  void add(std::string_view method, std::string_view uri, std::string canonical, StoredPtr stored) {
+  // `max_per_key` bounds one key's replay sequence (0 = unbounded): once full, the newest
+  // recording replaces the last one, so the sequence keeps its start and its latest answer.
+  void add(std::string_view method, std::string_view uri, std::string canonical, StoredPtr stored,
+           std::size_t max_per_key = 0) {
     auto& routes = by_uri_[std::string(uri)];
     Route* route = nullptr;
     for (auto& r : routes)
@@ -136,6 +139,10 @@ public:
     auto& slot = route->by_body[std::move(canonical)];
     if (bodyless) route->bodyless = &slot;
     else route->has_bodies = true;
+    if (max_per_key > 0 && slot.recordings.size() >= max_per_key) {
+      slot.recordings.back() = std::move(stored);
+      return;
+    }
     slot.recordings.push_back(std::move(stored));
     if (slot.recordings.size() == 2) repeated_.push_back(&slot);
     ++size_;
@@ -553,6 +560,10 @@ void ServiceMatcher::reset_cursors() {
   state_->session.reset();
 }
 
+// A LEARN session that hammers one endpoint (a load test, a poller) must not grow RAM without
+// bound: each key keeps its first recordings in order plus the latest one.
+constexpr std::size_t kSessionRepeatsPerKey = 64;
+
 void ServiceMatcher::session_add(const record::Interaction& interaction) {
   auto stored = std::make_shared<Stored>();
   stored->response = std::make_shared<const record::Response>(interaction.response);
@@ -560,7 +571,7 @@ void ServiceMatcher::session_add(const record::Interaction& interaction) {
   auto canonical = canonical_body(interaction.request.body);
   std::unique_lock lock(state_->session_mutex);
   state_->session.add(interaction.request.method, origin_form(interaction.request.uri), std::move(canonical),
-                      std::move(stored));
+                      std::move(stored), kSessionRepeatsPerKey);
   state_->session_count.store(state_->session.size(), std::memory_order_release);
 }
 

@@ -294,3 +294,14 @@ TEST_CASE("match::ServiceMatcher: statecharts advance a status and stamp the tra
   CHECK(m.match(request("PATCH", "/orders/42", R"({"action":"fly"})")).tier != Tier::resource_transition);
   CHECK(m.match(request("POST", "/users/42/pay")).tier == Tier::miss); // no chart for users
 }
+
+TEST_CASE("match::ServiceMatcher: a session hammering one key keeps a bounded sequence and its latest answer",
+          "[match]") {
+  ServiceMatcher m;
+  for (int i = 0; i < 1000; ++i) m.session_add(recorded("GET", "/poll", "{\"n\":" + std::to_string(i) + "}"));
+  CHECK(m.session_size() == 64);
+  CHECK(m.match(request("GET", "/poll")).response->body == "{\"n\":0}"); // the sequence keeps its start
+  std::string last;
+  for (int i = 0; i < 100; ++i) last = m.match(request("GET", "/poll")).response->body;
+  CHECK(last == "{\"n\":999}"); // and ends on the newest recording, which then repeats
+}
