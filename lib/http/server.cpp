@@ -314,6 +314,9 @@ private:
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(options_.max_body);
     if (head_) parser_->skip(true);
+    // Beast's first read is 512 bytes into an empty buffer; most answers fit in one 16 KiB read,
+    // which saves a recvmsg per exchange.
+    buffer_.reserve(16 * 1024);
     bhttp::async_read(*stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_read(ec);
     });
