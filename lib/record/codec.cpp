@@ -156,10 +156,170 @@ json to_json(const Interaction& in) {
   return out;
 }
 
-std::string encode_line(const Interaction& interaction) {
-  // Invalid UTF-8 cannot reach here in strings we emit as text (bodies are checked); header
-  // values with stray bytes are replaced rather than failing the whole record.
-  return to_json(interaction).dump(-1, ' ', false, json::error_handler_t::replace);
+namespace {
+
+// The bytes of one well-formed UTF-8 sequence starting at `s[i]`, or 0 when it is not one.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
+  auto c = static_cast<unsigned char>(s[i]);
+  std::size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+  if (len <= 1 || i + len > s.size()) return len == 1 ? 1 : 0;
+  return util::is_valid_utf8(s.substr(i, len)) ? len : 0;
+}
+
+// Appends `text` as a JSON string, escaped as nlohmann's dump() does; bytes that are not UTF-8
+// become U+FFFD (only header values can hold such bytes: bodies that are not UTF-8 go base64).
+void append_string(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  const bool valid = util::is_valid_utf8(text);
+  for (std::size_t i = 0; i < text.size();) {
+    char c = text[i];
+    auto u = static_cast<unsigned char>(c);
+    if (u >= 0x80) {
+      std::size_t len = valid ? 1 : utf8_sequence_length(text, i);
+      if (len == 0) {
+        out += "\\ufffd";
+        ++i;
+      } else {
+        out.append(text.substr(i, len));
+        i += len;
+      }
+      continue;
+    }
+    switch (c) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\n': out += "\\n"; break;
+    case '\r': out += "\\r"; break;
+    case '\t': out += "\\t"; break;
+    case '\b': out += "\\b"; break;
+    case '\f': out += "\\f"; break;
+    default:
+      if (u < 0x20) {
+        out += "\\u00";
+        out += hex[u >> 4];
+        out += hex[u & 15];
+      } else {
+        out += c;
+      }
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+void append_key(std::string& out, std::string_view key) {
+  out += ',';
+  append_string(out, key);
+  out += ':';
+}
+
+void append_headers(std::string& out, const Headers& headers) {
+  out += "\"headers\":[";
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    if (i) out += ',';
+    out += '[';
+    append_string(out, headers[i].first);
+    out += ',';
+    append_string(out, headers[i].second);
+    out += ']';
+  }
+  out += ']';
+}
+
+void append_body(std::string& out, const std::string& body) {
+  if (body.empty()) return;
+  if (util::is_valid_utf8(body)) {
+    out += ",\"body\":";
+    append_string(out, body);
+  } else {
+    out += ",\"body_b64\":\"";
+    out += util::base64_encode(body);
+    out += '"';
+  }
+}
+
+void append_extra(std::string& out, const json& extra, std::initializer_list<const char*> emitted) {
+  for (const auto& [key, value] : extra.items()) {
+    bool taken = false;
+    for (const char* k : emitted) taken = taken || key == k;
+    if (taken) continue;
+    append_key(out, key);
+    out += value.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+}
+
+} // namespace
+
+std::string encode_line(const Interaction& in) {
+  // Written by hand rather than through to_json(): this runs once per recorded interaction on
+  // the LEARN path, and building a DOM first costs more than the rest of the recording. The
+  // output is the same object as to_json() (a test checks), with "type" and "v" first.
+  std::string out;
+  out.reserve(256 + in.request.body.size() + in.response.body.size() * 4 / 3);
+  out += "{\"type\":\"interaction\",\"v\":";
+  out += std::to_string(in.v);
+  if (!in.id.empty()) {
+    append_key(out, "id");
+    append_string(out, in.id);
+  }
+  append_key(out, "service_id");
+  append_string(out, in.service_id);
+  if (!in.session_id.empty()) {
+    append_key(out, "session_id");
+    append_string(out, in.session_id);
+  }
+  append_key(out, "source");
+  append_string(out, in.source);
+  if (!in.recorded_at.empty()) {
+    append_key(out, "recorded_at");
+    append_string(out, in.recorded_at);
+  }
+  append_key(out, "duration_ms");
+  out += json(in.duration_ms).dump();
+
+  out += ",\"request\":{\"method\":";
+  append_string(out, in.request.method);
+  append_key(out, "uri");
+  append_string(out, in.request.uri);
+  append_key(out, "scheme");
+  append_string(out, in.request.scheme);
+  if (!in.request.host.empty()) {
+    append_key(out, "host");
+    append_string(out, in.request.host);
+  }
+  append_key(out, "http_version");
+  append_string(out, in.request.http_version);
+  out += ',';
+  append_headers(out, in.request.headers);
+  append_body(out, in.request.body);
+  append_extra(out, in.request.extra, {"method", "uri", "scheme", "host", "http_version", "headers", "body", "body_b64"});
+  out += '}';
+
+  out += ",\"response\":{\"status\":";
+  out += std::to_string(in.response.status);
+  if (!in.response.reason.empty()) {
+    append_key(out, "reason");
+    append_string(out, in.response.reason);
+  }
+  out += ',';
+  append_headers(out, in.response.headers);
+  append_body(out, in.response.body);
+  append_extra(out, in.response.extra, {"status", "reason", "headers", "body", "body_b64"});
+  out += '}';
+
+  if (!in.redacted.empty()) {
+    out += ",\"redacted\":[";
+    for (std::size_t i = 0; i < in.redacted.size(); ++i) {
+      if (i) out += ',';
+      append_string(out, in.redacted[i]);
+    }
+    out += ']';
+  }
+  append_extra(out, in.extra, {"type", "v", "id", "service_id", "session_id", "source", "recorded_at", "duration_ms",
+                               "request", "response", "redacted"});
+  out += '}';
+  return out;
 }
 
 Interaction from_json(const json& object) {

@@ -86,3 +86,29 @@ TEST_CASE("record::jsonl: a torn last line is skipped, other record types are pa
   CHECK(reader.torn_lines_skipped() == 1);
   CHECK(reader.other_records_skipped() == 1);
 }
+
+TEST_CASE("record::codec: encode_line writes the same object as to_json, type and v first", "[record]") {
+  Interaction in;
+  in.id = "i\"1";
+  in.session_id = "sess-1";
+  in.recorded_at = "2026-11-22T17:50:01.123Z";
+  in.duration_ms = 12.25;
+  in.request.method = "POST";
+  in.request.uri = "/u?q=\"x\"&t=\t";
+  in.request.host = "api.example.com";
+  in.request.headers = {{"X-Bin", std::string("a\xff\xc3\xa9z\x01", 6)}, {"Accept", "*/*"}};
+  in.request.body = "{\"name\":\"caf\xc3\xa9\\n\"}";
+  in.request.extra["trace"] = {{"deep", {1, 2.5, nullptr}}};
+  in.response.status = 201;
+  in.response.reason = "Created";
+  in.response.body = std::string("\x1f\x8b\x08\x00", 4);
+  in.redacted = {"authorization"};
+  in.extra["future"] = "kept";
+
+  std::string line = encode_line(in);
+  CHECK(line.rfind(R"({"type":"interaction","v":1,)", 0) == 0);
+  auto expected = to_json(in);
+  expected["request"]["headers"][0][1] = "a\xef\xbf\xbd\xc3\xa9z\x01"; // the stray byte becomes U+FFFD
+  CHECK(nlohmann::json::parse(line) == expected);
+  CHECK(from_json(nlohmann::json::parse(line)).response.body == in.response.body);
+}
