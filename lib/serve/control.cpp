@@ -1,13 +1,29 @@
 // The control API: a small JSON router on its own listener. Every route but GET /healthz needs
 // X-API-Key; /healthz stays open so load balancers and `wait_for_port`-style probes need no
 // secret, and it reveals nothing but liveness and the global mode.
+//
+// The seed and drift routes do slow, disk-bound work (a HAR import, a drift check over two
+// sessions). They run right here on the control listener's single thread: the proxy's workers
+// never wait for them, and control calls are serialised, so two imports never race to rebuild
+// the same service's mock index. A seed import is one LibraryDb::Import transaction: a bad
+// artifact rolls it back whole (HAR is streamed, so records may have been added before the
+// error), and only a committed import reloads the service in the running engine.
+#include "drift/api.hpp"
+#include "drift/check.hpp"
+#include "drift/settings.hpp"
 #include "http/message.hpp"
+#include "record/codec.hpp"
+#include "seed/seed.hpp"
 #include "serve/engine_impl.hpp"
 #include "store/library_db.hpp"
 #include "util/encoding.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <streambuf>
 
 namespace gostly::serve {
 
@@ -45,6 +61,79 @@ std::string query_param(std::string_view uri, std::string_view name) {
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
   }
   return {};
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/// A query value with %XX and '+' decoded (form encoding, as curl --data-urlencode -G sends);
+/// nullopt when the parameter is absent. UsageError for a broken escape.
+std::optional<std::string> query_value(std::string_view uri, std::string_view name) {
+  std::string_view query = record::uri_query(uri);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      std::string_view raw = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+      std::string value;
+      for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] == '+') value.push_back(' ');
+        else if (raw[i] != '%') value.push_back(raw[i]);
+        else {
+          int high = i + 2 < raw.size() ? hex_digit(raw[i + 1]) : -1;
+          int low = i + 2 < raw.size() ? hex_digit(raw[i + 2]) : -1;
+          if (high < 0 || low < 0) throw UsageError(std::string(name) + ": broken %-escape in the query string");
+          value.push_back(static_cast<char>(high * 16 + low));
+          i += 2;
+        }
+      }
+      return value;
+    }
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+  }
+  return std::nullopt;
+}
+
+/// A boolean query flag: absent = `fallback`; present with no value = true; else true/false,
+/// 1/0, yes/no, on/off.
+bool query_flag(std::string_view uri, std::string_view name, bool fallback) {
+  auto value = query_value(uri, name);
+  if (!value) return fallback;
+  if (value->empty()) return true;
+  auto flag = drift::parse_bool(*value);
+  if (!flag) throw UsageError(std::string(name) + ": expected true or false, got '" + *value + "'");
+  return *flag;
+}
+
+/// A service id from the query (validated), or `fallback` when absent.
+std::optional<std::string> query_service(std::string_view uri, std::optional<std::string> fallback) {
+  auto id = query_value(uri, "service_id");
+  if (!id) return fallback;
+  util::require_safe_id(*id, "service_id");
+  return id;
+}
+
+/// Reads a request body in place: a HAR posted to /v1/seed/har may be as large as --max-body,
+/// and the importer streams it, so it is not copied into an istringstream first.
+class BodyBuffer : public std::streambuf {
+public:
+  explicit BodyBuffer(const std::string& body) {
+    char* begin = const_cast<char*>(body.data()); // read-only: the get area is never written
+    setg(begin, begin, begin + body.size());
+  }
+};
+
+/// Renames the short field names the CLI flags use (`--baseline`, `--user`) to the API's.
+void accept_alias(json& body, const char* alias, const char* name) {
+  if (body.contains(alias) && !body.contains(name)) {
+    body[name] = body[alias];
+    body.erase(alias);
+  }
 }
 
 } // namespace
@@ -116,7 +205,7 @@ void Engine::handle_control(record::Request& request, http::Responder responder)
     if (method != "GET") return responder.send(error_json(405, "use GET"));
     record::Response response;
     response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-    response.body = impl.metrics.render(impl.library_sizes());
+    response.body = impl.metrics.render(impl.library_sizes()) + impl.drift_prometheus();
     return responder.send(response);
   }
 
@@ -214,6 +303,13 @@ void Engine::handle_control(record::Request& request, http::Responder responder)
     }
     return responder.send(error_json(400, "action: expected begin, end, abort or run"));
   }
+
+  if (path.starts_with("/v1/seed/")) {
+    if (method != "POST") return responder.send(error_json(405, "use POST"));
+    return responder.send(impl.seed_route(request, path.substr(std::string_view("/v1/seed/").size())));
+  }
+
+  if (path.starts_with("/v1/drift/")) return responder.send(impl.drift_route(request, path));
 
   if (path.starts_with("/services/") || path == "/services") {
     if (path == "/services") {
@@ -349,6 +445,185 @@ void Engine::handle_control(record::Request& request, http::Responder responder)
   }
 
   responder.send(error_json(404, "no route " + method + " " + path));
+}
+
+void Engine::Impl::reload_service(store::LibraryDb& db, const std::string& id) {
+  ServiceState& state = state_for(id);
+  state.matcher.load_library(db.load_library(id));
+  state.matcher.reset_cursors();
+  spdlog::info("service {}: {} mocks loaded", id, state.matcher.library_size());
+}
+
+std::string Engine::Impl::seed_route(const record::Request& request, const std::string& format_name) {
+  seed::Format format;
+  try {
+    format = seed::parse_format(format_name);
+  } catch (const UsageError&) {
+    return error_json(404, "unknown seed format '" + format_name + "': expected har, postman or openapi");
+  }
+  seed::SeedOptions seed_options;
+  try {
+    // No service_id: HAR maps each host to its own service, the others seed `default`.
+    seed_options.service = query_service(request.uri, std::nullopt);
+    seed_options.session = query_value(request.uri, "session_id");
+    if (seed_options.session) util::require_safe_id(*seed_options.session, "session_id");
+    seed_options.on_bad_entry = query_flag(request.uri, "strict", false) ? seed::OnBadEntry::fail : seed::OnBadEntry::skip;
+    seed_options.placeholder = query_flag(request.uri, "placeholder", false);
+    seed_options.base_url = query_value(request.uri, "base_url").value_or("");
+  } catch (const Error& e) {
+    return error_json(400, e.what());
+  }
+  if (request.body.empty()) return error_json(400, "request body: empty; send the " + format_name + " document");
+  seed_options.on_warning = [&](const std::string& text) { spdlog::debug("seed {}: {}", format_name, text); };
+
+  const std::string source = "request body";
+  try {
+    data.ensure();
+    store::LibraryDb db(data.library_db());
+    seed::SeedReport report;
+    store::ImportStats stats;
+    {
+      std::shared_ptr<const Table> routing = [&] {
+        std::lock_guard lock(table_mutex);
+        return table;
+      }();
+      store::LibraryDb::Import import(db);
+      BodyBuffer buffer(request.body);
+      std::istream in(&buffer);
+      report = seed::import(format, in, source, seed_options, [&](record::Interaction&& interaction) {
+        // The importer stripped the floor and REDACT_HEADERS; a routed service's own
+        // redact_headers (PUT /services/{id}) apply too, as they do to LEARN recordings.
+        for (const auto& config : routing->services)
+          if (config.id == interaction.service_id && config.redactor) config.redactor->apply(interaction);
+        import.add(interaction);
+      });
+      stats = import.commit(); // an exception above destroys `import` uncommitted: rolled back
+    }
+    // Every service the artifact named, even when all its records were duplicates: the answer
+    // then still reports (and the engine still holds) the library as it is on disk.
+    std::vector<std::string> services = report.services;
+    for (const auto& id : stats.services_touched)
+      if (std::find(services.begin(), services.end(), id) == services.end()) services.push_back(id);
+    json library = json::object();
+    for (const auto& id : services) {
+      reload_service(db, id);
+      library[id] = state_for(id).matcher.library_size();
+    }
+    json out = seed::report_to_json(report);
+    out.erase("type");
+    out["added"] = stats.added;
+    out["duplicates"] = stats.duplicates;
+    out["library_size"] = library;
+    spdlog::info("seeded {} from {}: {} added, {} duplicates", format_name, source, stats.added, stats.duplicates);
+    return reply_json(stats.added > 0 ? 201 : 200, out);
+  } catch (const InputError& e) {
+    return error_json(422, e.what());
+  } catch (const record::FieldError& e) {
+    return error_json(422, source + ": " + e.field + ": " + e.reason);
+  } catch (const UsageError& e) {
+    return error_json(400, e.what());
+  } catch (const std::exception& e) {
+    metrics.count_io_error(IoOperation::library_load);
+    spdlog::error("seed {}: {}", format_name, e.what());
+    return error_json(500, std::string("seed failed: ") + e.what());
+  }
+}
+
+std::string Engine::Impl::drift_route(const record::Request& request, const std::string& path) {
+  const std::string& method = request.method;
+  auto wrong_method = [&](const char* allowed) { return error_json(405, std::string("use ") + allowed); };
+  std::string_view rest = std::string_view(path).substr(std::string_view("/v1/drift/").size());
+  try {
+    if (rest == "check") {
+      if (method != "POST") return wrong_method("POST");
+      std::string error;
+      auto body = parse_body(request, error);
+      if (!body) return error_json(400, error);
+      accept_alias(*body, "baseline", "baseline_session_id");
+      accept_alias(*body, "current", "current_session_id");
+      if (!body->contains("service_id")) (*body)["service_id"] = options.default_service;
+      drift::DriftSettings settings;
+      try {
+        settings = drift::DriftSettings::from_environment();
+      } catch (const UsageError& e) {
+        return error_json(500, std::string("server environment: ") + e.what());
+      }
+      store::LibraryDb db(data.library_db());
+      json result = drift::api::check(db, *body, settings);
+      spdlog::info("drift check: {} events, {} new major, {} new minor", result["count"].get<std::uint64_t>(),
+                   result["new"]["major"].get<std::uint64_t>(), result["new"]["minor"].get<std::uint64_t>());
+      return reply_json(200, result);
+    }
+    if (rest == "events") {
+      if (method != "GET") return wrong_method("GET");
+      auto service = query_service(request.uri, std::nullopt);
+      // `open` is the CLI's word (--open), `unacknowledged_only` the product guide's.
+      bool open_only = query_flag(request.uri, "open", false) || query_flag(request.uri, "unacknowledged_only", false);
+      store::LibraryDb db(data.library_db());
+      return reply_json(200, drift::api::events(db, service, open_only));
+    }
+    if (rest.starts_with("events/")) {
+      std::string_view tail = rest.substr(std::string_view("events/").size());
+      bool acknowledge = false;
+      if (auto slash = tail.find('/'); slash != std::string_view::npos) {
+        if (tail.substr(slash) != "/acknowledge") return error_json(404, "no route " + method + " " + path);
+        acknowledge = true;
+        tail = tail.substr(0, slash);
+      }
+      std::int64_t id = drift::api::parse_event_id(std::string(tail));
+      if (!acknowledge) {
+        if (method != "GET") return wrong_method("GET");
+        store::LibraryDb db(data.library_db());
+        return reply_json(200, drift::api::event(db, id));
+      }
+      if (method != "POST") return wrong_method("POST");
+      std::string error;
+      auto body = parse_body(request, error);
+      if (!body) return error_json(400, error);
+      accept_alias(*body, "user", "user_id");
+      accept_alias(*body, "reason", "reason_text");
+      store::LibraryDb db(data.library_db());
+      return reply_json(200, drift::api::acknowledge(db, id, *body));
+    }
+    if (rest == "freshness-score" || rest == "sparkline" || rest == "metrics") {
+      if (method != "GET") return wrong_method("GET");
+      store::LibraryDb db(data.library_db());
+      if (rest == "metrics") return reply_json(200, drift::api::metrics(db));
+      std::string service = *query_service(request.uri, options.default_service);
+      if (rest == "sparkline") return reply_json(200, drift::api::sparkline(db, service));
+      return reply_json(200, drift::api::freshness_score(db, service));
+    }
+    return error_json(404, "no route " + method + " " + path);
+  } catch (const drift::UnknownSessionError& e) {
+    return error_json(422, e.what());
+  } catch (const NotFoundError& e) {
+    return error_json(404, e.what());
+  } catch (const UsageError& e) {
+    return error_json(400, e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: {}", method, path, e.what());
+    return error_json(500, e.what());
+  }
+}
+
+std::string Engine::Impl::drift_prometheus() {
+  std::error_code ec;
+  if (!std::filesystem::exists(data.library_db(), ec)) {
+    // Same lines as drift::api::prometheus() gives for an empty store, without creating the file.
+    return "# HELP gostly_drift_events_total Drift events detected (new events only; re-checks do not count).\n"
+           "# TYPE gostly_drift_events_total counter\n"
+           "gostly_drift_events_total{severity=\"major\"} 0\n"
+           "gostly_drift_events_total{severity=\"minor\"} 0\n";
+  }
+  try {
+    store::LibraryDb db(data.library_db());
+    return drift::api::prometheus(db);
+  } catch (const std::exception& e) {
+    // A scrape must still get the proxy's own counters; the failure shows up as an I/O error.
+    metrics.count_io_error(IoOperation::library_load);
+    spdlog::warn("/metrics: cannot read drift totals: {}", e.what());
+    return {};
+  }
 }
 
 } // namespace gostly::serve

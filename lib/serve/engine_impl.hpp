@@ -10,6 +10,10 @@
 #include <mutex>
 #include <thread>
 
+namespace gostly::store {
+class LibraryDb;
+}
+
 namespace gostly::serve {
 
 using Clock = std::chrono::steady_clock;
@@ -98,6 +102,16 @@ struct Engine::Impl {
   void end_transition(std::optional<store::Mode> mode, bool reload);
   void check_transition_deadline();
   void join_transition_thread();
+
+  // The seed and drift routes of the control API (control.cpp). They run on the control
+  // listener's own thread, so a long import or check never holds up a proxy worker. Each returns
+  // the complete response bytes.
+  std::string seed_route(const record::Request& request, const std::string& format_name);
+  std::string drift_route(const record::Request& request, const std::string& path);
+  /// The gostly_drift_events_total lines of /metrics (zeros while there is no library.db).
+  std::string drift_prometheus();
+  /// Reloads one service's library from `db` and restarts its replay cursors.
+  void reload_service(store::LibraryDb& db, const std::string& id);
 };
 
 } // namespace gostly::serve
