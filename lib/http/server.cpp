@@ -30,6 +30,7 @@
 #include <atomic>
 #include <optional>
 #include <spdlog/spdlog.h>
+#include <malloc.h>
 #include <sched.h>
 #include <thread>
 #include <unordered_map>
@@ -406,6 +407,7 @@ void Responder::send(const record::Response& response, const record::Headers& ex
 }
 bool Responder::head_request() const noexcept { return connection_->head(); }
 bool Responder::closing() const noexcept { return connection_->closing(); }
+void Responder::defer(std::function<void()> fn) { asio::post(connection_->worker().ioc, std::move(fn)); }
 
 void Responder::forward(const Url& upstream, const record::Request& request, std::function<void(UpstreamResult&&)> done) {
   auto call = std::make_shared<detail::UpstreamCall>(connection_->worker(), connection_->options(), upstream, request,
@@ -444,6 +446,10 @@ Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<
   impl_->shared.handler = std::move(handler);
   auto& opts = impl_->shared.options;
   unsigned threads = opts.threads ? opts.threads : usable_cores();
+  // Exchanges allocate and free buffers of a few KiB per request on every worker; glibc would
+  // otherwise hand the top of each thread's heap back to the kernel (madvise) many times a second.
+  ::mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  ::mallopt(M_MMAP_THRESHOLD, 64 << 20);
   for (unsigned i = 0; i < threads; ++i) impl_->workers.push_back(std::make_unique<detail::Worker>());
 
   auto hp = parse_host_port(opts.listen);

@@ -67,6 +67,11 @@ public:
   /// True when the client wants the connection closed after this reply.
   bool closing() const noexcept;
 
+  /// Runs `fn` on this connection's worker thread after the completions that are ready now
+  /// (asio::post): lets a caller gather the work of one event-loop turn and do it once, such as
+  /// one disk write for every interaction recorded in that turn.
+  void defer(std::function<void()> fn);
+
 private:
   std::shared_ptr<detail::Connection> connection_;
 };

@@ -278,6 +278,17 @@ void Engine::Impl::poll_mode_file() {
   }
 }
 
+util::AppendLog& Engine::Impl::traffic_log(ServiceState& state) {
+  if (!state.log) {
+    data.ensure();
+    state.log = std::make_unique<util::AppendLog>(data.traffic_file(state.id));
+    if (state.log->torn_bytes_dropped())
+      spdlog::warn("{}: dropped a torn last line ({} bytes) left by a crash", state.log->path().string(),
+                   state.log->torn_bytes_dropped());
+  }
+  return *state.log;
+}
+
 void Engine::Impl::record(ServiceState& state, const redact::Redactor& redactor, record::Interaction&& interaction) {
   if (!options.fixed_mode) state.matcher.session_add(interaction);
   redactor.apply(interaction);
@@ -288,18 +299,57 @@ void Engine::Impl::record(ServiceState& state, const redact::Redactor& redactor,
     }
     std::string line = record::encode_line(interaction);
     std::lock_guard lock(state.log_mutex);
-    if (!state.log) {
-      data.ensure();
-      state.log = std::make_unique<util::AppendLog>(data.traffic_file(state.id));
-      if (state.log->torn_bytes_dropped())
-        spdlog::warn("{}: dropped a torn last line ({} bytes) left by a crash", state.log->path().string(),
-                     state.log->torn_bytes_dropped());
-    }
-    state.log->append_line(line);
+    traffic_log(state).append_line(line);
   } catch (const std::exception& e) {
     metrics.count_io_error(options.sink ? IoOperation::record_output : IoOperation::traffic_append);
     spdlog::warn("recording {} {} failed: {}", interaction.request.method, interaction.request.uri, e.what());
   }
+}
+
+namespace {
+// What one worker thread recorded in the current event-loop turn (a connection never leaves its
+// worker, so a thread-local batch needs no lock).
+struct TurnBatch {
+  std::vector<std::pair<ServiceState*, std::string>> lines; // per service, whole lines
+  std::vector<std::pair<http::Responder, std::string>> replies;
+  bool scheduled = false;
+};
+thread_local TurnBatch turn_batch;
+} // namespace
+
+void Engine::Impl::record_in_turn(ServiceState& state, const redact::Redactor& redactor,
+                                  record::Interaction&& interaction, http::Responder responder, std::string reply) {
+  if (!options.fixed_mode) state.matcher.session_add(interaction);
+  redactor.apply(interaction);
+  auto& batch = turn_batch;
+  auto it = std::find_if(batch.lines.begin(), batch.lines.end(), [&](const auto& p) { return p.first == &state; });
+  if (it == batch.lines.end()) it = batch.lines.emplace(batch.lines.end(), &state, std::string());
+  it->second += record::encode_line(interaction);
+  it->second += '\n';
+  batch.replies.emplace_back(responder, std::move(reply));
+  if (!batch.scheduled) {
+    batch.scheduled = true;
+    responder.defer([this] { commit_turn(); });
+  }
+}
+
+void Engine::Impl::commit_turn() {
+  auto& batch = turn_batch;
+  // Lines reach the disk before any client of this turn sees its answer.
+  for (auto& [state, lines] : batch.lines) {
+    try {
+      std::lock_guard lock(state->log_mutex);
+      traffic_log(*state).append_lines(lines);
+    } catch (const std::exception& e) {
+      metrics.count_io_error(IoOperation::traffic_append);
+      spdlog::warn("recording to traffic/{}.jsonl failed: {}", state->id, e.what());
+    }
+  }
+  batch.lines.clear();
+  auto replies = std::move(batch.replies);
+  batch.replies.clear();
+  batch.scheduled = false;
+  for (auto& [responder, reply] : replies) responder.send(std::move(reply));
 }
 
 void Engine::Impl::forward(const ServiceConfig& config, record::Request& request, http::Responder responder, bool learn,
@@ -347,8 +397,12 @@ void Engine::Impl::forward(const ServiceConfig& config, record::Request& request
                         std::string reply = http::serialize_response(
                             interaction.response, {}, responder.head_request() ? http::BodyMode::head : http::BodyMode::send,
                             responder.closing() ? http::Close::yes : http::Close::no);
-                        record(*state, *redactor, std::move(interaction));
-                        responder.send(std::move(reply));
+                        if (options.sink) {
+                          record(*state, *redactor, std::move(interaction));
+                          responder.send(std::move(reply));
+                        } else {
+                          record_in_turn(*state, *redactor, std::move(interaction), responder, std::move(reply));
+                        }
                       } else {
                         responder.send(result.response);
                       }

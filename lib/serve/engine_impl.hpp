@@ -91,6 +91,13 @@ struct Engine::Impl {
   void poll_mode_file();
 
   void record(ServiceState& state, const redact::Redactor& redactor, record::Interaction&& interaction);
+  /// LEARN to traffic/: queues the redacted line and the reply for this event-loop turn; at the
+  /// end of the turn each service's lines go to disk in one write(), then the replies go out.
+  void record_in_turn(ServiceState& state, const redact::Redactor& redactor, record::Interaction&& interaction,
+                      http::Responder responder, std::string reply);
+  void commit_turn();
+  /// The traffic log of `state`, opened on first use (caller holds state.log_mutex).
+  util::AppendLog& traffic_log(ServiceState& state);
   void forward(const ServiceConfig& config, record::Request& request, http::Responder responder, bool learn,
                Clock::time_point started);
   void load_libraries();

@@ -101,14 +101,20 @@ void AppendLog::append_line(std::string_view line) {
   buffer.reserve(line.size() + 1);
   buffer.append(line);
   buffer += '\n';
-  // One write() per line: with O_APPEND the kernel places it whole at the end of the file.
+  append_lines(buffer);
+}
+
+void AppendLog::append_lines(std::string_view lines) {
+  if (lines.empty()) return;
+  if (lines.back() != '\n') throw Error("internal: append_lines() needs whole lines for " + path_.string());
+  // One write(): with O_APPEND the kernel places it whole at the end of the file.
   ssize_t n;
   do {
-    n = ::write(fd_, buffer.data(), buffer.size());
+    n = ::write(fd_, lines.data(), lines.size());
   } while (n < 0 && errno == EINTR);
   if (n < 0) fail("cannot append to", path_);
-  if (static_cast<std::size_t>(n) != buffer.size()) {
-    // A short write (disk full): remove the partial line so the file stays whole lines.
+  if (static_cast<std::size_t>(n) != lines.size()) {
+    // A short write (disk full): remove the partial tail so the file stays whole lines.
     int saved = errno;
     struct stat st {};
     if (::fstat(fd_, &st) == 0) (void)::ftruncate(fd_, st.st_size - n);

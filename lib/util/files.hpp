@@ -42,6 +42,9 @@ public:
 
   /// Appends `line` plus '\n' in one write(); throws gostly::Error on failure (e.g. disk full).
   void append_line(std::string_view line);
+  /// Appends `lines`, whole lines each ending in '\n', in one write() (a group commit); a short
+  /// write is cut back so the file still ends on a whole line.
+  void append_lines(std::string_view lines);
   void sync();
   std::uint64_t torn_bytes_dropped() const noexcept { return torn_bytes_dropped_; }
   const std::filesystem::path& path() const noexcept { return path_; }
