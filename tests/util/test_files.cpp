@@ -77,3 +77,16 @@ TEST_CASE("util::time: ISO 8601 round trip and offsets", "[util]") {
   CHECK(*shifted == *t);
   CHECK_FALSE(util::parse_iso8601("yesterday"));
 }
+
+TEST_CASE("util::AppendLog: a group of whole lines goes in with one call, a partial line is refused", "[util]") {
+  auto dir = temp_dir();
+  auto path = dir / "t.jsonl";
+  {
+    util::AppendLog log(path);
+    log.append_lines("{\"a\":1}\n{\"b\":2}\n");
+    CHECK_THROWS_AS(log.append_lines("{\"c\":"), Error);
+    log.append_line("{\"d\":4}");
+  }
+  CHECK(util::read_small_file(path) == "{\"a\":1}\n{\"b\":2}\n{\"d\":4}\n");
+  fs::remove_all(dir);
+}
