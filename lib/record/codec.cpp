@@ -168,15 +168,21 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
 
 // Appends `text` as a JSON string, escaped as nlohmann's dump() does; bytes that are not UTF-8
 // become U+FFFD (only header values can hold such bytes: bodies that are not UTF-8 go base64).
-void append_string(std::string& out, std::string_view text) {
+void append_string(std::string& out, std::string_view text, bool known_valid = false) {
   static constexpr char hex[] = "0123456789abcdef";
   out += '"';
-  const bool valid = util::is_valid_utf8(text);
+  const bool valid = known_valid || util::is_valid_utf8(text);
+  std::size_t run = 0; // start of the pending run of bytes copied as they are
   for (std::size_t i = 0; i < text.size();) {
-    char c = text[i];
-    auto u = static_cast<unsigned char>(c);
-    if (u >= 0x80) {
-      std::size_t len = valid ? 1 : utf8_sequence_length(text, i);
+    auto u = static_cast<unsigned char>(text[i]);
+    bool plain = u >= 0x20 && u != '"' && u != '\\' && (u < 0x80 || valid);
+    if (plain) {
+      ++i;
+      continue;
+    }
+    out.append(text.data() + run, i - run);
+    if (u >= 0x80) { // only reached for text that is not valid UTF-8
+      std::size_t len = utf8_sequence_length(text, i);
       if (len == 0) {
         out += "\\ufffd";
         ++i;
@@ -184,9 +190,10 @@ void append_string(std::string& out, std::string_view text) {
         out.append(text.substr(i, len));
         i += len;
       }
+      run = i;
       continue;
     }
-    switch (c) {
+    switch (u) {
     case '"': out += "\\\""; break;
     case '\\': out += "\\\\"; break;
     case '\n': out += "\\n"; break;
@@ -195,16 +202,13 @@ void append_string(std::string& out, std::string_view text) {
     case '\b': out += "\\b"; break;
     case '\f': out += "\\f"; break;
     default:
-      if (u < 0x20) {
-        out += "\\u00";
-        out += hex[u >> 4];
-        out += hex[u & 15];
-      } else {
-        out += c;
-      }
+      out += "\\u00";
+      out += hex[u >> 4];
+      out += hex[u & 15];
     }
-    ++i;
+    run = ++i;
   }
+  out.append(text.data() + run, text.size() - run);
   out += '"';
 }
 
@@ -231,7 +235,7 @@ void append_body(std::string& out, const std::string& body) {
   if (body.empty()) return;
   if (util::is_valid_utf8(body)) {
     out += ",\"body\":";
-    append_string(out, body);
+    append_string(out, body, /*known_valid=*/true);
   } else {
     out += ",\"body_b64\":\"";
     out += util::base64_encode(body);
