@@ -91,6 +91,10 @@ struct Stored {
   std::shared_ptr<const Created> creates;           // library POSTs that created a resource
   std::shared_ptr<const std::string> prepared;      // for the tier of the index that holds it
   std::shared_ptr<const std::string> prepared_swap; // library responses whose path has an id
+  // Session recordings are prepared on their first replay, not when recorded: most of a LEARN
+  // session is never replayed, and preparing costs a serialization on the recording path.
+  mutable std::once_flag lazy_once;
+  mutable std::shared_ptr<const std::string> lazy_prepared;
 };
 using StoredPtr = std::shared_ptr<const Stored>;
 
@@ -567,7 +571,6 @@ constexpr std::size_t kSessionRepeatsPerKey = 64;
 void ServiceMatcher::session_add(const record::Interaction& interaction) {
   auto stored = std::make_shared<Stored>();
   stored->response = std::make_shared<const record::Response>(interaction.response);
-  stored->prepared = state_->prepared(*stored->response, Tier::session_verbatim);
   auto canonical = canonical_body(interaction.request.body);
   std::unique_lock lock(state_->session_mutex);
   state_->session.add(interaction.request.method, origin_form(interaction.request.uri), std::move(canonical),
@@ -591,7 +594,10 @@ Answer ServiceMatcher::match(const record::Request& request) {
       std::shared_lock lock(state_->session_mutex);
       if (const auto* slot = state_->session.find(method, uri, body)) {
         const auto& stored = slot->next();
-        return Answer{Tier::session_verbatim, stored.response, stored.prepared, {}};
+        std::call_once(stored.lazy_once, [&] {
+          stored.lazy_prepared = state_->prepared(*stored.response, Tier::session_verbatim);
+        });
+        return Answer{Tier::session_verbatim, stored.response, stored.lazy_prepared, {}};
       }
     }
 

@@ -164,6 +164,8 @@ TEST_CASE("match::ServiceMatcher: prepared bytes are made once per tier and hand
   CHECK(*m.match(request("GET", "/users/42")).prepared == R"(exact:{"name":"x"})");
   CHECK(*m.match(request("GET", "/users/7")).prepared == R"(smart_swap:{"name":"x"})"); // no id in the body
   m.session_add(recorded("GET", "/health", "live"));
+  CHECK(calls == 3); // a session recording is prepared when first replayed, not when recorded
+  CHECK(*m.match(request("GET", "/health")).prepared == "session-verbatim:live");
   CHECK(*m.match(request("GET", "/health")).prepared == "session-verbatim:live");
   CHECK(m.match(request("GET", "/nothing")).prepared == nullptr);
   CHECK(calls == 4); // nothing per request
