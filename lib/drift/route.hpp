@@ -6,8 +6,8 @@
 
 namespace gostly::drift {
 
-/// True when path segment `segment` looks like an identifier: all digits, a UUID, a long hex
-/// string (16+ hex digits), or a prefixed token such as `ch_3MtwBwLkdIwHu7ix` or `usr-8f2k19az`.
+/// True when path segment `segment` looks like an identifier, by the same rule as the smart_swap
+/// tier (match::is_id_segment): integers, UUIDs, long hex, prefixed tokens such as `ch_3Mtw...`.
 bool is_identifier_segment(std::string_view segment) noexcept;
 
 /// `path` (query already removed or not; it is dropped) with identifier segments replaced by

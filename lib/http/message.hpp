@@ -32,8 +32,7 @@ std::string serialize_response(const record::Response& response, const record::H
 std::string json_response(int status, std::string_view json_body, const record::Headers& extra = {},
                           Close close = Close::no);
 
-/// The standard reason phrase for `status` ("OK", "Not Found"), or "" when unknown.
-std::string_view reason_phrase(int status) noexcept;
+using record::reason_phrase;
 
 /// An upstream base URL: `http://host[:port][/base/path]`.
 struct Url {

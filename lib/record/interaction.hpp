@@ -57,4 +57,7 @@ struct Interaction {
 std::string_view uri_path(std::string_view uri) noexcept;
 std::string_view uri_query(std::string_view uri) noexcept;
 
+/// The RFC 9110 reason phrase of `status` ("Not Found"), or "" for a code without one.
+std::string_view reason_phrase(int status) noexcept;
+
 } // namespace gostly::record

@@ -90,42 +90,6 @@ std::string normalize_http_version(std::string_view version) {
   return "1.1";
 }
 
-std::string_view reason_phrase(int status) noexcept {
-  switch (status) {
-  case 100: return "Continue";
-  case 101: return "Switching Protocols";
-  case 200: return "OK";
-  case 201: return "Created";
-  case 202: return "Accepted";
-  case 203: return "Non-Authoritative Information";
-  case 204: return "No Content";
-  case 206: return "Partial Content";
-  case 301: return "Moved Permanently";
-  case 302: return "Found";
-  case 303: return "See Other";
-  case 304: return "Not Modified";
-  case 307: return "Temporary Redirect";
-  case 308: return "Permanent Redirect";
-  case 400: return "Bad Request";
-  case 401: return "Unauthorized";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 406: return "Not Acceptable";
-  case 409: return "Conflict";
-  case 410: return "Gone";
-  case 412: return "Precondition Failed";
-  case 415: return "Unsupported Media Type";
-  case 422: return "Unprocessable Entity";
-  case 429: return "Too Many Requests";
-  case 500: return "Internal Server Error";
-  case 501: return "Not Implemented";
-  case 502: return "Bad Gateway";
-  case 503: return "Service Unavailable";
-  case 504: return "Gateway Timeout";
-  default: return "";
-  }
-}
 
 ImportContext::ImportContext(Format format, std::string source, const SeedOptions& options, SeedReport& report)
     : format_(format), source_(std::move(source)), options_(options), report_(report),
@@ -260,6 +224,21 @@ std::string optional_string(const nlohmann::ordered_json& node, const char* key,
   if (it == node.end() || it->is_null()) return {};
   if (!it->is_string()) throw EntryError{pointer + "/" + key, std::string("expected a string, got ") + it->type_name()};
   return it->get<std::string>();
+}
+
+std::string form_encode(std::string_view text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') out += static_cast<char>(c);
+    else if (c == ' ') out += '+';
+    else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
 }
 
 } // namespace gostly::seed

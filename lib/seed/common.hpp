@@ -39,8 +39,10 @@ std::string pointer_token(std::string_view token);
 /// HAR/`http/2.0`/`HTTP/1.1`/`h3` -> the record's `2`, `1.1`, `3`.
 std::string normalize_http_version(std::string_view version);
 
-/// The standard reason phrase for `status`, or empty.
-std::string_view reason_phrase(int status) noexcept;
+using record::reason_phrase;
+
+/// `application/x-www-form-urlencoded` encoding of `text` (spaces as '+').
+std::string form_encode(std::string_view text);
 
 /// A bad entry: `pointer` is the JSON pointer of the field at fault.
 struct EntryError {

@@ -64,20 +64,6 @@ private:
   std::string buffer_;
 };
 
-std::string form_encode(std::string_view text) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') out += static_cast<char>(c);
-    else if (c == ' ') out += '+';
-    else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 const Json& require_object(const Json& parent, const char* key, const std::string& pointer) {
   auto it = parent.find(key);
