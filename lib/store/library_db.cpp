@@ -21,6 +21,13 @@
 // replays the two answers of one run, not a mix of answers from runs that disagree. The rebuild
 // is a single INSERT ... SELECT with window functions, so it stays inside SQLite and streams.
 //
+// A spec or a collection states no order: an OpenAPI operation documented with 200 and 404, or a
+// Postman request with several saved examples, is one key with several answers that never
+// happened one after another. For those curated sources (openapi, postman) a key keeps a single
+// answer, the documented success (lowest 2xx, else 3xx, else the lowest status); replaying them
+// in sequence would answer a suite's second call with the 404 example. Every answer stays in
+// `recordings`.
+//
 // Recorded order is (recorded_at, rowid): recorded_at is normalised to RFC 3339 UTC with
 // milliseconds in its column (the stored record keeps the original text), so string order is time
 // order; rowid breaks ties between interactions stamped in the same millisecond.
@@ -96,11 +103,18 @@ chosen AS (
     SELECT match_key, session_id,
            ROW_NUMBER() OVER (PARTITION BY match_key ORDER BY last_at DESC, last_id DESC) AS rank
     FROM key_sessions)
-  WHERE rank = 1)
+  WHERE rank = 1),
+candidates AS (
+  SELECT r.id, r.match_key, r.recorded_at, r.source,
+         ROW_NUMBER() OVER (PARTITION BY r.match_key ORDER BY
+           CASE WHEN r.status BETWEEN 200 AND 299 THEN 0 WHEN r.status BETWEEN 300 AND 399 THEN 1 ELSE 2 END,
+           r.status, r.recorded_at, r.id) AS preference
+  FROM recordings r JOIN chosen c ON c.match_key = r.match_key AND c.session_id = r.session_id
+  WHERE r.service_id = ?1)
 INSERT INTO mocks(service_id, match_key, ordinal, recording_id)
-SELECT ?1, r.match_key, ROW_NUMBER() OVER (PARTITION BY r.match_key ORDER BY r.recorded_at, r.id) - 1, r.id
-FROM recordings r JOIN chosen c ON c.match_key = r.match_key AND c.session_id = r.session_id
-WHERE r.service_id = ?1
+SELECT ?1, match_key, ROW_NUMBER() OVER (PARTITION BY match_key ORDER BY recorded_at, id) - 1, id
+FROM candidates
+WHERE source NOT IN ('openapi', 'postman') OR preference = 1
 )sql";
 
 record::Interaction decode_record(const std::string& text, std::int64_t row) {

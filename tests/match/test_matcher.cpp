@@ -214,7 +214,9 @@ TEST_CASE("match::ServiceMatcher: matching stays consistent while the library is
       }
     });
   }
-  for (int i = 0; i < 200; ++i) {
+  // Keep swapping until the readers have really overlapped the swaps: on a loaded machine the
+  // threads may not even be scheduled before 200 swaps are done.
+  for (int i = 0; i < 200 || answered < 3000; ++i) {
     m.load_library(i % 2 ? a : b);
     m.reset_cursors();
     m.session_add(recorded("GET", "/s", "live"));

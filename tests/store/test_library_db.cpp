@@ -124,6 +124,29 @@ TEST_CASE("store::LibraryDb: the mock index replays the newest session's answers
   CHECK(db.library_size("default") == 3);
 }
 
+TEST_CASE("store::LibraryDb: a spec's several answers for one key keep only the documented success", "[store]") {
+  TempDir dir;
+  store::LibraryDb db(dir.path / "library.db");
+  {
+    store::LibraryDb::Import import(db);
+    auto answer = [](std::string id, std::string session, std::string source, int status, std::string body) {
+      auto in = make(std::move(id), std::move(session), "1970-01-01T00:00:00Z", "/pets/1", std::move(body));
+      in.source = std::move(source);
+      in.response.status = status;
+      return in;
+    };
+    import.add(answer("s1", "seed-openapi", "openapi", 404, "not found"));
+    import.add(answer("s2", "seed-openapi", "openapi", 200, "the pet"));
+    import.add(answer("s3", "seed-openapi", "openapi", 500, "oops"));
+    import.commit();
+  }
+  auto library = db.load_library("default");
+  CHECK(bodies(library) == std::vector<std::string>{"the pet"});
+  std::uint64_t recordings = 0;
+  db.for_each_recording("default", std::nullopt, false, [&](const record::Interaction&) { ++recordings; });
+  CHECK(recordings == 3); // every documented answer is kept as a recording
+}
+
 TEST_CASE("store::LibraryDb: recording order uses time, not the text of the timestamp", "[store]") {
   TempDir dir;
   store::LibraryDb db(dir.path / "library.db");
