@@ -7,10 +7,12 @@ and an ETag so tests can check redaction and end-to-end headers.
 --variant v2 plants API changes (for drift tests): users lose `name` for `full_name`, `age` turns
 into a string, /posts/{id} is gone, /health answers 500, and users gain `tier`.
 Prints "listening on 127.0.0.1:PORT" once bound (port 0 picks a free port).
+With --tls-cert and --tls-key it speaks HTTPS instead (for https:// upstream tests).
 """
 import argparse
 import gzip
 import json
+import ssl
 import sys
 import time
 import uuid
@@ -162,11 +164,18 @@ def main():
     parser.add_argument("--bind", default="127.0.0.1")
     parser.add_argument("--variant", choices=["v1", "v2"], default="v1")
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--tls-cert", help="PEM certificate chain: serve HTTPS")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
     args = parser.parse_args()
     VARIANT = args.variant
     server = ThreadingHTTPServer((args.bind, args.port), Handler)
     server.daemon_threads = True
     server.verbose = args.verbose
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        # The handshake runs on the first read, in the handler thread, not in accept().
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     host, port = server.server_address[:2]
     print(f"listening on {host}:{port}", file=sys.stderr, flush=True)
     try:

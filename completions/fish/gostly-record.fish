@@ -15,3 +15,5 @@ complete -c gostly-record -l set-proxy-env -d 'also set HTTP_PROXY for the comma
 complete -c gostly-record -x -l threads -d 'proxy worker threads'
 complete -c gostly-record -x -l max-body -d 'largest body'
 complete -c gostly-record -x -l upstream-timeout -d 'seconds for a whole upstream response'
+complete -c gostly-record -r -F -l upstream-ca -d 'extra CA certificates (PEM) for https upstreams'
+complete -c gostly-record -l upstream-insecure -d 'do not verify https upstream certificates'

@@ -13,4 +13,6 @@ complete -c gostly-serve -x -l mode -a 'LEARN MOCK PASSTHROUGH' -d 'starting glo
 complete -c gostly-serve -x -l threads -d 'proxy worker threads'
 complete -c gostly-serve -x -l max-body -d 'largest body'
 complete -c gostly-serve -x -l upstream-timeout -d 'seconds for a whole upstream response'
+complete -c gostly-serve -r -F -l upstream-ca -d 'extra CA certificates (PEM) for https upstreams'
+complete -c gostly-serve -l upstream-insecure -d 'do not verify https upstream certificates'
 complete -c gostly-serve -l insecure-control -d 'control API without a key, loopback only'

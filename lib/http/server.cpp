@@ -22,6 +22,12 @@
 // read whole (bounded by the body limit) and its connection goes back to the pool only when the
 // upstream keeps it alive and nothing extra is buffered. Failures come back as values (no
 // exceptions cross an Asio handler): unreachable/bad response -> 502, timeout -> 504.
+//
+// https:// upstreams. The same exchange runs over beast::ssl_stream after a TLS handshake that
+// sends SNI and checks the certificate chain and the host name (RFC 6125) against the system
+// trust store plus --upstream-ca; a failed handshake is a 502 whose detail says why (expired,
+// unknown issuer, wrong host), never a silent plaintext fallback. Pooled connections are keyed
+// by scheme, host and port, so a TLS session is reused across requests like a TCP one.
 #include "http/server.hpp"
 
 #include "util/encoding.hpp"
@@ -39,8 +45,14 @@
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <variant>
 
 namespace gostly::http {
 
@@ -64,25 +76,55 @@ constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 
 std::string_view sv(beast::string_view s) noexcept { return {s.data(), s.size()}; }
 
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using UpstreamStream = std::variant<beast::tcp_stream, TlsStream>;
+
+beast::tcp_stream& tcp_layer(UpstreamStream& stream) {
+  return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, stream);
+}
+
 class UpstreamPool {
 public:
-  std::optional<beast::tcp_stream> take(const std::string& key) {
+  std::optional<UpstreamStream> take(const std::string& key) {
     auto it = idle_.find(key);
     if (it == idle_.end() || it->second.empty()) return std::nullopt;
-    beast::tcp_stream stream = std::move(it->second.back());
+    UpstreamStream stream = std::move(it->second.back());
     it->second.pop_back();
     return stream;
   }
-  void give(const std::string& key, beast::tcp_stream stream, std::size_t max_idle) {
+  void give(const std::string& key, UpstreamStream stream, std::size_t max_idle) {
     auto& list = idle_[key];
     if (list.size() >= max_idle) return; // dropping it closes it
-    stream.expires_never();
+    tcp_layer(stream).expires_never();
     list.push_back(std::move(stream));
   }
 
 private:
-  std::unordered_map<std::string, std::vector<beast::tcp_stream>> idle_;
+  std::unordered_map<std::string, std::vector<UpstreamStream>> idle_;
 };
+
+// One client context for every worker: OpenSSL's SSL_CTX is safe to share once configured.
+std::unique_ptr<asio::ssl::context> make_upstream_tls_context(const ServerOptions& options) {
+  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  beast::error_code ec;
+  context->set_default_verify_paths(ec); // also honours SSL_CERT_FILE and SSL_CERT_DIR
+  if (!options.upstream_ca_file.empty()) {
+    context->load_verify_file(options.upstream_ca_file, ec);
+    if (ec) throw UsageError("--upstream-ca '" + options.upstream_ca_file + "': cannot load PEM certificates: " + ec.message());
+  }
+  context->set_verify_mode(options.upstream_insecure ? asio::ssl::verify_none : asio::ssl::verify_peer);
+  return context;
+}
+
+// Why a handshake failed, in words a user can act on: OpenSSL's verify result when the chain or
+// the name was refused, else its error string.
+std::string tls_failure_detail(TlsStream& stream, beast::error_code ec) {
+  long verify = SSL_get_verify_result(stream.native_handle());
+  if (verify != X509_V_OK) return std::string("certificate refused: ") + X509_verify_cert_error_string(verify);
+  return ec.message();
+}
 
 } // namespace
 
@@ -109,6 +151,7 @@ struct Worker {
 struct Shared {
   ServerOptions options;
   Handler handler;
+  std::unique_ptr<asio::ssl::context> upstream_tls; // for https:// upstreams
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -145,7 +188,7 @@ public:
   }
 
   Worker& worker() noexcept { return worker_; }
-  const ServerOptions& options() const noexcept { return shared_.options; }
+  const Shared& shared() const noexcept { return shared_; }
   bool head() const noexcept { return head_; }
   bool closing() const noexcept { return close_; }
 
@@ -280,9 +323,10 @@ void Worker::start_sweeping() {
 
 class UpstreamCall : public std::enable_shared_from_this<UpstreamCall> {
 public:
-  UpstreamCall(Worker& worker, const ServerOptions& options, const Url& url, const record::Request& request,
+  UpstreamCall(Worker& worker, const Shared& shared, const Url& url, const record::Request& request,
                std::function<void(UpstreamResult&&)> done)
-      : worker_(worker), options_(options), url_(url), key_(url.host + ":" + std::to_string(url.port)),
+      : worker_(worker), options_(shared.options), tls_context_(*shared.upstream_tls), url_(url),
+        tls_(url.scheme == "https"), key_(url.scheme + "://" + url.host + ":" + std::to_string(url.port)),
         resolver_(worker.ioc), done_(std::move(done)) {
     message_.version(11);
     message_.method_string(request.method);
@@ -315,13 +359,14 @@ public:
 private:
   void connect() {
     reused_ = false;
-    stream_.emplace(worker_.ioc);
+    if (tls_) stream_.emplace(std::in_place_type<TlsStream>, worker_.ioc, tls_context_);
+    else stream_.emplace(std::in_place_type<beast::tcp_stream>, worker_.ioc);
     beast::error_code ec;
     auto address = asio::ip::make_address(url_.host, ec);
     if (!ec) {
       std::array<tcp::endpoint, 1> endpoints{tcp::endpoint(address, url_.port)};
-      stream_->expires_at(deadline_);
-      stream_->async_connect(endpoints, [self = shared_from_this()](beast::error_code cec, const tcp::endpoint&) {
+      tcp_layer(*stream_).expires_at(deadline_);
+      tcp_layer(*stream_).async_connect(endpoints, [self = shared_from_this()](beast::error_code cec, const tcp::endpoint&) {
         self->on_connect(cec);
       });
       return;
@@ -329,8 +374,8 @@ private:
     resolver_.async_resolve(url_.host, std::to_string(url_.port),
                             [self = shared_from_this()](beast::error_code rec, tcp::resolver::results_type results) {
                               if (rec) return self->finish(UpstreamFailure::unreachable, "resolve " + self->url_.host + ": " + rec.message());
-                              self->stream_->expires_at(self->deadline_);
-                              self->stream_->async_connect(results, [self](beast::error_code cec, const tcp::endpoint&) {
+                              tcp_layer(*self->stream_).expires_at(self->deadline_);
+                              tcp_layer(*self->stream_).async_connect(results, [self](beast::error_code cec, const tcp::endpoint&) {
                                 self->on_connect(cec);
                               });
                             });
@@ -339,16 +384,46 @@ private:
   void on_connect(beast::error_code ec) {
     if (ec == beast::error::timeout) return finish(UpstreamFailure::timeout, "connect " + key_ + ": timed out");
     if (ec) return finish(UpstreamFailure::unreachable, "connect " + key_ + ": " + ec.message());
-    stream_->socket().set_option(tcp::no_delay(true), ec);
+    tcp_layer(*stream_).socket().set_option(tcp::no_delay(true), ec);
+    if (tls_) return handshake();
     send();
   }
 
-  void send() {
-    stream_->expires_at(deadline_);
-    bhttp::async_write(*stream_, message_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) return self->retry_or_fail(ec, "write");
-      self->read();
+  void handshake() {
+    auto& tls = std::get<TlsStream>(*stream_);
+    SSL* ssl = tls.native_handle();
+    beast::error_code not_an_address;
+    asio::ip::make_address(url_.host, not_an_address);
+    // SNI carries names only (RFC 6066). OpenSSL checks the name (or the IP address) itself, so a
+    // mismatch comes back as a verify result that says so.
+    if (not_an_address) {
+      SSL_set_tlsext_host_name(ssl, url_.host.c_str());
+      if (!options_.upstream_insecure) {
+        X509_VERIFY_PARAM_set_hostflags(SSL_get0_param(ssl), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        SSL_set1_host(ssl, url_.host.c_str());
+      }
+    } else if (!options_.upstream_insecure) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), url_.host.c_str());
+    }
+    tls.async_handshake(asio::ssl::stream_base::client, [self = shared_from_this()](beast::error_code ec) {
+      if (ec == beast::error::timeout) return self->finish(UpstreamFailure::timeout, "TLS handshake " + self->key_ + ": timed out");
+      if (ec)
+        return self->finish(UpstreamFailure::tls, "TLS handshake " + self->key_ + ": " +
+                                                      tls_failure_detail(std::get<TlsStream>(*self->stream_), ec));
+      self->send();
     });
+  }
+
+  void send() {
+    tcp_layer(*stream_).expires_at(deadline_);
+    std::visit(
+        [this](auto& stream) {
+          bhttp::async_write(stream, message_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) return self->retry_or_fail(ec, "write");
+            self->read();
+          });
+        },
+        *stream_);
   }
 
   void read() {
@@ -359,9 +434,13 @@ private:
     // Beast's first read is 512 bytes into an empty buffer; most answers fit in one 16 KiB read,
     // which saves a recvmsg per exchange.
     buffer_.reserve(16 * 1024);
-    bhttp::async_read(*stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->on_read(ec);
-    });
+    std::visit(
+        [this](auto& stream) {
+          bhttp::async_read(stream, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            self->on_read(ec);
+          });
+        },
+        *stream_);
   }
 
   void retry_or_fail(beast::error_code ec, const char* what) {
@@ -379,6 +458,12 @@ private:
   }
 
   void on_read(beast::error_code ec) {
+    // A TLS upstream that ends a read-until-close body without close_notify: the body is as
+    // complete as it would be over TCP, so end it the same way.
+    if (ec == asio::ssl::error::stream_truncated && parser_->is_header_done() && parser_->need_eof()) {
+      ec = {};
+      parser_->put_eof(ec);
+    }
     if (ec) return retry_or_fail(ec, "read");
     auto& message = parser_->get();
     int status = message.result_int();
@@ -400,7 +485,7 @@ private:
     result_.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
     if (failure != UpstreamFailure::none && stream_) {
       beast::error_code ignored;
-      stream_->socket().close(ignored);
+      tcp_layer(*stream_).socket().close(ignored);
     }
     auto done = std::move(done_);
     done(std::move(result_));
@@ -408,12 +493,14 @@ private:
 
   Worker& worker_;
   const ServerOptions& options_;
+  asio::ssl::context& tls_context_;
   Url url_;
+  bool tls_;
   std::string key_;
   tcp::resolver resolver_;
   std::function<void(UpstreamResult&&)> done_;
   bhttp::request<bhttp::string_body> message_;
-  std::optional<beast::tcp_stream> stream_;
+  std::optional<UpstreamStream> stream_;
   std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
   beast::flat_buffer buffer_;
   UpstreamResult result_;
@@ -432,6 +519,7 @@ std::string upstream_failure_response(const UpstreamResult& result, const std::s
   case UpstreamFailure::timeout: what = "upstream timed out"; break;
   case UpstreamFailure::bad_response: what = "upstream sent a malformed response"; break;
   case UpstreamFailure::too_large: what = "upstream response too large"; break;
+  case UpstreamFailure::tls: what = "upstream TLS handshake failed"; break;
   default: break;
   }
   nlohmann::json body{{"error", what}, {"upstream", upstream}, {"detail", result.detail}};
@@ -451,7 +539,7 @@ bool Responder::closing() const noexcept { return connection_->closing(); }
 void Responder::defer(std::function<void()> fn) { asio::post(connection_->worker().ioc, std::move(fn)); }
 
 void Responder::forward(const Url& upstream, const record::Request& request, std::function<void(UpstreamResult&&)> done) {
-  auto call = std::make_shared<detail::UpstreamCall>(connection_->worker(), connection_->options(), upstream, request,
+  auto call = std::make_shared<detail::UpstreamCall>(connection_->worker(), connection_->shared(), upstream, request,
                                                      std::move(done));
   call->start();
 }
@@ -486,6 +574,8 @@ Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<
   impl_->shared.options = std::move(options);
   impl_->shared.handler = std::move(handler);
   auto& opts = impl_->shared.options;
+  impl_->shared.upstream_tls = make_upstream_tls_context(opts);
+  if (opts.upstream_insecure) spdlog::warn("https upstreams are not verified (--upstream-insecure)");
   unsigned threads = opts.threads ? opts.threads : usable_cores();
   // Exchanges allocate and free buffers of a few KiB per request on every worker; glibc would
   // otherwise hand the top of each thread's heap back to the kernel (madvise) many times a second.

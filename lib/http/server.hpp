@@ -26,10 +26,15 @@ struct ServerOptions {
   std::chrono::milliseconds body_timeout{60000};   // reading a request body
   std::chrono::milliseconds upstream_timeout{30000}; // connect, and then the whole response
   std::size_t max_idle_upstream_per_host = 64;
+  // https:// upstreams: the system trust store (and SSL_CERT_FILE / SSL_CERT_DIR) plus this PEM
+  // file when given; `upstream_insecure` skips certificate and host name checks (self-signed
+  // staging hosts), loudly.
+  std::string upstream_ca_file;
+  bool upstream_insecure = false;
 };
 
 /// Why a forward failed; `none` means `response` holds the upstream's answer.
-enum class UpstreamFailure { none, unreachable, timeout, bad_response, too_large };
+enum class UpstreamFailure { none, unreachable, timeout, bad_response, too_large, tls };
 
 struct UpstreamResult {
   UpstreamFailure failure = UpstreamFailure::none;
@@ -83,7 +88,8 @@ using Handler = std::function<void(record::Request& request, Responder responder
 
 class Server {
 public:
-  /// Binds `options.listen` at once (throws gostly::Error when it cannot); serves after start().
+  /// Binds `options.listen` at once (throws gostly::Error when it cannot; UsageError when
+  /// `upstream_ca_file` cannot be read); serves after start().
   Server(ServerOptions options, Handler handler);
   ~Server();
   Server(const Server&) = delete;

@@ -371,7 +371,7 @@ void Engine::handle_control(record::Request& request, http::Responder responder)
         if (value.is_null()) config->upstream.reset();
         else {
           auto url = value.is_string() ? http::parse_url(value.get<std::string>()) : std::nullopt;
-          if (!url || url->scheme != "http") return responder.send(error_json(400, "upstream: expected an http:// URL"));
+          if (!url) return responder.send(error_json(400, "upstream: expected an http:// or https:// URL"));
           config->upstream = *url;
         }
       }

@@ -107,8 +107,7 @@ Route parse_route(std::string_view spec) {
   if (eq == std::string_view::npos) throw UsageError("--route '" + std::string(spec) + "': expected HOST=URL or /PREFIX=URL");
   Route route = parse_route_match(spec.substr(0, eq), {});
   auto url = http::parse_url(spec.substr(eq + 1));
-  if (!url || url->scheme != "http")
-    throw UsageError("--route '" + std::string(spec) + "': upstream must be an http:// URL");
+  if (!url) throw UsageError("--route '" + std::string(spec) + "': upstream must be an http:// or https:// URL");
   route.upstream = *url;
   return route;
 }

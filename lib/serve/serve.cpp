@@ -31,21 +31,22 @@ constexpr std::chrono::milliseconds kTick{200};
 
 http::Url parse_upstream(const std::string& text, const char* what) {
   auto url = http::parse_url(text);
-  if (!url) throw UsageError(std::string(what) + " '" + text + "': expected http://HOST[:PORT][/PATH]");
-  if (url->scheme != "http") throw UsageError(std::string(what) + " '" + text + "': only http:// upstreams are supported for now");
+  if (!url) throw UsageError(std::string(what) + " '" + text + "': expected http(s)://HOST[:PORT][/PATH]");
   return *url;
 }
 
-http::ServerOptions server_options(const std::string& listen, unsigned threads, const std::string& max_body,
-                                   double upstream_timeout) {
+http::ServerOptions server_options(const std::string& listen, const ProxySettings& settings) {
   http::ServerOptions options;
   options.listen = listen;
-  options.threads = threads;
-  auto size = http::parse_size(max_body);
-  if (!size || *size == 0) throw UsageError("--max-body '" + max_body + "': expected a size such as 65536, 512K or 64M");
+  options.threads = settings.threads;
+  auto size = http::parse_size(settings.max_body);
+  if (!size || *size == 0)
+    throw UsageError("--max-body '" + settings.max_body + "': expected a size such as 65536, 512K or 64M");
   options.max_body = *size;
-  if (!(upstream_timeout > 0)) throw UsageError("--upstream-timeout: expected a positive number of seconds");
-  options.upstream_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(upstream_timeout * 1000));
+  if (!(settings.upstream_timeout > 0)) throw UsageError("--upstream-timeout: expected a positive number of seconds");
+  options.upstream_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(settings.upstream_timeout * 1000));
+  options.upstream_ca_file = settings.upstream_ca;
+  options.upstream_insecure = settings.upstream_insecure;
   return options;
 }
 
@@ -89,10 +90,11 @@ int run(const ServeOptions& o) {
                  result.duplicates);
   };
 
-  auto proxy_options = server_options(o.listen, o.threads, o.max_body, o.upstream_timeout);
+  auto proxy_options = server_options(o.listen, o.proxy);
   auto control_options = proxy_options;
   control_options.listen = o.control;
   control_options.threads = 1;
+  control_options.upstream_insecure = false; // the control API never forwards
 
   Engine engine(std::move(engine_options));
   engine.load_libraries();
@@ -195,7 +197,7 @@ int record_main(const RecordOptions& o) {
   engine_options.fixed_mode = true;
   engine_options.start_mode = store::Mode::learn;
   engine_options.redact_headers = o.redact_headers;
-  auto server_opts = server_options(o.listen, o.threads, o.max_body, o.upstream_timeout);
+  auto server_opts = server_options(o.listen, o.proxy);
 
   std::string output_name;
   int fd = open_output(o, output_name);

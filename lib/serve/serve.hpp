@@ -4,7 +4,23 @@
 #include <string>
 #include <vector>
 
+namespace CLI {
+class App;
+}
+
 namespace gostly::serve {
+
+/// How the proxy talks to clients and upstreams; gostly-serve and gostly-record share the flags.
+struct ProxySettings {
+  unsigned threads = 0;              // 0 = one per core
+  std::string max_body = "64M";
+  double upstream_timeout = 30;      // seconds
+  std::string upstream_ca;           // extra PEM trust roots for https:// upstreams
+  bool upstream_insecure = false;    // do not verify https:// upstreams
+};
+
+/// Adds --threads, --max-body, --upstream-timeout, --upstream-ca and --upstream-insecure.
+void add_proxy_settings(CLI::App& app, ProxySettings& settings);
 
 struct ServeOptions {
   std::string data_dir = "./data";
@@ -13,9 +29,7 @@ struct ServeOptions {
   std::string upstream;              // env BACKEND_URL
   std::vector<std::string> routes;   // HOST=URL or /PREFIX=URL
   std::string mode;                  // empty = mode.txt, else LEARN
-  unsigned threads = 0;              // 0 = one per core
-  std::string max_body = "64M";
-  double upstream_timeout = 30;      // seconds
+  ProxySettings proxy;
   bool insecure_control = false;
 };
 
@@ -32,9 +46,7 @@ struct RecordOptions {
   std::string session;               // empty = generated
   std::vector<std::string> redact_headers;
   bool set_proxy_env = false;
-  unsigned threads = 0;
-  std::string max_body = "64M";
-  double upstream_timeout = 30;
+  ProxySettings proxy;
   std::vector<std::string> command;  // after `--`
 };
 

@@ -76,15 +76,17 @@ start_upstream() {
   wait_for_port "127.0.0.1:$port"
 }
 
-# start_api_upstream: the example JSON API (examples/upstream.py, a real Python HTTP server with
-# GET/POST/PATCH/DELETE on /users and /posts); sets UPSTREAM and UPSTREAM_PID.
+# start_api_upstream [ARGS...]: the example JSON API (examples/upstream.py, a real Python HTTP
+# server with GET/POST/PATCH/DELETE on /users and /posts); sets UPSTREAM and UPSTREAM_PID.
+# With --tls-cert/--tls-key it serves HTTPS and UPSTREAM is an https:// URL.
 start_api_upstream() {
-  python3 -u "$SRC/examples/upstream.py" --port 0 >"$T/upstream.log" 2>&1 &
+  python3 -u "$SRC/examples/upstream.py" --port 0 "$@" >"$T/upstream.log" 2>&1 &
   UPSTREAM_PID=$!
   PIDS+=($UPSTREAM_PID)
-  local addr
+  local addr scheme=http
+  case " $* " in *" --tls-cert "*) scheme=https ;; esac
   addr=$(bound_address "$T/upstream.log")
-  UPSTREAM="http://$addr"
+  UPSTREAM="$scheme://$addr"
   wait_for_port "$addr"
 }
 

@@ -17,12 +17,16 @@ TEST_CASE("serve::parse_route: host and path-prefix routes name their services",
   CHECK(prefix.match == "/payments/v1");
   CHECK(prefix.service_id == "payments-v1");
   CHECK(prefix.upstream.base_path == "/base");
+
+  auto tls = serve::parse_route("api.stripe.com=https://api.stripe.com");
+  CHECK(tls.upstream.scheme == "https");
+  CHECK(tls.upstream.port == 443);
 }
 
 TEST_CASE("serve::parse_route: malformed routes are usage errors", "[serve]") {
   CHECK_THROWS_AS(serve::parse_route("no-equals-sign"), UsageError);
   CHECK_THROWS_AS(serve::parse_route("/=http://127.0.0.1:1"), UsageError);
-  CHECK_THROWS_AS(serve::parse_route("host=https://127.0.0.1:1"), UsageError);
+  CHECK_THROWS_AS(serve::parse_route("host=ftp://127.0.0.1:1"), UsageError);
   CHECK_THROWS_AS(serve::parse_route("host=not a url"), UsageError);
 }
 

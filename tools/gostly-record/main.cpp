@@ -8,7 +8,7 @@ int main(int argc, char** argv) {
   gostly::cli::CommonOptions common;
   gostly::serve::RecordOptions opts;
   gostly::cli::setup_app(app, "gostly-record", common);
-  app.add_option("--upstream", opts.upstream, "Upstream base URL (http://HOST:PORT)")->envname("BACKEND_URL");
+  app.add_option("--upstream", opts.upstream, "Upstream base URL (http(s)://HOST[:PORT][/PATH])")->envname("BACKEND_URL");
   app.add_option("--listen", opts.listen, "Proxy address HOST:PORT (port 0 picks a free one)")->capture_default_str();
   app.add_option("-o,--output", opts.output, "JSONL output file (- = stdout)")->capture_default_str();
   app.add_flag("--force", opts.force, "Overwrite an existing --output file");
@@ -16,11 +16,7 @@ int main(int argc, char** argv) {
   app.add_option("--session", opts.session, "Session id written in each record (default: a new one)");
   app.add_option("--redact-header", opts.redact_headers, "Also strip this header before writing (repeatable)");
   app.add_flag("--set-proxy-env", opts.set_proxy_env, "Also set HTTP_PROXY and http_proxy for the command");
-  app.add_option("--threads", opts.threads, "Proxy worker threads (0 = one per core)")->capture_default_str();
-  app.add_option("--max-body", opts.max_body, "Largest request or upstream response body (e.g. 512K, 64M)")
-      ->capture_default_str();
-  app.add_option("--upstream-timeout", opts.upstream_timeout, "Seconds to connect and get a whole upstream response")
-      ->capture_default_str();
+  gostly::serve::add_proxy_settings(app, opts.proxy);
   app.add_option("command", opts.command, "Command to run behind the proxy (after --)");
   return gostly::cli::run_tool(app, "gostly-record", common, argc, argv, [&] {
     return gostly::serve::run_record(opts);

@@ -11,15 +11,11 @@ int main(int argc, char** argv) {
   gostly::cli::add_data_option(app, opts.data_dir);
   app.add_option("--listen", opts.listen, "Proxy address HOST:PORT (port 0 picks a free one)")->capture_default_str();
   app.add_option("--control", opts.control, "Control API address HOST:PORT")->capture_default_str();
-  app.add_option("--upstream", opts.upstream, "Upstream base URL of the default service (http://HOST:PORT)")
+  app.add_option("--upstream", opts.upstream, "Upstream base URL of the default service (http(s)://HOST[:PORT][/PATH])")
       ->envname("BACKEND_URL");
   app.add_option("--route", opts.routes, "Route HOST=URL or /PREFIX=URL to its own service (repeatable)");
   app.add_option("--mode", opts.mode, "Starting global mode: LEARN, MOCK or PASSTHROUGH (default: mode.txt, else LEARN)");
-  app.add_option("--threads", opts.threads, "Proxy worker threads (0 = one per core)")->capture_default_str();
-  app.add_option("--max-body", opts.max_body, "Largest request or upstream response body (e.g. 512K, 64M)")
-      ->capture_default_str();
-  app.add_option("--upstream-timeout", opts.upstream_timeout, "Seconds to connect and get a whole upstream response")
-      ->capture_default_str();
+  gostly::serve::add_proxy_settings(app, opts.proxy);
   app.add_flag("--insecure-control", opts.insecure_control,
                "Allow the control API without GHOST_API_KEY (loopback --control only)");
   return gostly::cli::run_tool(app, "gostly-serve", common, argc, argv, [&] {

@@ -1,0 +1,19 @@
+#include "serve/serve.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace gostly::serve {
+
+void add_proxy_settings(CLI::App& app, ProxySettings& settings) {
+  app.add_option("--threads", settings.threads, "Proxy worker threads (0 = one per core)")->capture_default_str();
+  app.add_option("--max-body", settings.max_body, "Largest request or upstream response body (e.g. 512K, 64M)")
+      ->capture_default_str();
+  app.add_option("--upstream-timeout", settings.upstream_timeout, "Seconds to connect and get a whole upstream response")
+      ->capture_default_str();
+  app.add_option("--upstream-ca", settings.upstream_ca,
+                 "PEM file of extra CA certificates trusted for https:// upstreams (system store and SSL_CERT_FILE too)");
+  app.add_flag("--upstream-insecure", settings.upstream_insecure,
+               "Do not verify https:// upstream certificates (self-signed staging hosts)");
+}
+
+} // namespace gostly::serve
