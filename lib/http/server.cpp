@@ -34,6 +34,7 @@
 #include "util/error.hpp"
 
 #include <atomic>
+#include <mutex>
 #include <optional>
 #include <spdlog/spdlog.h>
 #include <malloc.h>
@@ -151,7 +152,17 @@ struct Worker {
 struct Shared {
   ServerOptions options;
   Handler handler;
-  std::unique_ptr<asio::ssl::context> upstream_tls; // for https:// upstreams
+
+  /// The client context for https:// upstreams, built on first use: loading the system trust
+  /// store costs about 0.1 s and a megabyte that a server with plain upstreams need not pay.
+  asio::ssl::context& upstream_tls() const {
+    std::call_once(tls_once, [this] { tls = make_upstream_tls_context(options); });
+    return *tls;
+  }
+
+private:
+  mutable std::once_flag tls_once;
+  mutable std::unique_ptr<asio::ssl::context> tls;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -325,7 +336,7 @@ class UpstreamCall : public std::enable_shared_from_this<UpstreamCall> {
 public:
   UpstreamCall(Worker& worker, const Shared& shared, const Url& url, const record::Request& request,
                std::function<void(UpstreamResult&&)> done)
-      : worker_(worker), options_(shared.options), tls_context_(*shared.upstream_tls), url_(url),
+      : worker_(worker), options_(shared.options), shared_(shared), url_(url),
         tls_(url.scheme == "https"), key_(url.scheme + "://" + url.host + ":" + std::to_string(url.port)),
         resolver_(worker.ioc), done_(std::move(done)) {
     message_.version(11);
@@ -359,7 +370,7 @@ public:
 private:
   void connect() {
     reused_ = false;
-    if (tls_) stream_.emplace(std::in_place_type<TlsStream>, worker_.ioc, tls_context_);
+    if (tls_) stream_.emplace(std::in_place_type<TlsStream>, worker_.ioc, shared_.upstream_tls());
     else stream_.emplace(std::in_place_type<beast::tcp_stream>, worker_.ioc);
     beast::error_code ec;
     auto address = asio::ip::make_address(url_.host, ec);
@@ -493,7 +504,7 @@ private:
 
   Worker& worker_;
   const ServerOptions& options_;
-  asio::ssl::context& tls_context_;
+  const Shared& shared_;
   Url url_;
   bool tls_;
   std::string key_;
@@ -574,7 +585,7 @@ Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<
   impl_->shared.options = std::move(options);
   impl_->shared.handler = std::move(handler);
   auto& opts = impl_->shared.options;
-  impl_->shared.upstream_tls = make_upstream_tls_context(opts);
+  if (!opts.upstream_ca_file.empty()) impl_->shared.upstream_tls(); // a bad --upstream-ca fails now, not mid-run
   if (opts.upstream_insecure) spdlog::warn("https upstreams are not verified (--upstream-insecure)");
   unsigned threads = opts.threads ? opts.threads : usable_cores();
   // Exchanges allocate and free buffers of a few KiB per request on every worker; glibc would

@@ -2,6 +2,9 @@
 
 #include "util/encoding.hpp"
 
+#include <array>
+#include <cstdint>
+#include <cstring>
 #include <initializer_list>
 
 namespace gostly::record {
@@ -166,56 +169,129 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
   return util::is_valid_utf8(s.substr(i, len)) ? len : 0;
 }
 
+// How many bytes escaping adds to each byte: 0 for bytes a JSON string holds as they are, 1 for
+// '"', '\\' and the controls with a short escape (\n ...), 5 for other controls (\u00XX).
+constexpr std::array<unsigned char, 256> kEscapeGrowth = [] {
+  std::array<unsigned char, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[c] = 5;
+  for (unsigned char c : {'"', '\\', '\n', '\r', '\t', '\b', '\f'}) table[c] = 1;
+  return table;
+}();
+
+// True when one of the eight bytes of `word` is a control character, '"' or '\\' (bytes of
+// 0x80 and above never count): the classic "has a zero / has a byte less than" bit tricks.
+constexpr bool word_needs_escape(std::uint64_t word) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+  std::uint64_t below_space = (word - ones * 0x20) & ~word & highs;
+  return (below_space | has_zero(word ^ (ones * '"')) | has_zero(word ^ (ones * '\\'))) != 0;
+}
+
+// Writes the escape of an ASCII byte that needs one; returns the new write position.
+char* write_escape(char* w, unsigned char u) {
+  static constexpr char hex[] = "0123456789abcdef";
+  *w++ = '\\';
+  switch (u) {
+  case '"': *w++ = '"'; break;
+  case '\\': *w++ = '\\'; break;
+  case '\n': *w++ = 'n'; break;
+  case '\r': *w++ = 'r'; break;
+  case '\t': *w++ = 't'; break;
+  case '\b': *w++ = 'b'; break;
+  case '\f': *w++ = 'f'; break;
+  default:
+    *w++ = 'u';
+    *w++ = '0';
+    *w++ = '0';
+    *w++ = hex[u >> 4];
+    *w++ = hex[u & 15];
+  }
+  return w;
+}
+
 // Appends `text` as a JSON string, escaped as nlohmann's dump() does; bytes that are not UTF-8
 // become U+FFFD (only header values can hold such bytes: bodies that are not UTF-8 go base64).
+// This runs over every recorded body on the LEARN path: one pass sizes the output exactly, the
+// second writes it through a pointer, instead of appending escape by escape.
 void append_string(std::string& out, std::string_view text, bool known_valid = false) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
-  const bool valid = known_valid || util::is_valid_utf8(text);
-  std::size_t run = 0; // start of the pending run of bytes copied as they are
-  for (std::size_t i = 0; i < text.size();) {
-    auto u = static_cast<unsigned char>(text[i]);
-    bool plain = u >= 0x20 && u != '"' && u != '\\' && (u < 0x80 || valid);
-    if (plain) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  const std::size_t start = out.size();
+  if (known_valid || util::is_valid_utf8(text)) {
+    std::size_t growth = 0;
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) { // whole words with nothing to escape are skipped at once
+      std::uint64_t word;
+      std::memcpy(&word, s + i, 8);
+      if (!word_needs_escape(word)) continue;
+      for (std::size_t k = 0; k < 8; ++k) growth += kEscapeGrowth[s[i + k]];
+    }
+    for (; i < n; ++i) growth += kEscapeGrowth[s[i]];
+    out.resize(start + n + growth + 2);
+    char* w = out.data() + start;
+    *w++ = '"';
+    if (growth == 0) {
+      std::memcpy(w, s, n);
+      w += n;
+    } else {
+      auto put = [&](unsigned char u) {
+        if (kEscapeGrowth[u]) w = write_escape(w, u);
+        else *w++ = static_cast<char>(u);
+      };
+      std::size_t j = 0;
+      for (; j + 8 <= n; j += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, s + j, 8);
+        if (!word_needs_escape(word)) {
+          std::memcpy(w, s + j, 8);
+          w += 8;
+          continue;
+        }
+        for (std::size_t k = 0; k < 8; ++k) put(s[j + k]);
+      }
+      for (; j < n; ++j) put(s[j]);
+    }
+    *w = '"';
+    return;
+  }
+  out.resize(start + 2 + n * 6); // worst case: every byte a \u00XX or \ufffd
+  char* w = out.data() + start;
+  *w++ = '"';
+  for (std::size_t i = 0; i < n;) {
+    unsigned char u = s[i];
+    if (u < 0x80) {
+      if (kEscapeGrowth[u]) w = write_escape(w, u);
+      else *w++ = static_cast<char>(u);
       ++i;
       continue;
     }
-    out.append(text.data() + run, i - run);
-    if (u >= 0x80) { // only reached for text that is not valid UTF-8
-      std::size_t len = utf8_sequence_length(text, i);
-      if (len == 0) {
-        out += "\\ufffd";
-        ++i;
-      } else {
-        out.append(text.substr(i, len));
-        i += len;
-      }
-      run = i;
-      continue;
+    std::size_t len = utf8_sequence_length(text, i);
+    if (len == 0) {
+      std::memcpy(w, "\\ufffd", 6);
+      w += 6;
+      ++i;
+    } else {
+      std::memcpy(w, s + i, len);
+      w += len;
+      i += len;
     }
-    switch (u) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
-    case '\b': out += "\\b"; break;
-    case '\f': out += "\\f"; break;
-    default:
-      out += "\\u00";
-      out += hex[u >> 4];
-      out += hex[u & 15];
-    }
-    run = ++i;
   }
-  out.append(text.data() + run, text.size() - run);
-  out += '"';
+  *w++ = '"';
+  out.resize(static_cast<std::size_t>(w - out.data()));
 }
 
 void append_key(std::string& out, std::string_view key) {
   out += ',';
   append_string(out, key);
   out += ':';
+}
+
+// The record's own field names are plain ASCII: no escaping or UTF-8 check needed.
+template <std::size_t N>
+void append_field(std::string& out, const char (&name)[N]) {
+  out += ",\"";
+  out.append(name, N - 1);
+  out += "\":";
 }
 
 void append_headers(std::string& out, const Headers& headers) {
@@ -264,35 +340,35 @@ std::string encode_line(const Interaction& in) {
   out += "{\"type\":\"interaction\",\"v\":";
   out += std::to_string(in.v);
   if (!in.id.empty()) {
-    append_key(out, "id");
+    append_field(out, "id");
     append_string(out, in.id);
   }
-  append_key(out, "service_id");
+  append_field(out, "service_id");
   append_string(out, in.service_id);
   if (!in.session_id.empty()) {
-    append_key(out, "session_id");
+    append_field(out, "session_id");
     append_string(out, in.session_id);
   }
-  append_key(out, "source");
+  append_field(out, "source");
   append_string(out, in.source);
   if (!in.recorded_at.empty()) {
-    append_key(out, "recorded_at");
+    append_field(out, "recorded_at");
     append_string(out, in.recorded_at);
   }
-  append_key(out, "duration_ms");
+  append_field(out, "duration_ms");
   out += json(in.duration_ms).dump();
 
   out += ",\"request\":{\"method\":";
   append_string(out, in.request.method);
-  append_key(out, "uri");
+  append_field(out, "uri");
   append_string(out, in.request.uri);
-  append_key(out, "scheme");
+  append_field(out, "scheme");
   append_string(out, in.request.scheme);
   if (!in.request.host.empty()) {
-    append_key(out, "host");
+    append_field(out, "host");
     append_string(out, in.request.host);
   }
-  append_key(out, "http_version");
+  append_field(out, "http_version");
   append_string(out, in.request.http_version);
   out += ',';
   append_headers(out, in.request.headers);
@@ -303,7 +379,7 @@ std::string encode_line(const Interaction& in) {
   out += ",\"response\":{\"status\":";
   out += std::to_string(in.response.status);
   if (!in.response.reason.empty()) {
-    append_key(out, "reason");
+    append_field(out, "reason");
     append_string(out, in.response.reason);
   }
   out += ',';

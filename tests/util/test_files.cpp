@@ -66,12 +66,24 @@ TEST_CASE("util::encoding: base64 and UTF-8 checks", "[util]") {
   CHECK(util::is_valid_utf8("h\xc3\xa9llo"));
   CHECK_FALSE(util::is_valid_utf8("\xc0\xaf"));   // overlong '/'
   CHECK_FALSE(util::is_valid_utf8("\xed\xa0\x80")); // surrogate
+  // The eight-bytes-at-a-time ASCII skip must not step over a bad byte at any offset.
+  for (std::size_t offset = 0; offset < 20; ++offset) {
+    std::string text(offset, 'a');
+    CHECK(util::is_valid_utf8(text + "\xe2\x82\xac" + std::string(9, 'b')));
+    CHECK_FALSE(util::is_valid_utf8(text + "\xe2\x82" + std::string(9, 'b')));
+    CHECK_FALSE(util::is_valid_utf8(text + "\xff"));
+  }
 }
 
 TEST_CASE("util::time: ISO 8601 round trip and offsets", "[util]") {
   auto t = util::parse_iso8601("2026-11-22T17:50:01.123Z");
   REQUIRE(t);
   CHECK(util::format_iso8601(*t) == "2026-11-22T17:50:01.123Z");
+  // The per-second cache: the same second again, the next second, an earlier one.
+  CHECK(util::format_iso8601(*t + std::chrono::milliseconds(800)) == "2026-11-22T17:50:01.923Z");
+  CHECK(util::format_iso8601(*t + std::chrono::milliseconds(877)) == "2026-11-22T17:50:02.000Z");
+  CHECK(util::format_iso8601(*t - std::chrono::hours(24 * 366)) == "2025-11-21T17:50:01.123Z");
+  CHECK(util::format_iso8601(*t + std::chrono::milliseconds(5)) == "2026-11-22T17:50:01.128Z");
   auto shifted = util::parse_iso8601("2026-11-22T18:50:01.123+01:00");
   REQUIRE(shifted);
   CHECK(*shifted == *t);
