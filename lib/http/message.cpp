@@ -98,6 +98,30 @@ std::string serialize_response(const record::Response& response, const record::H
   return out;
 }
 
+std::string serialize_request(const record::Request& request, const Url& upstream) {
+  std::string out;
+  std::size_t header_bytes = 64 + upstream.base_path.size() + request.uri.size();
+  for (const auto& [n, v] : request.headers) header_bytes += n.size() + v.size() + 4;
+  out.reserve(header_bytes + request.body.size());
+  out.append(request.method);
+  out.push_back(' ');
+  out.append(upstream.base_path);
+  out.append(request.uri);
+  out.append(" HTTP/1.1\r\n");
+  append_header(out, "Host", upstream.authority());
+  for (const auto& [name, value] : request.headers) {
+    if (util::iequals(name, "host") || util::iequals(name, "content-length") || util::iequals(name, "expect") ||
+        is_hop_by_hop(name))
+      continue;
+    append_header(out, name, value);
+  }
+  const bool carries_body = !request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH";
+  if (carries_body) append_header(out, "Content-Length", std::to_string(request.body.size()));
+  out.append("\r\n");
+  out.append(request.body);
+  return out;
+}
+
 std::string json_response(int status, std::string_view json_body, const record::Headers& extra, Close close) {
   record::Response response;
   response.status = status;

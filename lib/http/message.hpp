@@ -28,6 +28,14 @@ enum class Close { no, yes };            // yes: add `Connection: close`
 std::string serialize_response(const record::Response& response, const record::Headers& extra = {},
                                BodyMode body_mode = BodyMode::send, Close close = Close::no);
 
+/// Serializes the request a proxy sends to `upstream`: HTTP/1.1, target = the upstream's base
+/// path + `request.uri`, Host = the upstream's authority (first, as RFC 9110 asks), the request's
+/// headers in order except Host, Content-Length, Expect and the fixed hop-by-hop names (the
+/// caller has already removed those a Connection header lists), and Content-Length when there
+/// is a body or the method carries one.
+struct Url;
+std::string serialize_request(const record::Request& request, const Url& upstream);
+
 /// A complete response with a JSON body and Content-Type application/json.
 std::string json_response(int status, std::string_view json_body, const record::Headers& extra = {},
                           Close close = Close::no);

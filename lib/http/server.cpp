@@ -338,21 +338,7 @@ public:
                std::function<void(UpstreamResult&&)> done)
       : worker_(worker), options_(shared.options), shared_(shared), url_(url),
         tls_(url.scheme == "https"), key_(url.scheme + "://" + url.host + ":" + std::to_string(url.port)),
-        resolver_(worker.ioc), done_(std::move(done)) {
-    message_.version(11);
-    message_.method_string(request.method);
-    message_.target(url.base_path + request.uri);
-    record::Headers headers = request.headers;
-    strip_hop_by_hop(headers);
-    for (const auto& [name, value] : headers) {
-      if (util::iequals(name, "host") || util::iequals(name, "content-length") || util::iequals(name, "expect")) continue;
-      message_.insert(name, value);
-    }
-    message_.set(bhttp::field::host, url.authority());
-    message_.body() = request.body;
-    message_.keep_alive(true);
-    if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH")
-      message_.content_length(request.body.size());
+        resolver_(worker.ioc), done_(std::move(done)), wire_(serialize_request(request, url)) {
     head_ = request.method == "HEAD";
   }
 
@@ -429,7 +415,9 @@ private:
     tcp_layer(*stream_).expires_at(deadline_);
     std::visit(
         [this](auto& stream) {
-          bhttp::async_write(stream, message_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          // The request is written as the bytes serialize_request made: one send, none of
+          // Beast's serializer machinery for a message that is already complete.
+          asio::async_write(stream, asio::buffer(wire_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
             if (ec) return self->retry_or_fail(ec, "write");
             self->read();
           });
@@ -510,7 +498,7 @@ private:
   std::string key_;
   tcp::resolver resolver_;
   std::function<void(UpstreamResult&&)> done_;
-  bhttp::request<bhttp::string_body> message_;
+  std::string wire_;
   std::optional<UpstreamStream> stream_;
   std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
   beast::flat_buffer buffer_;

@@ -89,3 +89,26 @@ TEST_CASE("http::split_absolute_form: authority and origin-form", "[http]") {
   CHECK_FALSE(http::split_absolute_form("/users/1"));
   CHECK_FALSE(http::split_absolute_form("*"));
 }
+
+TEST_CASE("http::serialize_request: upstream Host first, base path, end-to-end headers in order, length", "[http]") {
+  record::Request request;
+  request.method = "POST";
+  request.uri = "/users?x=1";
+  request.headers = {{"host", "127.0.0.1:8080"}, {"Accept", "*/*"}, {"X-Dup", "1"}, {"Content-Length", "99"},
+                     {"Expect", "100-continue"}, {"Transfer-Encoding", "chunked"}, {"x-dup", "2"}};
+  request.body = R"({"name":"ada"})";
+  auto url = http::parse_url("https://api.example.com/v2");
+  REQUIRE(url);
+  CHECK(http::serialize_request(request, *url) ==
+        "POST /v2/users?x=1 HTTP/1.1\r\nHost: api.example.com\r\nAccept: */*\r\nX-Dup: 1\r\nx-dup: 2\r\n"
+        "Content-Length: 14\r\n\r\n{\"name\":\"ada\"}");
+
+  record::Request get;
+  get.method = "GET";
+  get.uri = "/";
+  auto plain = http::parse_url("http://127.0.0.1:3000");
+  REQUIRE(plain);
+  CHECK(http::serialize_request(get, *plain) == "GET / HTTP/1.1\r\nHost: 127.0.0.1:3000\r\n\r\n");
+  get.method = "PUT"; // a method that carries a body says so even when it is empty
+  CHECK(http::serialize_request(get, *plain) == "PUT / HTTP/1.1\r\nHost: 127.0.0.1:3000\r\nContent-Length: 0\r\n\r\n");
+}
