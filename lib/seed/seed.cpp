@@ -3,6 +3,7 @@
 #include "record/codec.hpp"
 #include "record/jsonl.hpp"
 #include "seed/common.hpp"
+#include "seed/spool.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 
@@ -73,7 +74,19 @@ int run(Options& options) {
   record::NamedInput input = record::open_input(options.input);
 
   SeedReport report;
-  if (options.output == "-") {
+  if (options.output == "-" && options.format == Format::har) {
+    // HAR is streamed, so a fatal error can come after records were converted: they are held
+    // back (Spool) and reach stdout only when the whole input imported, never a partial run.
+    Spool spool;
+    std::string line;
+    report = import(options.format, *input.stream, input.name, options.seed, [&](record::Interaction&& interaction) {
+      line = record::encode_line(interaction);
+      line += '\n';
+      spool.write(line);
+    });
+    spool.publish(STDOUT_FILENO, "<stdout>");
+  } else if (options.output == "-") {
+    // Postman and OpenAPI documents are validated whole before the first record is emitted.
     record::JsonlWriter writer(STDOUT_FILENO, "<stdout>", record::Flush::batched);
     report = import(options.format, *input.stream, input.name, options.seed,
                     [&](record::Interaction&& interaction) { writer.write(interaction); });

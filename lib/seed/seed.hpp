@@ -75,8 +75,9 @@ using Sink = std::function<void(record::Interaction&&)>;
 SeedReport import(Format format, std::istream& in, const std::string& source_name, const SeedOptions& options,
                   const Sink& sink);
 
-/// The gostly-seed tool: read `input` ("-" = stdin), write JSONL to `output` ("-" = stdout;
-/// a file is written atomically and only published when the whole import succeeded).
+/// The gostly-seed tool: read `input` ("-" = stdin), write JSONL to `output` ("-" = stdout).
+/// Output appears only when the whole import succeeded: a file is written atomically, and stdout
+/// gets nothing from a failed run (streamed HAR output is held back in a Spool until the end).
 struct Options {
   Format format = Format::har;
   std::string input = "-";

@@ -1,0 +1,65 @@
+#include "seed/spool.hpp"
+
+#include "util/error.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <string>
+#include <unistd.h>
+
+using gostly::seed::Spool;
+
+namespace {
+
+// What publish() wrote to `fd`, a temporary file (rewound and read back).
+std::string published(Spool& spool) {
+  std::FILE* file = std::tmpfile();
+  REQUIRE(file != nullptr);
+  spool.publish(::fileno(file), "<test>");
+  std::rewind(file);
+  std::string out;
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, file)) > 0;) out.append(buffer, n);
+  std::fclose(file);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("seed::Spool: small output stays in memory and is published whole", "[seed][spool]") {
+  Spool spool(1024);
+  spool.write("{\"a\":1}\n");
+  spool.write("{\"b\":2}\n");
+  CHECK_FALSE(spool.on_disk());
+  CHECK(spool.size() == 16);
+  CHECK(published(spool) == "{\"a\":1}\n{\"b\":2}\n");
+  CHECK(spool.size() == 0);
+}
+
+TEST_CASE("seed::Spool: output beyond the memory limit spills to disk and keeps its order", "[seed][spool]") {
+  Spool spool(100);
+  std::string expected;
+  for (int i = 0; i < 20000; ++i) { // ~300 KB: past the limit and past the 64 KiB write buffer
+    std::string line = "{\"n\":" + std::to_string(i) + "}\n";
+    spool.write(line);
+    expected += line;
+  }
+  CHECK(spool.on_disk());
+  CHECK(spool.size() == expected.size());
+  CHECK(published(spool) == expected);
+}
+
+TEST_CASE("seed::Spool: an unpublished spool writes nothing anywhere", "[seed][spool]") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  {
+    Spool spool(10);
+    spool.write("{\"never\":\"seen\"}\n");
+    CHECK(spool.on_disk());
+  } // destroyed without publish(), as when the import throws
+  ::close(fds[1]);
+  char byte;
+  CHECK(::read(fds[0], &byte, 1) == 0);
+  ::close(fds[0]);
+}
