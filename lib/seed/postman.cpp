@@ -7,12 +7,14 @@
 // innermost folder's variables outward to the collection's. An unresolved variable in the URL
 // makes the entry bad (there is no path to match on); in headers and bodies it only warns.
 // Postman's dynamic variables (`{{$guid}}`, `{{$timestamp}}`) are never resolved: they would make
-// the output change from run to run.
+// the output change from run to run. A variable's value may itself hold `{{other}}`, resolved in
+// turn; path variables (`/orders/:orderId`) take their values from the URL's `variable` list.
 #include "seed/common.hpp"
 
 #include "util/encoding.hpp"
 #include "util/error.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace gostly::seed {
@@ -154,34 +156,75 @@ private:
     }
   }
 
-  // Replaces {{name}}; returns false (with the first unresolved name) when one is left.
+  // Replaces {{name}}, again inside substituted values (a variable may name another, as Postman
+  // allows) up to a fixed depth; returns false (with the first unresolved name) when one is left.
   bool resolve(std::string& text, const Scope& scope, std::string* unresolved) const {
-    std::string out;
-    bool complete = true;
-    std::size_t pos = 0;
-    while (true) {
-      auto open = text.find("{{", pos);
-      if (open == std::string::npos) break;
-      auto close = text.find("}}", open + 2);
-      if (close == std::string::npos) break;
-      out.append(text, pos, open - pos);
-      std::string name = text.substr(open + 2, close - open - 2);
-      const std::string* value = nullptr;
-      if (auto it = cli_vars_.find(name); it != cli_vars_.end()) value = &it->second;
-      for (auto level = scope.rbegin(); !value && level != scope.rend(); ++level)
-        if (auto it = level->find(name); it != level->end()) value = &it->second;
-      if (value) {
-        out += *value;
-      } else {
-        out.append(text, open, close + 2 - open);
-        if (complete && unresolved) *unresolved = name;
-        complete = false;
+    constexpr int kMaxPasses = 10; // a self-referencing variable stops here, left unresolved
+    for (int pass = 0; pass < kMaxPasses; ++pass) {
+      std::string out;
+      bool substituted = false;
+      std::size_t pos = 0;
+      while (true) {
+        auto open = text.find("{{", pos);
+        if (open == std::string::npos) break;
+        auto close = text.find("}}", open + 2);
+        if (close == std::string::npos) break;
+        out.append(text, pos, open - pos);
+        std::string name = text.substr(open + 2, close - open - 2);
+        const std::string* value = nullptr;
+        if (auto it = cli_vars_.find(name); it != cli_vars_.end()) value = &it->second;
+        for (auto level = scope.rbegin(); !value && level != scope.rend(); ++level)
+          if (auto it = level->find(name); it != level->end()) value = &it->second;
+        if (value) {
+          out += *value;
+          substituted = true;
+        } else {
+          out.append(text, open, close + 2 - open);
+        }
+        pos = close + 2;
       }
-      pos = close + 2;
+      out.append(text, pos);
+      text = std::move(out);
+      if (!substituted) break;
     }
-    out.append(text, pos);
-    text = std::move(out);
-    return complete;
+    auto open = text.find("{{");
+    auto close = open == std::string::npos ? std::string::npos : text.find("}}", open + 2);
+    if (close == std::string::npos) return true;
+    if (unresolved) *unresolved = text.substr(open + 2, close - open - 2);
+    return false;
+  }
+
+  // Postman path variables: a `:name` path segment takes the value of `name` in the URL
+  // object's `variable` list (`/orders/:orderId` with orderId=42 is sent as `/orders/42`).
+  void resolve_path_variables(const Json& url, std::string& uri, const Scope& scope, const std::string& pointer) {
+    if (!url.is_object()) return;
+    auto list = url.find("variable");
+    if (list == url.end() || !list->is_array() || list->empty()) return;
+    std::map<std::string, std::string> values;
+    for (const auto& variable : *list) {
+      if (!variable.is_object() || variable.value("disabled", false)) continue;
+      std::string name = variable.contains("key") ? text_of(variable["key"]) : text_of(variable.value("id", Json()));
+      if (name.empty() || !variable.contains("value") || variable["value"].is_null()) continue;
+      std::string value = text_of(variable["value"]);
+      resolve_soft(value, scope, pointer + "/variable");
+      values[name] = value;
+    }
+    auto path_end = std::min(uri.find('?'), uri.size());
+    std::string path;
+    std::size_t start = 0;
+    while (start < path_end) { // segments of uri[0, path_end), each with its leading '/'
+      auto next = uri.find('/', start + 1);
+      if (next == std::string::npos || next > path_end) next = path_end;
+      std::string segment = uri.substr(start, next - start);
+      if (segment.size() > 2 && segment[1] == ':') {
+        auto it = values.find(segment.substr(2));
+        if (it != values.end()) segment = "/" + it->second;
+        else context_.warn(context_.source() + ": " + pointer + ": path variable " + segment.substr(1) + " has no value, sent as it is");
+      }
+      path += segment;
+      start = next;
+    }
+    uri = path + uri.substr(path_end);
   }
 
   void resolve_soft(std::string& text, const Scope& scope, const std::string& pointer) {
@@ -284,6 +327,7 @@ private:
     out.host = split.host;
     while (!out.host.empty() && out.host.back() == '.') out.host.pop_back();
     out.uri = split.uri;
+    resolve_path_variables(*url, out.uri, scope, url_ptr);
     if (request.is_object()) {
       if (auto body = request.find("body"); body != request.end() && body->is_object())
         convert_body(*body, pointer + "/body", scope, out);

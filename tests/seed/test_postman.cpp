@@ -130,3 +130,39 @@ TEST_CASE("seed::postman: the golden output of collection-v21.json", "[seed][pos
   auto r = import_file(Format::postman, data("collection-v21.json"), options);
   CHECK(r.jsonl() == read_file(data("collection-v21.json.expected.jsonl")));
 }
+
+TEST_CASE("seed::postman: path variables take their values from the URL's variable list", "[seed][postman]") {
+  auto r = import_file(Format::postman, data("path-variables-v21.json"));
+  REQUIRE(r.records.size() == 2);
+  // The example's originalRequest carries its own values (43, 8), not the item's (42, 7).
+  CHECK(r.records[0].request.uri == "/v1/orders/43/lines/8?expand=items");
+  CHECK(r.records[0].request.host == "shop.example.com");
+  CHECK(r.records[1].request.uri == "/v1/orders/:orderId"); // no value: sent as Postman sends it
+  bool warned = false;
+  for (const auto& w : r.warnings) warned = warned || w.find("path variable :orderId has no value") != std::string::npos;
+  CHECK(warned);
+
+  gostly::seed::SeedOptions options;
+  options.placeholder = true;
+  auto item = import_text(Format::postman, R"({"info": {"schema": "v2.1"}, "variable": [{"key": "id", "value": "5"}],
+    "item": [{"name": "n", "request": {"url": {"raw": "http://a.test/orders/:orderId",
+      "variable": [{"key": "orderId", "value": "{{id}}"}]}}}]})", options);
+  REQUIRE(item.records.size() == 1);
+  CHECK(item.records[0].request.uri == "/orders/5"); // a {{variable}} inside a path variable's value
+}
+
+TEST_CASE("seed::postman: a variable's value may name another variable", "[seed][postman]") {
+  auto r = import_file(Format::postman, data("path-variables-v21.json"));
+  CHECK(r.records[0].request.host == "shop.example.com"); // {{baseUrl}} = {{host}}/v1
+  CHECK(r.report.skipped == 1);                           // {{loop}} = {{loop}} never resolves
+  bool reported = false;
+  for (const auto& w : r.warnings) reported = reported || w.find("/item/2/request/url: unresolved variable {{loop}}") != std::string::npos;
+  CHECK(reported);
+
+  gostly::seed::SeedOptions options;
+  options.vars = {{"host", "http://localhost:9000"}};
+  auto local = import_file(Format::postman, data("path-variables-v21.json"), options);
+  REQUIRE_FALSE(local.records.empty());
+  CHECK(local.records[0].request.host == "localhost:9000"); // --var reaches through {{baseUrl}}
+  CHECK(local.records[0].request.uri == "/v1/orders/43/lines/8?expand=items");
+}
