@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <streambuf>
 
 namespace gostly::seed {
@@ -152,8 +153,12 @@ bool convert_entry(const Json& entry, const std::string& base, ImportContext& co
   SplitUrl split;
   if (!split_url(url, split) || split.host.empty()) throw EntryError{rq + "/url", "not an absolute URL: " + url};
   const auto& hosts = context.options().hosts;
+  // `api.example.com:443` names the same host as an https URL without a port.
+  std::string_view default_port = split.scheme == "https" ? ":443" : split.scheme == "http" ? ":80" : "";
+  std::string with_port = split.host == host_without_port(split.host) ? split.host + std::string(default_port) : split.host;
   if (!hosts.empty() && std::none_of(hosts.begin(), hosts.end(), [&](const std::string& h) {
-        return util::iequals(h, split.host) || util::iequals(h, host_without_port(split.host));
+        return util::iequals(h, split.host) || util::iequals(h, host_without_port(split.host)) ||
+               (!default_port.empty() && util::iequals(h, with_port));
       })) {
     ++context.report().filtered;
     return false;
@@ -190,9 +195,11 @@ bool convert_entry(const Json& entry, const std::string& base, ImportContext& co
   rso.reason = optional_string(response, "statusText", rs);
   if (rso.reason.empty()) rso.reason = std::string(reason_phrase(rso.status));
   rso.headers = read_headers(response, rs);
+  std::string content_type;
   if (auto content = response.find("content"); content != response.end() && !content->is_null()) {
     if (!content->is_object()) throw EntryError{rs + "/content", "expected an object"};
     rso.body = decode_text(*content, rs + "/content");
+    content_type = optional_string(*content, "mimeType", rs + "/content");
   }
 
   bool bodiless = rso.status == 304 || rso.status == 204 || rso.status < 200 || util::iequals(rqo.method, "HEAD");
@@ -208,6 +215,9 @@ bool convert_entry(const Json& entry, const std::string& base, ImportContext& co
     erase_header(rso.headers, "transfer-encoding");
     for (auto& [name, value] : rso.headers)
       if (util::iequals(name, "content-length")) value = std::to_string(rso.body.size());
+    // Some exporters list no response headers at all; the body's type is still in mimeType.
+    if (!rso.body.empty() && !content_type.empty() && !record::find_header(rso.headers, "content-type"))
+      rso.headers.emplace_back("Content-Type", content_type);
   }
   std::string redirect = optional_string(response, "redirectURL", rs);
   if (!redirect.empty() && rso.status >= 300 && rso.status < 400 && !record::find_header(rso.headers, "location"))
@@ -410,10 +420,15 @@ void import_har(std::istream& in, ImportContext& context, const Sink& sink) {
   }
   if (!ok) {
     std::string what = sax.error_text();
+    // nlohmann's lexer counts lines as it streams: "parse error at line L, column C: ...".
+    unsigned long long line = 0, column = 0;
+    if (auto at = what.find("at line "); at != std::string::npos)
+      if (std::sscanf(what.c_str() + at, "at line %llu, column %llu", &line, &column) != 2) line = column = 0;
     if (auto pos = what.find("syntax error while parsing value - "); pos != std::string::npos) what = what.substr(pos + 35);
     else if (auto colon = what.rfind(": "); colon != std::string::npos) what = what.substr(colon + 2);
-    throw InputError(context.source(), 0, sax.error_pointer(),
-                     "byte " + std::to_string(sax.error_position()) + ": invalid JSON: " + util::to_lower(what));
+    std::string where = "byte " + std::to_string(sax.error_position());
+    if (line > 0) where = "column " + std::to_string(column) + " (" + where + ")";
+    throw InputError(context.source(), line, sax.error_pointer(), where + ": invalid JSON: " + util::to_lower(what));
   }
   if (!sax.saw_entries()) throw InputError(context.source(), 0, "/log/entries", "missing: not a HAR file");
 }

@@ -130,13 +130,15 @@ TEST_CASE("seed::har: strict mode fails on the first bad entry naming its pointe
   }
 }
 
-TEST_CASE("seed::har: broken JSON names the byte offset and where it was", "[seed][har]") {
+TEST_CASE("seed::har: broken JSON names the line, column, byte offset and where it was", "[seed][har]") {
   try {
     import_file(Format::har, data("malformed.har"));
     FAIL("no error");
   } catch (const gostly::InputError& e) {
+    CHECK(e.line() == 2);
     CHECK(e.field() == "/log/entries/0/response/status");
-    CHECK_THAT(e.reason(), Catch::StartsWith("byte 131: invalid JSON"));
+    CHECK_THAT(e.reason(), Catch::StartsWith("column 91 (byte 131): invalid JSON"));
+    CHECK_THAT(std::string(e.what()), Catch::Contains("malformed.har:2: /log/entries/0/response/status: column 91"));
   }
 }
 
@@ -156,4 +158,29 @@ TEST_CASE("seed::har: the golden output of small.har", "[seed][har][golden]") {
   //   gostly-seed har tests/seed/data/small.har > tests/seed/data/small.har.expected.jsonl
   auto r = import_file(Format::har, data("small.har"));
   CHECK(r.jsonl() == read_file(data("small.har.expected.jsonl")));
+}
+
+TEST_CASE("seed::har: a response without headers takes its Content-Type from content.mimeType", "[seed][har]") {
+  auto r = import_file(Format::har, data("no-response-headers.har"));
+  REQUIRE(r.records.size() == 2);
+  CHECK(header(r.records[0].response.headers, "content-type") == "text/csv");
+  CHECK(r.records[0].response.body == "a,b\n1,2\n");
+  // A Content-Type the exporter did list wins over mimeType, and is not doubled.
+  CHECK(r.records[1].response.headers.size() == 1);
+  CHECK(header(r.records[1].response.headers, "content-type") == "application/json");
+}
+
+TEST_CASE("seed::har: --host with the scheme's default port matches a URL without one", "[seed][har]") {
+  gostly::seed::SeedOptions options;
+  options.hosts = {"API.example.com:443"};
+  auto https = import_file(Format::har, data("no-response-headers.har"), options);
+  REQUIRE(https.records.size() == 1);
+  CHECK(https.records[0].request.host == "api.example.com");
+  CHECK(https.report.filtered == 1);
+  options.hosts = {"other.example.com:80"};
+  auto http = import_file(Format::har, data("no-response-headers.har"), options);
+  REQUIRE(http.records.size() == 1);
+  CHECK(http.records[0].request.host == "other.example.com");
+  options.hosts = {"api.example.com:80"}; // http's port, but the URL is https
+  CHECK(import_file(Format::har, data("no-response-headers.har"), options).records.empty());
 }
