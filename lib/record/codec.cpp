@@ -336,7 +336,12 @@ std::string encode_line(const Interaction& in) {
   // the LEARN path, and building a DOM first costs more than the rest of the recording. The
   // output is the same object as to_json() (a test checks), with "type" and "v" first.
   std::string out;
-  out.reserve(256 + in.request.body.size() + in.response.body.size() * 4 / 3);
+  // Room for the usual line in one allocation: headers quoted, JSON bodies gain an escape per
+  // quote (about an eighth), base64 a third.
+  std::size_t header_bytes = 0;
+  for (const auto* headers : {&in.request.headers, &in.response.headers})
+    for (const auto& [name, value] : *headers) header_bytes += name.size() + value.size() + 8;
+  out.reserve(512 + in.request.uri.size() + header_bytes + (in.request.body.size() + in.response.body.size()) * 4 / 3);
   out += "{\"type\":\"interaction\",\"v\":";
   out += std::to_string(in.v);
   if (!in.id.empty()) {
