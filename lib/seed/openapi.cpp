@@ -124,9 +124,18 @@ public:
     }
     if (!paths->is_object()) throw InputError(context_.source(), 0, "/paths", "expected an object");
     std::uint64_t op_index = 0;
-    for (const auto& [path, item] : paths->items()) {
+    for (const auto& [path, raw_item] : paths->items()) {
       if (path.rfind("x-", 0) == 0) continue;
       std::string item_ptr = "/paths/" + pointer_token(path);
+      const Json* resolved_item = &raw_item;
+      try { // a path item may be a $ref (3.1: to components/pathItems)
+        resolved_item = &resolved(raw_item, item_ptr);
+      } catch (const EntryError& e) {
+        ++context_.report().entries;
+        context_.bad_entry(e);
+        continue;
+      }
+      const Json& item = *resolved_item;
       for (const char* method : kMethods) {
         if (!item.is_object() || !item.contains(method)) continue;
         ++context_.report().entries;

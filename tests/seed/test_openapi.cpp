@@ -150,3 +150,21 @@ TEST_CASE("seed::openapi: the golden output of cyclic.yaml", "[seed][openapi][go
   auto r = import_file(Format::openapi, data("cyclic.yaml"));
   CHECK(r.jsonl() == read_file(data("cyclic.yaml.expected.jsonl")));
 }
+
+TEST_CASE("seed::openapi: a path item given as a $ref is seeded like any other", "[seed][openapi]") {
+  auto r = import_text(Format::openapi, R"({"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+    "paths": {
+      "/things/{id}": {"$ref": "#/components/pathItems/Thing"},
+      "/gone": {"$ref": "#/components/pathItems/Nope"}},
+    "components": {"pathItems": {"Thing": {"get": {
+      "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+      "responses": {"200": {"description": "ok", "content": {"application/json": {"example": {"id": 7}}}}}}}}}})");
+  CHECK(r.report.entries == 2);
+  CHECK(r.report.skipped == 1); // the dangling one is a bad entry, not silently nothing
+  REQUIRE(r.records.size() == 1);
+  CHECK(r.records[0].request.uri == "/things/1");
+  CHECK(r.records[0].response.body == R"({"id":7})");
+  CHECK(r.records[0].extra["seed"]["path_template"] == "/things/{id}");
+  REQUIRE(r.warnings.size() == 1);
+  CHECK_THAT(r.warnings[0], Catch::Contains("/paths/~1gone/$ref: unresolved reference #/components/pathItems/Nope"));
+}
