@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <streambuf>
+#include <vector>
 
 namespace gostly::serve {
 
@@ -70,33 +71,44 @@ int hex_digit(char c) {
   return -1;
 }
 
-/// A query value with %XX and '+' decoded (form encoding, as curl --data-urlencode -G sends);
-/// nullopt when the parameter is absent. UsageError for a broken escape.
-std::optional<std::string> query_value(std::string_view uri, std::string_view name) {
+/// A query component with %XX and '+' decoded; UsageError naming `name` for a broken escape.
+std::string decode_query_component(std::string_view raw, std::string_view name) {
+  std::string value;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '+') value.push_back(' ');
+    else if (raw[i] != '%') value.push_back(raw[i]);
+    else {
+      int high = i + 2 < raw.size() ? hex_digit(raw[i + 1]) : -1;
+      int low = i + 2 < raw.size() ? hex_digit(raw[i + 2]) : -1;
+      if (high < 0 || low < 0) throw UsageError(std::string(name) + ": broken %-escape in the query string");
+      value.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    }
+  }
+  return value;
+}
+
+/// Every value of the query parameter `name`, in order, decoded (for repeatable parameters).
+std::vector<std::string> query_values(std::string_view uri, std::string_view name) {
+  std::vector<std::string> values;
   std::string_view query = record::uri_query(uri);
   while (!query.empty()) {
     auto amp = query.find('&');
     auto pair = query.substr(0, amp);
     auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      std::string_view raw = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-      std::string value;
-      for (std::size_t i = 0; i < raw.size(); ++i) {
-        if (raw[i] == '+') value.push_back(' ');
-        else if (raw[i] != '%') value.push_back(raw[i]);
-        else {
-          int high = i + 2 < raw.size() ? hex_digit(raw[i + 1]) : -1;
-          int low = i + 2 < raw.size() ? hex_digit(raw[i + 2]) : -1;
-          if (high < 0 || low < 0) throw UsageError(std::string(name) + ": broken %-escape in the query string");
-          value.push_back(static_cast<char>(high * 16 + low));
-          i += 2;
-        }
-      }
-      return value;
-    }
+    if (pair.substr(0, eq) == name)
+      values.push_back(decode_query_component(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), name));
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
   }
-  return std::nullopt;
+  return values;
+}
+
+/// A query value with %XX and '+' decoded (form encoding, as curl --data-urlencode -G sends);
+/// nullopt when the parameter is absent. UsageError for a broken escape.
+std::optional<std::string> query_value(std::string_view uri, std::string_view name) {
+  auto values = query_values(uri, name);
+  if (values.empty()) return std::nullopt;
+  return std::move(values.front());
 }
 
 /// A boolean query flag: absent = `fallback`; present with no value = true; else true/false,
@@ -470,6 +482,9 @@ std::string Engine::Impl::seed_route(const record::Request& request, const std::
     seed_options.on_bad_entry = query_flag(request.uri, "strict", false) ? seed::OnBadEntry::fail : seed::OnBadEntry::skip;
     seed_options.placeholder = query_flag(request.uri, "placeholder", false);
     seed_options.base_url = query_value(request.uri, "base_url").value_or("");
+    // gostly-seed's repeatable --host (HAR) and --var NAME=VALUE (Postman).
+    seed_options.hosts = query_values(request.uri, "host");
+    for (const auto& assignment : query_values(request.uri, "var")) seed_options.vars.push_back(seed::parse_var(assignment));
   } catch (const Error& e) {
     return error_json(400, e.what());
   }
