@@ -124,13 +124,18 @@ private:
         stable_now ? std::string(to_string(static_cast<StringFormat>(now))) : std::string("mixed"));
   }
 
-  // One value says nothing about variation, so both sides need two values of the field.
+  // One value says nothing about variation, so both sides need two values of the field. A side
+  // on which no value ever repeated only shows a lower bound: five fresh ids are "low" because
+  // there were five samples, not because the field stopped varying. So a move down to such a
+  // side is a sample-size artefact, not drift (a re-recording with fewer calls is healthy).
   void cardinality(const std::string& path, const FieldStats& before, const FieldStats& after) {
     if (before.scalar_values < 2 || after.scalar_values < 2) return;
     auto bb = cardinality_bucket(before.distinct.estimate(), before.scalar_values);
     auto bc = cardinality_bucket(after.distinct.estimate(), after.scalar_values);
     int moved = std::abs(static_cast<int>(bb) - static_cast<int>(bc));
     if (moved == 0) return;
+    auto never_repeated = [](const FieldStats& stats) { return stats.distinct.estimate() >= stats.scalar_values; };
+    if ((bc < bb && never_repeated(after)) || (bb < bc && never_repeated(before))) return;
     add("cardinality_changed", path, moved >= 2 ? Severity::major : Severity::minor, to_string(bb), to_string(bc));
   }
 

@@ -187,3 +187,34 @@ TEST_CASE("drift::diff: signals serialise value-free", "[drift]") {
   CHECK(json.find("hunter2") == std::string::npos);
   CHECK(json.find("type_changed") != std::string::npos);
 }
+
+TEST_CASE("drift::diff: fewer samples of ever-distinct values are not a cardinality move", "[drift]") {
+  // 20 unique ids are "unbounded"; 5 or 3 unique ids are only "low" because there were 5 or 3
+  // calls. Every value was still distinct, so nothing says the field stopped varying.
+  auto many = session(20, "/u", 200, [](int n) { return "{\"id\":" + std::to_string(n) + "}"; });
+  auto five = session(5, "/u", 200, [](int n) { return "{\"id\":" + std::to_string(n + 1000) + "}"; });
+  auto three = session(3, "/u", 200, [](int n) { return "{\"id\":" + std::to_string(n + 2000) + "}"; });
+  CHECK(compare(many, five).empty());
+  CHECK(compare(five, many).empty());
+  CHECK(compare(many, three).empty());
+  // A few samples that do repeat still show a real move.
+  auto same = session(5, "/u", 200, [](int) { return R"({"id":7})"; });
+  REQUIRE(find(compare(many, same), "cardinality_changed", "id"));
+  CHECK(find(compare(many, same), "cardinality_changed", "id")->severity == Severity::major);
+}
+
+TEST_CASE("drift::diff: maps keyed by ids are healthy variance and never name the ids", "[drift]") {
+  auto keyed = [](int base) {
+    return [base](int n) {
+      return "{\"by_id\":{\"" + std::to_string(base + n) + "\":{\"amount\":" + std::to_string(n) + "},\"" +
+             std::to_string(base + n + 500) + "\":{\"amount\":1}}}";
+    };
+  };
+  auto a = session(3, "/ledger", 200, keyed(1000));
+  auto b = session(3, "/ledger", 200, keyed(7000));
+  CHECK(compare(a, b).empty());
+  auto c = session(3, "/ledger", 200, [](int n) { return "{\"by_id\":{\"7" + std::to_string(n) + "\":{\"amount\":\"x\"}}}"; });
+  auto drifts = compare(a, c);
+  REQUIRE(find(drifts, "type_changed", "by_id.{key}.amount"));
+  CHECK(signals_to_json(drifts.at(0).signals).dump().find("1000") == std::string::npos);
+}
