@@ -4,7 +4,8 @@
 // is healthy variance. What matters is whether the *kind* of answer changed, so a session is
 // reduced, route by route, to statistics that describe responses without containing them:
 //
-//   - the set of field paths (`name`, `address.city`, `items[].id`), how often each appeared
+//   - the set of field paths (`name`, `address.city`, `items[].id`; a key that is itself data,
+//     like the ids of a map keyed by id, is folded into `{key}`), how often each appeared
 //     relative to its parent (a field present every time its parent was is "required"), and a
 //     recursive type-shape string per top-level field;
 //   - per path, counts of JSON types (null is counted but never dominant: int|null is integer);
@@ -163,7 +164,8 @@ public:
   explicit BodyWalker(RouteFingerprint& route) : route_(route) {}
 
   void walk_object(const nlohmann::json& object, const std::string& prefix, std::size_t depth) {
-    for (const auto& [key, value] : object.items()) {
+    for (const auto& [raw_key, value] : object.items()) {
+      std::string key(field_key(raw_key));
       std::string path = prefix.empty() ? key : prefix + "." + key;
       observe(path, value, depth, prefix.empty());
     }
@@ -214,6 +216,10 @@ private:
   RouteFingerprint& route_;
 };
 
+constexpr std::string_view kDataKey = "{key}";
+
+bool is_alnum(char c) noexcept { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
 bool blank(std::string_view s) noexcept {
   return std::all_of(s.begin(), s.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
 }
@@ -243,6 +249,16 @@ std::string_view to_string(Cardinality bucket) noexcept {
 std::string_view to_string(BodyKind kind) noexcept {
   static constexpr std::string_view names[] = {"object", "array", "scalar", "empty", "not_json"};
   return names[static_cast<std::size_t>(kind)];
+}
+
+// Stricter than a path segment's id test (no `prefix_1234` rule): `address_line2` is a field.
+std::string_view field_key(std::string_view key) noexcept {
+  auto has_digit = std::any_of(key.begin(), key.end(), is_digit);
+  bool hex_token = key.size() >= 12 && has_digit && std::all_of(key.begin(), key.end(), is_hex);
+  bool mixed_token = key.size() >= 16 && has_digit && std::all_of(key.begin(), key.end(), is_alnum) &&
+                     std::any_of(key.begin(), key.end(), [](char c) { return !is_digit(c); });
+  if (hex_token || mixed_token || classify_string(key) != StringFormat::text) return kDataKey;
+  return key;
 }
 
 StringFormat classify_string(std::string_view value) noexcept {
@@ -391,12 +407,33 @@ std::string shape_of(const nlohmann::json& value, std::size_t depth) {
     if (depth >= kMaxShapeDepth) return "object{...}";
     std::string out = "object{";
     bool first = true;
+    std::set<std::string> data_keyed; // the shapes under data keys, one `{key}` entry for all
     for (const auto& [key, item] : value.items()) { // nlohmann::json objects iterate in key order
+      if (field_key(key) == kDataKey) {
+        if (data_keyed.size() <= 4) data_keyed.insert(shape_of(item, depth + 1));
+        continue;
+      }
       if (!first) out += ',';
       first = false;
       out += key;
       out += ':';
       out += shape_of(item, depth + 1);
+      if (out.size() > kMaxShapeLength) return out.substr(0, kMaxShapeLength) + "...}";
+    }
+    if (!data_keyed.empty()) {
+      if (!first) out += ',';
+      out += kDataKey;
+      out += ':';
+      if (data_keyed.size() > 4) {
+        out += "mixed";
+      } else {
+        bool first_shape = true;
+        for (const auto& shape : data_keyed) {
+          if (!first_shape) out += '|';
+          first_shape = false;
+          out += shape;
+        }
+      }
       if (out.size() > kMaxShapeLength) return out.substr(0, kMaxShapeLength) + "...}";
     }
     return out + "}";

@@ -114,7 +114,13 @@ private:
   std::uint64_t routes_dropped_ = 0;
 };
 
-/// The recursive type shape of `value`, keys sorted: `object{id:number,tags:array<string>}`.
+/// How an object key appears in field paths and shapes: `key` itself when it names a field,
+/// `{key}` when the key is data (a number, a uuid, a long hex or mixed token, a date, an email,
+/// ...), as in maps keyed by ids. Such keys change with every recording, like values.
+std::string_view field_key(std::string_view key) noexcept;
+
+/// The recursive type shape of `value`, keys sorted, data keys folded into one `{key}` entry:
+/// `object{id:number,tags:array<string>}`.
 std::string shape_of(const nlohmann::json& value, std::size_t depth = 0);
 
 } // namespace gostly::drift

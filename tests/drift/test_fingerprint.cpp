@@ -95,3 +95,22 @@ TEST_CASE("drift::fingerprint: shapes are recursive, sorted and value-free", "[d
   auto shape = shape_of(nlohmann::json::parse(R"({"b":[1,2.5],"a":{"y":"s","x":null},"c":[{"id":1},{"id":2}]})"));
   CHECK(shape == "object{a:object{x:null,y:string},b:array<number>,c:array<object{id:number}>}");
 }
+
+TEST_CASE("drift::fingerprint: object keys that are data fold into {key}", "[drift]") {
+  CHECK(field_key("name") == "name");
+  CHECK(field_key("address_line2") == "address_line2");
+  CHECK(field_key("created_at") == "created_at");
+  CHECK(field_key("42") == "{key}");
+  CHECK(field_key("3f2504e0-4f89-11d3-9a0c-0305e82c3301") == "{key}");
+  CHECK(field_key("2026-06-15") == "{key}");
+  CHECK(field_key("jane@example.com") == "{key}");
+  CHECK(field_key("5f3e9a0c12bd") == "{key}");
+  CHECK(field_key("usr9F3kLm2Qx81Zt0") == "{key}");
+  CHECK(shape_of(nlohmann::json::parse(R"({"total":2,"by_id":{"17":{"n":1},"99":{"n":2}}})")) ==
+        "object{by_id:object{{key}:object{n:number}},total:number}");
+  SessionFingerprint fp;
+  fp.add(response("GET", "/balances", 200, R"({"accounts":{"8812":{"amount":1},"9931":{"amount":2}}})"));
+  const auto& route = fp.routes().begin()->second;
+  CHECK(route.fields.count("accounts.{key}.amount") == 1);
+  CHECK(route.fields.count("accounts.8812") == 0);
+}
