@@ -3,6 +3,7 @@
 #include "seed/common.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace gostly::seed {
 
@@ -54,6 +55,13 @@ Json number_within(const Json& schema, bool integer) {
     value = max->get<double>();
   if (auto ex = schema.find("exclusiveMaximum"); ex != schema.end() && ex->is_number() && value >= ex->get<double>())
     value = ex->get<double>() - 1;
+  // The first multiple at or above the value (below the maximum when that one is past it).
+  if (auto step = schema.find("multipleOf"); step != schema.end() && step->is_number() && step->get<double>() > 0) {
+    double m = step->get<double>();
+    double up = std::ceil(value / m - 1e-9) * m;
+    auto max = schema.find("maximum");
+    value = max != schema.end() && max->is_number() && up > max->get<double>() ? std::floor(max->get<double>() / m + 1e-9) * m : up;
+  }
   if (integer || value == static_cast<double>(static_cast<long long>(value))) return static_cast<long long>(value);
   return value;
 }
@@ -175,7 +183,24 @@ std::optional<Json> SchemaExample::build(const Json& schema, const std::string& 
       count = std::clamp<long long>(min->get<long long>(), 1, 3);
     if (auto max = schema.find("maxItems"); max != schema.end() && max->is_number_integer() && max->get<long long>() < count)
       count = std::max<long long>(0, max->get<long long>());
-    for (long long i = 0; i < count; ++i) array.push_back(*item);
+    bool unique = schema.value("uniqueItems", false);
+    for (long long i = 0; i < count; ++i) {
+      // uniqueItems: later copies of a number or string are made distinct (1, 2, 3; "string",
+      // "string1", ...); enums take their next values.
+      Json copy = *item;
+      if (unique && i > 0) {
+        std::string at = pointer + "/items";
+        const Json& item_schema = items->is_object() ? resolve(*items, at) : *items;
+        auto values = item_schema.is_object() ? item_schema.find("enum") : item_schema.end();
+        if (item_schema.is_object() && values != item_schema.end() && values->is_array() &&
+            static_cast<long long>(values->size()) > i)
+          copy = (*values)[static_cast<std::size_t>(i)];
+        else if (copy.is_number_integer()) copy = copy.get<long long>() + i;
+        else if (copy.is_number()) copy = copy.get<double>() + static_cast<double>(i);
+        else if (copy.is_string()) copy = copy.get<std::string>() + std::to_string(i);
+      }
+      array.push_back(std::move(copy));
+    }
     return array;
   }
   if (type == "string") {

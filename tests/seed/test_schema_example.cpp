@@ -67,3 +67,23 @@ TEST_CASE("seed::SchemaExample: bad references are entry errors with pointers", 
   }
   CHECK_THROWS_AS(synth(doc, Json::parse(R"({"$ref":"other.yaml#/Pet"})")), gostly::seed::EntryError);
 }
+
+TEST_CASE("seed::SchemaExample: multipleOf moves a number to the next multiple", "[seed][schema]") {
+  Json doc = Json::object();
+  CHECK(synth(doc, Json::parse(R"({"type":"number","multipleOf":0.25,"minimum":3.1})")) == 3.25);
+  CHECK(synth(doc, Json::parse(R"({"type":"integer","multipleOf":10})")) == 10);
+  CHECK(synth(doc, Json::parse(R"({"type":"integer","multipleOf":5,"minimum":6,"maximum":9})")) == 5); // below the max
+  CHECK(synth(doc, Json::parse(R"({"type":"integer","multipleOf":3,"minimum":6})")) == 6);
+}
+
+TEST_CASE("seed::SchemaExample: uniqueItems arrays hold distinct items", "[seed][schema]") {
+  Json doc = Json::parse(R"({"components":{"schemas":{"Colour":{"type":"string","enum":["red","green","blue"]}}}})");
+  CHECK(synth(doc, Json::parse(R"({"type":"array","items":{"type":"integer"},"minItems":3,"uniqueItems":true})")) ==
+        Json::parse("[1,2,3]"));
+  CHECK(synth(doc, Json::parse(R"({"type":"array","items":{"type":"string"},"minItems":2,"uniqueItems":true})")) ==
+        Json::parse(R"(["string","string1"])"));
+  CHECK(synth(doc, Json::parse(R"({"type":"array","items":{"$ref":"#/components/schemas/Colour"},"minItems":2,"uniqueItems":true})")) ==
+        Json::parse(R"(["red","green"])"));
+  // Without uniqueItems, copies stay equal (the simplest valid value).
+  CHECK(synth(doc, Json::parse(R"({"type":"array","items":{"type":"string"},"minItems":2})")) == Json::parse(R"(["string","string"])"));
+}
