@@ -26,6 +26,20 @@ pet = json.load(open(sys.argv[1]))
 assert isinstance(pet["id"], int) and isinstance(pet["name"], str), pet
 PY
 grep -qi '^x-ghost-mock:' "$T/h.txt" || fail "no X-Ghost-Mock header on a seeded answer"
+# And valid against the spec's own schemas, checked by a real JSON Schema validator when present.
+curl -sS "http://$PROXY/v1/pets" >"$T/pets.json"
+if python3 -c 'import jsonschema' 2>/dev/null; then
+  python3 - "$FIXTURES/openapi/v3.0_petstore.json" "$T/pet.json" "$T/pets.json" <<'PY'
+import json, sys, jsonschema
+spec = json.load(open(sys.argv[1]))
+def check(path, ref):
+    root = dict(spec)
+    root["$ref"] = ref  # resolved against the whole spec, so #/components/... works
+    jsonschema.Draft4Validator(root).validate(json.load(open(path)))
+check(sys.argv[2], "#/components/schemas/Pet")
+check(sys.argv[3], "#/components/schemas/Pets")
+PY
+fi
 # Postman: the saved example; HAR: the recorded body.
 expect_contains "$(curl -sS "http://$PROXY/api/customers/11?verbose=1")" '"Grace"' "postman example"
 expect_eq "$(curl -sS "http://$PROXY/users/42?expand=true")" '{"id":42,"name":"Ada"}' "har body"
