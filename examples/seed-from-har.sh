@@ -11,12 +11,9 @@ data=${GOSTLY_DATA:-./data}
 args=(har --service "$service")
 [ -n "${3:-}" ] && args+=(--host "$3")
 
-# -o then transition (rather than a pipe) so a broken HAR leaves the library untouched: the
-# JSONL file is only published when the whole export converted.
-jsonl=$(mktemp "${TMPDIR:-/tmp}/seed.XXXXXX.jsonl")
-trap 'rm -f "$jsonl"' EXIT
-gostly-seed "${args[@]}" -o "$jsonl" "$har"
-gostly-transition --data "$data" --service "$service" "$jsonl"
+# A plain pipe is safe: gostly-seed writes nothing to stdout unless the whole export converted,
+# so a broken HAR (exit 2, and pipefail stops here) leaves the library untouched.
+gostly-seed "${args[@]}" "$har" | gostly-transition --data "$data" --service "$service" -
 
 echo "seeded service $service in $data from $har; replay with:" >&2
 echo "  gostly-serve --data $data --mode MOCK" >&2
