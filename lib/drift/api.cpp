@@ -68,8 +68,14 @@ nlohmann::json acknowledge(store::LibraryDb& db, std::int64_t id, const nlohmann
 
 nlohmann::json freshness_score(store::LibraryDb& db, const std::string& service_id) {
   util::require_safe_id(service_id, "service id");
+  DriftSettings settings;
+  try {
+    settings = DriftSettings::from_environment();
+  } catch (const UsageError& e) { // the server's environment, not the caller's request: a 500
+    throw Error(std::string("server environment: ") + e.what());
+  }
   EventStore store(db);
-  auto out = to_json(compute_score(store, service_id, std::chrono::system_clock::now()));
+  auto out = to_json(compute_score(store, service_id, std::chrono::system_clock::now(), settings));
   out.erase("type");
   out.erase("v");
   return out;

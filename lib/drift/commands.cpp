@@ -153,10 +153,11 @@ int run_score_command(const Options& options) {
   if (std::filesystem::exists(dir.library_db())) {
     store::LibraryDb db(dir.library_db());
     EventStore events(db);
+    auto settings = DriftSettings::from_environment();
     if (options.service_given) {
-      scores.push_back(compute_score(events, options.service, now));
+      scores.push_back(compute_score(events, options.service, now, settings));
     } else {
-      for (const auto& row : db.services()) scores.push_back(compute_score(events, row.id, now));
+      for (const auto& row : db.services()) scores.push_back(compute_score(events, row.id, now, settings));
     }
   } else if (options.service_given) {
     FreshnessScore never;

@@ -17,12 +17,26 @@ constexpr double kFullCreditHours = 24;
 constexpr double kHalfLifeHours = 7 * 24;
 constexpr double kOpenEventsForZero = 10;
 
-std::uint64_t count_routes(store::LibraryDb& db, const std::string& service_id) {
+std::uint64_t count_routes(store::LibraryDb& db, const std::string& service_id, bool learn_only) {
   std::set<std::pair<std::string, std::string>> routes;
-  db.for_each_recording(service_id, std::nullopt, false, [&](const record::Interaction& interaction) {
+  db.for_each_recording(service_id, std::nullopt, learn_only, [&](const record::Interaction& interaction) {
     routes.emplace(interaction.request.method, template_path(interaction.request.uri));
   });
   return routes.size();
+}
+
+struct Recorded {
+  std::uint64_t recordings = 0;
+  std::optional<std::string> last_recorded_at;
+};
+
+Recorded recorded(store::LibraryDb& db, const std::string& service_id, bool learn_only) {
+  store::sql::Statement select(db.handle(),
+      "SELECT COUNT(*), MAX(recorded_at) FROM recordings WHERE service_id = ? AND (? = 0 OR source = 'learn')");
+  select.bind(1, service_id).bind(2, std::int64_t{learn_only ? 1 : 0});
+  Recorded out;
+  if (select.step()) out = Recorded{static_cast<std::uint64_t>(select.integer(0)), select.optional_text(1)};
+  return out;
 }
 
 } // namespace
@@ -56,41 +70,41 @@ nlohmann::json to_json(const FreshnessScore& s) {
            {{"recency", round1(s.parts.recency)}, {"coverage", round1(s.parts.coverage)}, {"open_drift", round1(s.parts.open_drift)}}}};
 }
 
-FreshnessScore compute_score(EventStore& events, const std::string& service_id, util::SystemTime now, bool force_inline) {
+FreshnessScore compute_score(EventStore& events, const std::string& service_id, util::SystemTime now,
+                             const DriftSettings& settings, bool force_inline) {
   store::LibraryDb& db = events.db();
   FreshnessScore out;
   out.service_id = service_id;
   out.open_drift_event_count = events.open_count(service_id);
-  auto row = db.service(service_id);
-  if (!row || row->recordings == 0 || !row->last_recorded_at) {
-    out.open_drift_event_count = events.open_count(service_id);
+  auto row = recorded(db, service_id, settings.learn_only);
+  if (row.recordings == 0 || !row.last_recorded_at)
     return out; // never recorded: 0 and last_recorded_at null, whatever else is in the store
-  }
-  out.last_recorded_at = row->last_recorded_at;
+  out.last_recorded_at = row.last_recorded_at;
 
   bool cached = false;
-  if (!force_inline) {
+  // The cache holds LEARN-only counts; counting curated rows as well is always done inline.
+  if (!force_inline && settings.learn_only) {
     store::sql::Statement select(db.handle(),
         "SELECT distinct_routes FROM drift_score_cache WHERE service_id = ? AND recordings = ? AND last_recorded_at IS ?");
-    select.bind(1, service_id).bind(2, static_cast<std::int64_t>(row->recordings)).bind_optional(3, row->last_recorded_at);
+    select.bind(1, service_id).bind(2, static_cast<std::int64_t>(row.recordings)).bind_optional(3, row.last_recorded_at);
     if (select.step()) {
       out.distinct_routes = static_cast<std::uint64_t>(select.integer(0));
       cached = true;
     }
   }
-  if (!cached) {
-    out.distinct_routes = count_routes(db, service_id);
+  if (!cached) out.distinct_routes = count_routes(db, service_id, settings.learn_only);
+  if (!cached && settings.learn_only) {
     store::sql::Statement upsert(db.handle(),
         "INSERT INTO drift_score_cache(service_id, recordings, last_recorded_at, distinct_routes, computed_at) "
         "VALUES (?,?,?,?,?) ON CONFLICT(service_id) DO UPDATE SET recordings = excluded.recordings, "
         "last_recorded_at = excluded.last_recorded_at, distinct_routes = excluded.distinct_routes, "
         "computed_at = excluded.computed_at");
-    upsert.bind(1, service_id).bind(2, static_cast<std::int64_t>(row->recordings)).bind_optional(3, row->last_recorded_at)
+    upsert.bind(1, service_id).bind(2, static_cast<std::int64_t>(row.recordings)).bind_optional(3, row.last_recorded_at)
         .bind(4, static_cast<std::int64_t>(out.distinct_routes)).bind(5, util::format_iso8601(now));
     upsert.run();
   }
   out.computed_inline = !cached;
-  out.parts = freshness(util::parse_iso8601(*row->last_recorded_at), out.distinct_routes, out.open_drift_event_count, now);
+  out.parts = freshness(util::parse_iso8601(*row.last_recorded_at), out.distinct_routes, out.open_drift_event_count, now);
   return out;
 }
 

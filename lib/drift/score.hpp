@@ -3,6 +3,7 @@
 // halving every 7 days after that), coverage 25 (log10(distinct routes + 1), capped at 1) and
 // open drift 25 (full with no open events, zero at 10 or more).
 #include "drift/events.hpp"
+#include "drift/settings.hpp"
 #include "util/time.hpp"
 
 #include <nlohmann/json.hpp>
@@ -36,10 +37,13 @@ struct FreshnessScore {
 /// The `"type":"score"` record.
 nlohmann::json to_json(const FreshnessScore& score);
 
-/// Scores `service_id` from the store. Counting distinct routes reads every recording, so the
-/// count is cached in drift_score_cache and reused while the service's recording count and last
-/// recorded_at are unchanged (computed_inline false); `force_inline` ignores the cache.
+/// Scores `service_id` from the store. Only upstream observations are recordings: with
+/// `settings.learn_only` (the default) recency and coverage come from LEARN rows, so a service
+/// that only has seeded or hand-written mocks is "never recorded" (0, last_recorded_at null).
+/// Counting distinct routes reads every recording, so the count is cached in drift_score_cache
+/// and reused while the service's recording count and last recorded_at are unchanged
+/// (computed_inline false); `force_inline`, or counting curated rows too, ignores the cache.
 FreshnessScore compute_score(EventStore& events, const std::string& service_id, util::SystemTime now,
-                             bool force_inline = false);
+                             const DriftSettings& settings, bool force_inline = false);
 
 } // namespace gostly::drift

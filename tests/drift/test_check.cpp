@@ -148,3 +148,29 @@ TEST_CASE("drift::check: diff_files compares two JSONL files without a store", "
   CHECK(events[0].service_id == "default");
   CHECK(diff_files({(dir.path / "a.jsonl").string(), (dir.path / "a.jsonl").string(), ""}, DriftSettings{}, "t").empty());
 }
+
+TEST_CASE("drift::score: seeded or hand-written mocks are not recordings", "[drift]") {
+  testing::TempDir dir;
+  store::LibraryDb db(dir.path / "library.db");
+  import_session(db, "seed-openapi-1", false, "openapi");
+  EventStore events(db);
+  auto now = *util::parse_iso8601("2026-06-15T12:00:00.000Z");
+  auto seeded = compute_score(events, "payments", now, DriftSettings{});
+  CHECK(seeded.parts.score == 0);
+  CHECK_FALSE(seeded.last_recorded_at);
+  CHECK(seeded.distinct_routes == 0);
+  DriftSettings all;
+  all.learn_only = false;
+  auto counted = compute_score(events, "payments", now, all);
+  CHECK(counted.last_recorded_at);
+  CHECK(counted.distinct_routes == 2);
+  CHECK(counted.computed_inline);
+
+  // A LEARN session scores from its own rows; the curated routes do not add coverage.
+  import_session(db, "sess-1", false);
+  auto learned = compute_score(events, "payments", now, DriftSettings{});
+  CHECK(learned.distinct_routes == 2);
+  CHECK(*learned.last_recorded_at == "2026-06-15T10:00:12.000Z");
+  CHECK(learned.parts.score == 87); // 50 recency (2 h old) + 25 * log10(2 + 1) = 11.9 coverage + 25 open drift
+  CHECK(compute_score(events, "payments", now, DriftSettings{}).computed_inline == false);
+}
