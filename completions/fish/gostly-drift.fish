@@ -1,9 +1,10 @@
 # fish completion for gostly-drift
-set __gostly_drift_cmds check diff events ack sessions sparkline
+set __gostly_drift_cmds check diff events ack show sessions sparkline
 complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $__gostly_drift_cmds" -a check -d 'compare two sessions and store drift events'
 complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $__gostly_drift_cmds" -a diff -d 'compare two JSONL files without a store'
 complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $__gostly_drift_cmds" -a events -d 'list drift events'
 complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $__gostly_drift_cmds" -a ack -d 'acknowledge a drift event'
+complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $__gostly_drift_cmds" -a show -d 'one drift event with its acknowledgements'
 complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $__gostly_drift_cmds" -a sessions -d 'list recording sessions'
 complete -c gostly-drift -f -n "not __fish_seen_subcommand_from $__gostly_drift_cmds" -a sparkline -d '30-day drift trend'
 complete -c gostly-drift -l help -d 'show help'
@@ -12,7 +13,7 @@ complete -c gostly-drift -n "not __fish_seen_subcommand_from $__gostly_drift_cmd
 complete -c gostly-drift -s v -l verbose -d 'more log output'
 complete -c gostly-drift -s q -l quiet -d 'only errors'
 complete -c gostly-drift -x -l color -a 'auto always never' -d 'colour on stderr'
-complete -c gostly-drift -x -n "__fish_seen_subcommand_from check events ack sessions sparkline" -l data -a '(__fish_complete_directories)' -d 'data directory'
+complete -c gostly-drift -x -n "__fish_seen_subcommand_from check events ack show sessions sparkline" -l data -a '(__fish_complete_directories)' -d 'data directory'
 complete -c gostly-drift -x -n "__fish_seen_subcommand_from check diff events sessions sparkline" -l service -d 'service id'
 complete -c gostly-drift -x -n "__fish_seen_subcommand_from check" -l baseline -d 'baseline session id'
 complete -c gostly-drift -x -n "__fish_seen_subcommand_from check" -l current -d 'current session id'

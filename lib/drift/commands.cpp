@@ -103,6 +103,13 @@ int run_ack_command(const Options& options) {
   return cli::kOk;
 }
 
+int run_show_command(const Options& options) {
+  auto id = api::parse_event_id(options.event_id);
+  auto db = open_existing(options);
+  write_jsonl({api::event(*db, id)});
+  return cli::kOk;
+}
+
 int run_sessions_command(const Options& options) {
   util::require_safe_id(options.service, "service id");
   auto db = open_existing(options);

@@ -14,7 +14,7 @@ struct Options {
   std::string baseline;       // check: session ids
   std::string current;
   std::vector<std::string> files; // diff: BASELINE.jsonl CURRENT.jsonl
-  std::string event_id;           // ack
+  std::string event_id;           // ack, show
   std::string user;
   std::string reason;
   bool open_only = false;
@@ -26,6 +26,7 @@ int run_check_command(const Options& options);
 int run_diff_command(const Options& options);
 int run_events_command(const Options& options);
 int run_ack_command(const Options& options);
+int run_show_command(const Options& options);
 int run_sessions_command(const Options& options);
 int run_sparkline_command(const Options& options);
 int run_score_command(const Options& options);

@@ -47,6 +47,10 @@ int main(int argc, char** argv) {
   ack->add_option("--reason", opts.reason, "Why, e.g. \"tracked in JIRA-1234\"");
   ack->add_flag("--json", opts.json, "Print the event and its acknowledgements as JSON");
 
+  auto* show = app.add_subcommand("show", "Print one drift event with its acknowledgements (JSON)");
+  gostly::cli::add_data_option(*show, opts.data_dir);
+  show->add_option("id", opts.event_id, "Event id")->required();
+
   auto* sessions = app.add_subcommand("sessions", "List the recording sessions of a service");
   gostly::cli::add_data_option(*sessions, opts.data_dir);
   add_service(sessions, "Service id");
@@ -64,6 +68,7 @@ int main(int argc, char** argv) {
     if (diff->parsed()) return gostly::drift::run_diff_command(opts);
     if (events->parsed()) return gostly::drift::run_events_command(opts);
     if (ack->parsed()) return gostly::drift::run_ack_command(opts);
+    if (show->parsed()) return gostly::drift::run_show_command(opts);
     if (sessions->parsed()) return gostly::drift::run_sessions_command(opts);
     return gostly::drift::run_sparkline_command(opts);
   });
