@@ -359,10 +359,15 @@ bool LibraryDb::has_session(const std::string& service_id, const std::string& se
 
 void LibraryDb::for_each_recording(const std::string& service_id, const std::optional<std::string>& session_id,
                                    bool learn_only, const std::function<void(const record::Interaction&)>& visit) {
-  sql::Statement query(db_, "SELECT id, record FROM recordings WHERE service_id = ?1 "
-                            "AND (?2 IS NULL OR session_id = ?2) AND (?3 = 0 OR source = 'learn') "
-                            "ORDER BY recorded_at, id");
-  query.bind(1, service_id).bind_optional(2, session_id).bind(3, std::int64_t{learn_only ? 1 : 0});
+  // Two statements, not `(?2 IS NULL OR session_id = ?2)`: SQLite cannot use recordings_by_session
+  // for that, and a drift check would then read and sort every session of the service.
+  sql::Statement query(db_, session_id
+                                ? "SELECT id, record FROM recordings WHERE service_id = ?1 AND session_id = ?2 "
+                                  "AND (?3 = 0 OR source = 'learn') ORDER BY recorded_at, id"
+                                : "SELECT id, record FROM recordings WHERE service_id = ?1 "
+                                  "AND (?3 = 0 OR source = 'learn') ORDER BY recorded_at, id");
+  query.bind(1, service_id).bind(3, std::int64_t{learn_only ? 1 : 0});
+  if (session_id) query.bind(2, *session_id);
   while (query.step()) visit(decode_record(query.text(1), query.integer(0)));
 }
 
