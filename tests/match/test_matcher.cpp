@@ -309,3 +309,23 @@ TEST_CASE("match::ServiceMatcher: a session hammering one key keeps a bounded se
   for (int i = 0; i < 100; ++i) last = m.match(request("GET", "/poll")).response->body;
   CHECK(last == "{\"n\":999}"); // and ends on the newest recording, which then repeats
 }
+
+TEST_CASE("match::ServiceMatcher: a seed's declared path template swaps parameters that are not id-like", "[match]") {
+  ServiceMatcher m;
+  auto seeded = recorded("GET", "/v1/users/alice/repos/gostly", R"({"owner":"alice","name":"gostly","stars":3})");
+  seeded.extra["seed"] = {{"path_template", "/v1/users/{username}/repos/{repo}"}};
+  auto undeclared = recorded("GET", "/teams/core", R"({"team":"core"})");
+  auto wrong = recorded("GET", "/orgs/acme", R"({"org":"acme"})");
+  wrong.extra["seed"] = {{"path_template", "/other/{x}"}}; // does not describe the seeded path: ignored
+  m.load_library({seeded, undeclared, wrong});
+
+  auto answer = m.match(request("GET", "/v1/users/bob/repos/mocks"));
+  REQUIRE(answer.tier == Tier::smart_swap);
+  CHECK(answer.response->body == R"({"owner":"bob","name":"mocks","stars":3})");
+  CHECK(m.match(request("GET", "/v1/users/alice/repos/gostly")).tier == Tier::exact);
+  CHECK(m.match(request("POST", "/v1/users/bob/repos/mocks")).tier == Tier::miss);   // another method
+  CHECK(m.match(request("GET", "/v1/users/bob/repos")).tier == Tier::miss);          // another shape
+  CHECK(m.match(request("GET", "/v1/people/bob/repos/mocks")).tier == Tier::miss);   // another literal
+  CHECK(m.match(request("GET", "/teams/platform")).tier == Tier::miss);              // words stay words without a template
+  CHECK(m.match(request("GET", "/orgs/other")).tier == Tier::miss);
+}
