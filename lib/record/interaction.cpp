@@ -30,6 +30,7 @@ std::string_view reason_phrase(int status) noexcept {
   case 203: return "Non-Authoritative Information";
   case 204: return "No Content";
   case 206: return "Partial Content";
+  case 300: return "Multiple Choices";
   case 301: return "Moved Permanently";
   case 302: return "Found";
   case 303: return "See Other";

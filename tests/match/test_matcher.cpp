@@ -216,8 +216,10 @@ TEST_CASE("match::ServiceMatcher: matching stays consistent while the library is
   }
   // Keep swapping until the readers have really overlapped the swaps: on a loaded machine the
   // threads may not even be scheduled before 200 swaps are done.
+  std::size_t last_loaded = 0;
   for (int i = 0; i < 200 || answered < 3000; ++i) {
     m.load_library(i % 2 ? a : b);
+    last_loaded = i % 2 ? a.size() : b.size();
     m.reset_cursors();
     m.session_add(recorded("GET", "/s", "live"));
     if (i % 50 == 0) m.session_clear();
@@ -226,7 +228,7 @@ TEST_CASE("match::ServiceMatcher: matching stays consistent while the library is
   for (auto& r : readers) r.join();
   CHECK(bad == 0);
   CHECK(answered > 0);
-  CHECK(m.library_size() == 2);
+  CHECK(m.library_size() == last_loaded);
 }
 
 TEST_CASE("match::ServiceMatcher: resource_store serves what a POST created, then updates and deletes it", "[match]") {
