@@ -7,6 +7,7 @@ DEBIAN_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libcli11-dev libcurl4-openssl-dev libboost-dev libboost-system-dev libssl-dev libnghttp2-dev
   nlohmann-json3-dev libsqlite3-dev sqlite3 libarchive-dev catch2 libspdlog-dev libfmt-dev libyaml-cpp-dev
+  libgoogle-perftools-dev
   curl python3 scdoc openssl jq python3-jsonschema
 )
 BENCH_PACKAGES=(wrk nginx-light)
