@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 
-.PHONY: all deps build test demo bench install clean
+.PHONY: all deps build test demo bench bench-batch install clean
 
 all: build
 
@@ -26,6 +26,13 @@ demo: build
 bench: build
 	@./scripts/install-deps.sh --bench
 	@./bench/run.sh $(BUILD_DIR)/bin
+
+# The streaming batch tools: a generated 1 GB HAR through gostly-seed, two 1M-interaction
+# sessions through gostly-drift (throughput and peak memory; a few minutes, ~3 GB in /tmp).
+bench-batch: build
+	@./scripts/install-deps.sh --bench
+	@./bench/seed-har.sh $(BUILD_DIR)/bin
+	@./bench/drift-check.sh $(BUILD_DIR)
 
 install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Drift check throughput and peak memory over two generated sessions (nothing is committed).
-#   bench/drift-check.sh [BUILD_DIR] [SIZES...]      default: build-drift, 100000 1000000
+#   bench/drift-check.sh [BUILD_DIR] [SIZES...]      default: build, 100000 1000000
 # For each size N it generates a baseline and a current session of N interactions each (8
 # routes, 10 fields, unique ids and uuids per response so values never repeat, a planted
 # change in the current one), then times `gostly-drift diff` and, when gostly-transition is
@@ -8,7 +8,7 @@
 # Memory must be flat across sizes: fingerprints are bounded by routes x fields.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${1:-$SRC/build-drift}
+BUILD=${1:-$SRC/build}
 shift || true
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(100000 1000000)

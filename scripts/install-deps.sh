@@ -10,7 +10,7 @@ DEBIAN_PACKAGES=(
   libgoogle-perftools-dev
   curl python3 scdoc openssl jq python3-jsonschema
 )
-BENCH_PACKAGES=(wrk nginx-light)
+BENCH_PACKAGES=(wrk nginx-light time)
 
 want_bench=0
 [ "${1:-}" = "--bench" ] && want_bench=1
