@@ -208,6 +208,7 @@ public:
   const Shared& shared() const noexcept { return shared_; }
   bool head() const noexcept { return head_; }
   bool closing() const noexcept { return close_; }
+  bool absolute_form() const noexcept { return absolute_form_; }
 
 private:
   void read_header() {
@@ -273,7 +274,9 @@ private:
     host_header = record::find_header(request_.headers, "host");
     if (message.method() == bhttp::verb::connect)
       return reply(json_response(501, R"j({"error":"CONNECT is not supported yet (TLS interception is a later feature)"})j", {}, Close::yes));
+    absolute_form_ = false;
     if (auto absolute = split_absolute_form(target)) {
+      absolute_form_ = true;
       request_.scheme = absolute->scheme;
       request_.host = absolute->authority;
       request_.uri = std::move(absolute->origin_form);
@@ -323,6 +326,7 @@ private:
   std::shared_ptr<const std::string> out_shared_;
   bool head_ = false;
   bool close_ = false;
+  bool absolute_form_ = false;
   bool replied_ = false;
 };
 
@@ -541,6 +545,7 @@ void Responder::send(const record::Response& response, const record::Headers& ex
 }
 bool Responder::head_request() const noexcept { return connection_->head(); }
 bool Responder::closing() const noexcept { return connection_->closing(); }
+bool Responder::absolute_form() const noexcept { return connection_->absolute_form(); }
 void Responder::defer(std::function<void()> fn) { asio::post(connection_->worker().ioc, std::move(fn)); }
 
 void Responder::forward(const Url& upstream, const record::Request& request, std::function<void(UpstreamResult&&)> done) {

@@ -71,6 +71,9 @@ public:
   bool head_request() const noexcept;
   /// True when the client wants the connection closed after this reply.
   bool closing() const noexcept;
+  /// True when the request target was absolute-form (`GET http://host/path`: the client uses
+  /// this server as its HTTP_PROXY), false for origin-form (`GET /path`: it was pointed here).
+  bool absolute_form() const noexcept;
 
   /// Runs `fn` on this connection's worker thread after the completions that are ready now
   /// (asio::post): lets a caller gather the work of one event-loop turn and do it once, such as

@@ -24,7 +24,7 @@ struct Request {
   std::string method = "GET";
   std::string uri = "/";         // origin-form: path plus query
   std::string scheme = "http";
-  std::string host;              // authority as the client sent it (Host header or absolute-form)
+  std::string host;              // the API's authority: absolute-form's, else the upstream's (LEARN)
   std::string http_version = "1.1";
   Headers headers;
   std::string body;              // raw bytes

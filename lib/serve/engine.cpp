@@ -390,6 +390,12 @@ void Engine::Impl::forward(const ServiceConfig& config, record::Request& request
                         interaction.recorded_at = recorded_at;
                         interaction.duration_ms = result.duration_ms;
                         interaction.request = std::move(*pending);
+                        // A client pointed at the proxy only named the proxy: record where the
+                        // request really went. A forward-proxy client named the API itself.
+                        if (!responder.absolute_form()) {
+                          interaction.request.scheme = upstream->scheme;
+                          interaction.request.host = upstream->authority();
+                        }
                         interaction.response = std::move(result.response);
                         // The reply is sent from the unredacted response, so it is serialized
                         // before record() strips credentials from the interaction.

@@ -42,11 +42,14 @@ same_user() { # the example API stamps a fresh request_id on every answer
 }
 same_user "$T/direct.b" "$T/trusted.b" || fail "body through the proxy differs from the direct one: $(cat "$T/trusted.b")"
 expect_eq "$(wc -l <"$T/trusted.jsonl" | tr -d ' ')" 1 "recorded lines"
-python3 - "$T/trusted.jsonl" <<'PY'
+python3 - "$T/trusted.jsonl" "${UPSTREAM#https://}" <<'PY'
 import json, sys
 rec = json.loads(open(sys.argv[1]).readline())
 assert rec["response"]["status"] == 200, rec
 assert json.loads(rec["response"]["body"])["id"] == 42, rec
+# The record names the API the request went to, not the proxy the client was pointed at.
+assert rec["request"]["scheme"] == "https", rec["request"]
+assert rec["request"]["host"] == sys.argv[2], (rec["request"]["host"], sys.argv[2])
 PY
 
 # The same CA through SSL_CERT_FILE (OpenSSL's default verify paths) works too.
