@@ -75,9 +75,16 @@ std::string serialize_response(const record::Response& response, const record::H
   out.append(response.reason.empty() ? reason_phrase(response.status) : std::string_view(response.reason));
   out.append("\r\n");
 
-  // Header names a Connection header lists are hop-by-hop too.
-  record::Headers headers = response.headers;
-  strip_hop_by_hop(headers);
+  // Header names a Connection header lists are hop-by-hop too. Answers that come from an
+  // upstream call or the library have been stripped already: copy only when there is work.
+  const bool has_hop_by_hop = std::any_of(response.headers.begin(), response.headers.end(),
+                                          [](const auto& header) { return is_hop_by_hop(header.first); });
+  record::Headers stripped;
+  if (has_hop_by_hop) {
+    stripped = response.headers;
+    strip_hop_by_hop(stripped);
+  }
+  const record::Headers& headers = has_hop_by_hop ? stripped : response.headers;
   const bool no_body = status_has_no_body(response.status);
   bool kept_length = false;
   for (const auto& [name, value] : headers) {

@@ -332,16 +332,22 @@ void append_extra(std::string& out, const json& extra, std::initializer_list<con
 } // namespace
 
 std::string encode_line(const Interaction& in) {
+  std::string out;
+  append_line(out, in);
+  return out;
+}
+
+void append_line(std::string& out, const Interaction& in) {
   // Written by hand rather than through to_json(): this runs once per recorded interaction on
   // the LEARN path, and building a DOM first costs more than the rest of the recording. The
   // output is the same object as to_json() (a test checks), with "type" and "v" first.
-  std::string out;
   // Room for the usual line in one allocation: headers quoted, JSON bodies gain an escape per
   // quote (about an eighth), base64 a third.
   std::size_t header_bytes = 0;
   for (const auto* headers : {&in.request.headers, &in.response.headers})
     for (const auto& [name, value] : *headers) header_bytes += name.size() + value.size() + 8;
-  out.reserve(512 + in.request.uri.size() + header_bytes + (in.request.body.size() + in.response.body.size()) * 4 / 3);
+  out.reserve(out.size() + 512 + in.request.uri.size() + header_bytes +
+              (in.request.body.size() + in.response.body.size()) * 4 / 3);
   out += "{\"type\":\"interaction\",\"v\":";
   out += std::to_string(in.v);
   if (!in.id.empty()) {
@@ -404,7 +410,6 @@ std::string encode_line(const Interaction& in) {
   append_extra(out, in.extra, {"type", "v", "id", "service_id", "session_id", "source", "recorded_at", "duration_ms",
                                "request", "response", "redacted"});
   out += '}';
-  return out;
 }
 
 Interaction from_json(const json& object) {

@@ -9,6 +9,8 @@ namespace gostly::record {
 
 /// Encodes `interaction` as one compact JSON object (no newline).
 std::string encode_line(const Interaction& interaction);
+/// Appends the same line to `out` (no newline): lets a caller batch lines without a copy each.
+void append_line(std::string& out, const Interaction& interaction);
 nlohmann::json to_json(const Interaction& interaction);
 
 /// Thrown by from_json(); `field()` is the dotted path, e.g. `request.headers[2]`.

@@ -323,7 +323,7 @@ void Engine::Impl::record_in_turn(ServiceState& state, const redact::Redactor& r
   auto& batch = turn_batch;
   auto it = std::find_if(batch.lines.begin(), batch.lines.end(), [&](const auto& p) { return p.first == &state; });
   if (it == batch.lines.end()) it = batch.lines.emplace(batch.lines.end(), &state, std::string());
-  it->second += record::encode_line(interaction);
+  record::append_line(it->second, interaction);
   it->second += '\n';
   batch.replies.emplace_back(responder, std::move(reply));
   if (!batch.scheduled) {

@@ -1,5 +1,6 @@
 #include "util/time.hpp"
 
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <random>
@@ -82,8 +83,12 @@ std::optional<SystemTime> parse_iso8601(std::string_view text) {
 
 std::string random_id(std::string_view prefix, bool with_time) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  // One id per recorded interaction: hex by hand, not snprintf.
+  static constexpr char hex[] = "0123456789abcdef";
+  char buf[17];
+  std::uint64_t bits = rng();
+  for (int i = 15; i >= 0; --i, bits >>= 4) buf[i] = hex[bits & 15];
+  buf[16] = '\0';
   std::string id(prefix);
   if (!id.empty()) id += '-';
   if (with_time) {
