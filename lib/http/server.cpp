@@ -558,23 +558,35 @@ struct Server::Impl {
   detail::Shared shared;
   std::vector<std::unique_ptr<detail::Worker>> workers;
   std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> accept_backoff;
   std::size_t next_worker = 0;
   bool started = false;
   bool stopped = false;
+  bool accept_failing = false;
 
   void accept() {
     auto& target = *workers[next_worker];
     next_worker = (next_worker + 1) % workers.size();
     acceptor->async_accept(target.ioc, [this, &target](beast::error_code ec, Socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
-      if (!ec) {
-        socket.set_option(tcp::no_delay(true), ec);
-        asio::post(target.ioc, [this, &target, s = std::move(socket)]() mutable {
-          std::make_shared<detail::Connection>(std::move(s), target, shared)->start();
+      if (ec) {
+        // Out of descriptors (EMFILE/ENFILE) or memory: the pending connection stays queued, so
+        // accepting again at once would spin. Wait, and say so once per episode.
+        if (!accept_failing) spdlog::warn("accept failed: {} (retrying every 50 ms)", ec.message());
+        accept_failing = true;
+        accept_backoff.emplace(workers.front()->ioc);
+        accept_backoff->expires_after(std::chrono::milliseconds(50));
+        accept_backoff->async_wait([this](beast::error_code wec) {
+          if (!wec && acceptor->is_open()) accept();
         });
-      } else {
-        spdlog::warn("accept failed: {}", ec.message());
+        return;
       }
+      if (accept_failing) spdlog::info("accepting connections again");
+      accept_failing = false;
+      socket.set_option(tcp::no_delay(true), ec);
+      asio::post(target.ioc, [this, &target, s = std::move(socket)]() mutable {
+        std::make_shared<detail::Connection>(std::move(s), target, shared)->start();
+      });
       accept();
     });
   }
@@ -650,6 +662,7 @@ void Server::stop() {
   }
   for (auto& worker : impl_->workers)
     if (worker->thread.joinable()) worker->thread.join();
+  impl_->accept_backoff.reset(); // timers and the acceptor go before the io_contexts they use
   impl_->acceptor.reset();
   impl_->workers.clear();
 }

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <spawn.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,6 +51,17 @@ http::ServerOptions server_options(const std::string& listen, const ProxySetting
   return options;
 }
 
+// Every client and upstream connection is a descriptor, and a default soft limit of 1024 would
+// cap a proxy far below what it can serve: raise it to the hard limit, as nginx's
+// worker_rlimit_nofile does.
+void raise_open_file_limit() {
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  rlim_t wanted = limit.rlim_max;
+  limit.rlim_cur = wanted;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) spdlog::debug("cannot raise the open-file limit to {}", wanted);
+}
+
 bool is_loopback(const std::string& host_port) {
   auto hp = http::parse_host_port(host_port);
   if (!hp) return false;
@@ -60,6 +72,7 @@ bool is_loopback(const std::string& host_port) {
 
 int run(const ServeOptions& o) {
   SignalWaiter signals; // before any thread starts, so every thread inherits the blocked mask
+  raise_open_file_limit();
   EngineOptions engine_options;
   engine_options.data_dir = o.data_dir;
   if (!o.upstream.empty()) engine_options.upstream = parse_upstream(o.upstream, "--upstream");
@@ -187,6 +200,7 @@ Child spawn_command(const RecordOptions& o, const std::string& proxy_url, const 
 
 int record_main(const RecordOptions& o) {
   SignalWaiter signals;
+  raise_open_file_limit();
   if (o.upstream.empty()) throw UsageError("--upstream is required (or set BACKEND_URL)");
   EngineOptions engine_options;
   engine_options.upstream = parse_upstream(o.upstream, "--upstream");
