@@ -2,10 +2,14 @@
 
 #include "util/encoding.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace gostly::record {
 
@@ -209,6 +213,39 @@ char* write_escape(char* w, unsigned char u) {
   return w;
 }
 
+// Longer texts take the exact two-pass path below: worst-case room (6x) for a large body would
+// cost more memory than the vector pass saves.
+constexpr std::size_t kVectorEscapeLimit = 64 * 1024;
+
+#if defined(__SSE2__)
+// Copies 16 bytes at a time while at least 16 remain, escaping as it goes: one compare finds the
+// next byte that needs an escape, everything before it is already stored. Returns how many input
+// bytes it consumed; `w` needs room for 6 bytes per input byte (the caller reserves it), as the
+// 16-byte store may run ahead of what it keeps.
+std::size_t escape_sse2(const unsigned char* s, std::size_t n, char*& w) {
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), last_control = _mm_set1_epi8(0x1f);
+  std::size_t i = 0;
+  while (i + 16 <= n) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, last_control), v); // unsigned v <= 0x1f
+    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), control);
+    auto mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
+    if (mask == 0) {
+      w += 16;
+      i += 16;
+      continue;
+    }
+    auto plain = static_cast<std::size_t>(__builtin_ctz(mask));
+    w += plain;
+    i += plain;
+    w = write_escape(w, s[i]);
+    ++i;
+  }
+  return i;
+}
+#endif
+
 // Appends `text` as a JSON string, escaped as nlohmann's dump() does; bytes that are not UTF-8
 // become U+FFFD (only header values can hold such bytes: bodies that are not UTF-8 go base64).
 // This runs over every recorded body on the LEARN path: one pass sizes the output exactly, the
@@ -218,6 +255,20 @@ void append_string(std::string& out, std::string_view text, bool known_valid = f
   const std::size_t n = text.size();
   const std::size_t start = out.size();
   if (known_valid || util::is_valid_utf8(text)) {
+#if defined(__SSE2__)
+    if (n >= 32 && n <= kVectorEscapeLimit) { // bodies: one vector pass into room for the worst case, then trimmed
+      out.resize(start + 2 + n * 6);
+      char* w = out.data() + start;
+      *w++ = '"';
+      for (std::size_t i = escape_sse2(s, n, w); i < n; ++i) {
+        if (kEscapeGrowth[s[i]]) w = write_escape(w, s[i]);
+        else *w++ = static_cast<char>(s[i]);
+      }
+      *w++ = '"';
+      out.resize(static_cast<std::size_t>(w - out.data()));
+      return;
+    }
+#endif
     std::size_t growth = 0;
     std::size_t i = 0;
     for (; i + 8 <= n; i += 8) { // whole words with nothing to escape are skipped at once
@@ -346,8 +397,10 @@ void append_line(std::string& out, const Interaction& in) {
   std::size_t header_bytes = 0;
   for (const auto* headers : {&in.request.headers, &in.response.headers})
     for (const auto& [name, value] : *headers) header_bytes += name.size() + value.size() + 8;
-  out.reserve(out.size() + 512 + in.request.uri.size() + header_bytes +
-              (in.request.body.size() + in.response.body.size()) * 4 / 3);
+  // The vector escaping of a body up to kVectorEscapeLimit briefly needs 6 bytes per byte.
+  std::size_t bodies = in.request.body.size() + in.response.body.size();
+  std::size_t largest = std::min(std::max(in.request.body.size(), in.response.body.size()), kVectorEscapeLimit);
+  out.reserve(out.size() + 512 + in.request.uri.size() + header_bytes + bodies * 4 / 3 + largest * 5);
   out += "{\"type\":\"interaction\",\"v\":";
   out += std::to_string(in.v);
   if (!in.id.empty()) {
