@@ -21,6 +21,13 @@ std::string sha256_hex(std::string_view bytes);
 
 /// ASCII lower-casing, for case-insensitive header names.
 std::string to_lower(std::string_view text);
-bool iequals(std::string_view a, std::string_view b) noexcept;
+
+/// Case-insensitive ASCII comparison of two strings of the same length.
+bool iequals_same_size(std::string_view a, std::string_view b) noexcept;
+/// Case-insensitive ASCII comparison. Header lookups compare many names of other lengths, so the
+/// length check is inline and only equal lengths pay for a call.
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && iequals_same_size(a, b);
+}
 
 } // namespace gostly::util
