@@ -195,20 +195,12 @@ struct Prototype {
   Json resource;
 };
 
-// A path template a seed declared (OpenAPI's `/pets/{petId}`, in the record's
-// `seed.path_template`): its parameters need not look like ids (`/users/{username}` seeded as
-// `/users/alice` answers `/users/bob`).
-struct DeclaredTemplate {
-  std::string method;
-  std::vector<std::string> literals;   // per segment: the literal text (unused where a parameter stands)
-  std::vector<bool> is_parameter;      // per segment
-  std::vector<std::size_t> parameters; // positions of the parameters
-  SwapCandidate candidate;
-};
-
 struct Library {
   ExactIndex exact;
-  std::vector<DeclaredTemplate> declared;
+  // Templates seeds declared (OpenAPI's `/users/{username}`, from `seed.path_template`) whose
+  // parameters the id heuristic does not see, as indexed in `swap` ("/users/{id}"): a request
+  // is fitted to them when its own template finds nothing.
+  std::vector<std::string> declared_templates;
   StringMap<Prototype> creators; // "POST" collection template path -> first recorded creation
   std::vector<std::pair<std::string, std::string>> known_ids; // (collection, id) named by recorded paths
   StringMap<std::vector<SwapCandidate>> swap; // "METHOD /template/{id}" -> recordings
@@ -230,112 +222,70 @@ bool body_is_editable(const record::Response& response) {
   return !encoding || encoding->empty() || util::iequals(*encoding, "identity");
 }
 
-// The candidate that fits the request best, with the requested id at each of its positions.
-struct SwapChoice {
-  const SwapCandidate* candidate = nullptr;
-  std::vector<std::string_view> requested_ids;
-};
-
-// Scores how well `candidate` fits: every recorded id that equals the requested one outweighs
-// the rest, then the query, then the body.
-int swap_score(const SwapCandidate& candidate, const std::vector<std::string_view>& requested, std::string_view query,
-               std::string_view body, std::optional<std::string>& canonical) {
-  int score = 0;
-  for (std::size_t k = 0; k < candidate.ids.size() && k < requested.size(); ++k)
-    if (candidate.ids[k] == requested[k]) score += 4;
-  if (candidate.query == query) score += 2;
-  if (!candidate.canonical.empty() || !body.empty()) {
-    if (!canonical) canonical = canonical_body(body);
-    if (candidate.canonical == *canonical) score += 1;
-  } else {
-    score += 1;
-  }
-  return score;
-}
-
-std::optional<SwapChoice> choose_inferred(const Library& library, std::string_view method, std::string_view path,
-                                          std::string_view query, std::string_view body) {
-  if (library.swap.empty()) return std::nullopt;
-  auto wanted = make_template(path);
-  if (wanted.id_positions.empty()) return std::nullopt;
-  auto it = library.swap.find(swap_key(method, wanted.path));
-  if (it == library.swap.end()) return std::nullopt;
-  SwapChoice choice;
-  for (auto position : wanted.id_positions) choice.requested_ids.push_back(wanted.segments[position]);
+// The recording of `candidates` that fits `wanted` best: every recorded id that equals the
+// requested one outweighs the rest, then the query, then the body.
+const SwapCandidate* best_candidate(const std::vector<SwapCandidate>& candidates, const PathTemplate& wanted,
+                                    std::string_view query, std::string_view body) {
   std::optional<std::string> canonical;
+  const SwapCandidate* best = nullptr;
   int best_score = -1;
-  for (const auto& candidate : it->second) {
-    int score = swap_score(candidate, choice.requested_ids, query, body, canonical);
-    if (score > best_score) {
-      choice.candidate = &candidate;
-      best_score = score;
+  for (const auto& candidate : candidates) {
+    int score = 0;
+    for (std::size_t k = 0; k < candidate.ids.size(); ++k)
+      if (candidate.ids[k] == wanted.segments[wanted.id_positions[k]]) score += 4;
+    if (candidate.query == query) score += 2;
+    if (!candidate.canonical.empty() || !body.empty()) {
+      if (!canonical) canonical = canonical_body(body);
+      if (candidate.canonical == *canonical) score += 1;
+    } else {
+      score += 1;
     }
-  }
-  return choice;
-}
-
-std::optional<SwapChoice> choose_declared(const Library& library, std::string_view method, std::string_view path,
-                                          std::string_view query, std::string_view body) {
-  if (library.declared.empty()) return std::nullopt;
-  auto segments = split_path(path);
-  std::optional<SwapChoice> best;
-  std::optional<std::string> canonical;
-  int best_score = -1;
-  for (const auto& declared : library.declared) {
-    if (declared.method != method || declared.literals.size() != segments.size()) continue;
-    bool fits = true;
-    for (std::size_t i = 0; i < segments.size() && fits; ++i)
-      fits = declared.is_parameter[i] ? !segments[i].empty() : declared.literals[i] == segments[i];
-    if (!fits) continue;
-    std::vector<std::string_view> requested;
-    for (auto position : declared.parameters) requested.push_back(segments[position]);
-    int score = swap_score(declared.candidate, requested, query, body, canonical);
     if (score > best_score) {
-      best = SwapChoice{&declared.candidate, std::move(requested)};
+      best = &candidate;
       best_score = score;
     }
   }
   return best;
 }
 
-std::optional<DeclaredTemplate> declared_template(const record::Interaction& interaction, std::string_view path) {
+// The path's own template first; else the first declared template it follows that has recordings.
+std::optional<std::pair<PathTemplate, const std::vector<SwapCandidate>*>>
+find_swap_candidates(const Library& library, std::string_view method, std::string_view path) {
+  if (library.swap.empty()) return std::nullopt;
+  auto lookup = [&](PathTemplate wanted) -> std::optional<std::pair<PathTemplate, const std::vector<SwapCandidate>*>> {
+    if (wanted.id_positions.empty()) return std::nullopt;
+    auto it = library.swap.find(swap_key(method, wanted.path));
+    if (it == library.swap.end()) return std::nullopt;
+    return std::make_pair(std::move(wanted), &it->second);
+  };
+  if (auto found = lookup(make_template(path))) return found;
+  for (const auto& declared : library.declared_templates)
+    if (auto wanted = make_template(path, declared))
+      if (auto found = lookup(std::move(*wanted))) return found;
+  return std::nullopt;
+}
+
+// The template a seed declared for this recording (`seed.path_template`), if it has one.
+std::optional<std::string_view> declared_path_template(const record::Interaction& interaction) {
   const auto& extra = interaction.extra;
-  if (!extra.is_object() || !extra.contains("seed") || !extra["seed"].is_object()) return std::nullopt;
-  const auto& seed = extra["seed"];
-  if (!seed.contains("path_template") || !seed["path_template"].is_string()) return std::nullopt;
-  const std::string& text = seed["path_template"].get_ref<const std::string&>();
-  auto template_segments = split_path(text);
-  auto segments = split_path(path);
-  if (template_segments.size() != segments.size()) return std::nullopt;
-  DeclaredTemplate declared;
-  declared.method = interaction.request.method;
-  for (std::size_t i = 0; i < segments.size(); ++i) {
-    auto t = template_segments[i];
-    bool parameter = t.size() > 2 && t.front() == '{' && t.back() == '}';
-    if (!parameter && t != segments[i]) return std::nullopt; // the seeded path does not follow it
-    declared.literals.emplace_back(parameter ? std::string_view() : t);
-    declared.is_parameter.push_back(parameter);
-    if (parameter) {
-      declared.parameters.push_back(i);
-      declared.candidate.ids.emplace_back(segments[i]);
-    }
-  }
-  if (declared.parameters.empty()) return std::nullopt;
-  return declared;
+  if (!extra.is_object()) return std::nullopt;
+  auto seed = extra.find("seed");
+  if (seed == extra.end() || !seed->is_object()) return std::nullopt;
+  auto templ = seed->find("path_template");
+  if (templ == seed->end() || !templ->is_string()) return std::nullopt;
+  return std::string_view(templ->get_ref<const std::string&>());
 }
 
 std::optional<Answer> smart_swap(const Library& library, std::string_view method, std::string_view uri,
                                  std::string_view body) {
-  auto path = record::uri_path(uri);
-  auto query = record::uri_query(uri);
-  auto choice = choose_inferred(library, method, path, query, body);
-  if (!choice) choice = choose_declared(library, method, path, query, body);
-  if (!choice) return std::nullopt;
-  const SwapCandidate* best = choice->candidate;
+  auto found = find_swap_candidates(library, method, record::uri_path(uri));
+  if (!found) return std::nullopt;
+  const auto& wanted = found->first;
+  const SwapCandidate* best = best_candidate(*found->second, wanted, record::uri_query(uri), body);
 
   std::vector<IdSwap> swaps;
   for (std::size_t k = 0; k < best->ids.size(); ++k) {
-    std::string_view now = choice->requested_ids[k];
+    std::string_view now = wanted.segments[wanted.id_positions[k]];
     const auto& was = best->ids[k];
     bool known = std::any_of(swaps.begin(), swaps.end(), [&](const IdSwap& s) { return s.first == was; });
     if (was != now && !known) swaps.emplace_back(was, std::string(now));
@@ -600,21 +550,22 @@ void ServiceMatcher::load_library(std::vector<record::Interaction> interactions)
     auto uri = origin_form(request.uri);
     auto path = record::uri_path(uri);
     auto templ = make_template(path);
+    // A seed's declared template indexes the recording under its parameters too.
+    PathTemplate swap_templ = templ;
+    if (auto declared = declared_path_template(interaction)) {
+      if (auto widened = make_template(path, *declared); widened && widened->path != templ.path) {
+        swap_templ = std::move(*widened);
+        if (std::find(library->declared_templates.begin(), library->declared_templates.end(), swap_templ.path) ==
+            library->declared_templates.end())
+          library->declared_templates.push_back(swap_templ.path);
+      }
+    }
 
     auto stored = std::make_shared<Stored>();
     stored->response = std::make_shared<const record::Response>(std::move(interaction.response));
     stored->prepared = state_->prepared(*stored->response, Tier::exact);
-    auto declared = declared_template(interaction, path);
-    if (!templ.id_positions.empty() || declared)
-      stored->prepared_swap = state_->prepared(*stored->response, Tier::smart_swap);
+    if (!swap_templ.id_positions.empty()) stored->prepared_swap = state_->prepared(*stored->response, Tier::smart_swap);
     auto canonical = canonical_body(request.body);
-    if (declared && templ.id_positions.size() < declared->parameters.size()) {
-      // The spec names parameters the id heuristic does not see (words such as usernames).
-      declared->candidate.stored = stored;
-      declared->candidate.query = std::string(record::uri_query(uri));
-      declared->candidate.canonical = canonical;
-      library->declared.push_back(std::move(*declared));
-    }
 
     if (request.method == "POST" && is_collection_path(path) && stored->response->status / 100 == 2 &&
         body_is_editable(*stored->response)) {
@@ -629,10 +580,10 @@ void ServiceMatcher::load_library(std::vector<record::Interaction> interactions)
     if (auto target = parse_resource_path(path); target && !target->id.empty())
       library->known_ids.emplace_back(target->collection, target->id);
 
-    if (!templ.id_positions.empty()) {
+    if (!swap_templ.id_positions.empty()) {
       SwapCandidate candidate{stored, {}, std::string(record::uri_query(uri)), canonical};
-      for (auto position : templ.id_positions) candidate.ids.emplace_back(templ.segments[position]);
-      library->swap[swap_key(request.method, templ.path)].push_back(std::move(candidate));
+      for (auto position : swap_templ.id_positions) candidate.ids.emplace_back(swap_templ.segments[position]);
+      library->swap[swap_key(request.method, swap_templ.path)].push_back(std::move(candidate));
     }
     library->exact.add(request.method, uri, std::move(canonical), std::move(stored));
 

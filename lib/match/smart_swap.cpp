@@ -107,13 +107,21 @@ std::vector<std::string_view> split_path(std::string_view path) {
   return segments;
 }
 
-PathTemplate make_template(std::string_view path) {
+namespace {
+
+bool is_placeholder(std::string_view segment) noexcept {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// `declared`: the declared template's segments, or null for the id heuristic alone.
+PathTemplate build_template(std::string_view path, std::vector<std::string_view> segments,
+                            const std::vector<std::string_view>* declared) {
   PathTemplate t;
-  t.segments = split_path(path);
+  t.segments = std::move(segments);
   t.path.reserve(path.size());
   for (std::size_t i = 0; i < t.segments.size(); ++i) {
     t.path += '/';
-    if (is_id_segment(t.segments[i])) {
+    if (is_id_segment(t.segments[i]) || (declared && is_placeholder((*declared)[i]))) {
       t.path += "{id}";
       t.id_positions.push_back(i);
     } else {
@@ -122,6 +130,21 @@ PathTemplate make_template(std::string_view path) {
   }
   if (t.segments.empty()) t.path.push_back('/');
   return t;
+}
+
+} // namespace
+
+PathTemplate make_template(std::string_view path) { return build_template(path, split_path(path), nullptr); }
+
+std::optional<PathTemplate> make_template(std::string_view path, std::string_view declared) {
+  auto segments = split_path(path);
+  auto declared_segments = split_path(declared);
+  if (segments.size() != declared_segments.size()) return std::nullopt;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    bool fits = is_placeholder(declared_segments[i]) ? !segments[i].empty() : declared_segments[i] == segments[i];
+    if (!fits) return std::nullopt;
+  }
+  return build_template(path, std::move(segments), &declared_segments);
 }
 
 bool looks_like_json(std::string_view text) noexcept {

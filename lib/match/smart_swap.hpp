@@ -2,6 +2,7 @@
 // The pieces of the smart_swap tier: deciding which path segments are ids, turning a path into a
 // template (`/users/42` -> `/users/{id}`), and swapping a recorded id for the requested one in a
 // recorded body. Pure functions; the cascade in matcher.cpp indexes and calls them.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,6 +28,12 @@ struct PathTemplate {
 /// The template of the path `path`: each id segment replaced by `{id}`. `id_positions` is empty
 /// when the path holds no id (such a path has no template worth indexing).
 PathTemplate make_template(std::string_view path);
+
+/// The template of `path` under a declared template such as OpenAPI's `/users/{username}`: its
+/// `{...}` placeholders become `{id}` whatever the segment looks like, as do id segments standing
+/// where it has a literal. nullopt when `path` does not follow it (another segment count, or a
+/// literal that differs).
+std::optional<PathTemplate> make_template(std::string_view path, std::string_view declared);
 
 /// A recorded id and the id to put in its place.
 using IdSwap = std::pair<std::string, std::string>;

@@ -63,3 +63,18 @@ TEST_CASE("match::smart_swap: plain text is swapped by token and escapes are lef
   CHECK(replace_ids("user 42 of 420", {{"42", "99"}}, false, changed) == "user 99 of 420");
   CHECK(replace_ids(R"(["a\"42",42])", {{"42", "7"}}, true, changed) == R"(["a\"7",7])");
 }
+
+TEST_CASE("match::make_template: a declared template makes its placeholders ids, whatever they look like", "[match]") {
+  auto t = make_template("/v1/users/alice/repos/42", "/v1/users/{username}/repos/{repo}");
+  REQUIRE(t);
+  CHECK(t->path == "/v1/users/{id}/repos/{id}");
+  CHECK(t->id_positions == std::vector<std::size_t>{2, 4});
+  CHECK(t->segments[2] == "alice");
+  // An id standing where the declared template has a literal stays an id, as without one.
+  auto mixed = make_template("/orders/2024/abc", "/orders/2024/{code}");
+  REQUIRE(mixed);
+  CHECK(mixed->path == "/orders/{id}/{id}");
+  CHECK_FALSE(make_template("/v1/users/alice", "/v1/users/{username}/repos/{repo}"));   // shape
+  CHECK_FALSE(make_template("/v2/users/alice/repos/x", "/v1/users/{username}/repos/{repo}")); // literal
+  CHECK_FALSE(make_template("/v1/users//repos/x", "/v1/users/{username}/repos/{repo}"));      // empty parameter
+}
