@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdint>
 #include <cstring>
 #include <initializer_list>
 #if defined(__SSE2__)
@@ -173,23 +172,13 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
   return util::is_valid_utf8(s.substr(i, len)) ? len : 0;
 }
 
-// How many bytes escaping adds to each byte: 0 for bytes a JSON string holds as they are, 1 for
-// '"', '\\' and the controls with a short escape (\n ...), 5 for other controls (\u00XX).
-constexpr std::array<unsigned char, 256> kEscapeGrowth = [] {
-  std::array<unsigned char, 256> table{};
-  for (int c = 0; c < 0x20; ++c) table[c] = 5;
-  for (unsigned char c : {'"', '\\', '\n', '\r', '\t', '\b', '\f'}) table[c] = 1;
+// Bytes a JSON string cannot hold as they are: control characters, '"' and '\\'.
+constexpr std::array<bool, 256> kNeedsEscape = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[c] = true;
+  table['"'] = table['\\'] = true;
   return table;
 }();
-
-// True when one of the eight bytes of `word` is a control character, '"' or '\\' (bytes of
-// 0x80 and above never count): the classic "has a zero / has a byte less than" bit tricks.
-constexpr bool word_needs_escape(std::uint64_t word) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-  auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
-  std::uint64_t below_space = (word - ones * 0x20) & ~word & highs;
-  return (below_space | has_zero(word ^ (ones * '"')) | has_zero(word ^ (ones * '\\'))) != 0;
-}
 
 // Writes the escape of an ASCII byte that needs one; returns the new write position.
 char* write_escape(char* w, unsigned char u) {
@@ -213,18 +202,13 @@ char* write_escape(char* w, unsigned char u) {
   return w;
 }
 
-// Longer texts take the exact two-pass path below: worst-case room (6x) for a large body would
-// cost more memory than the vector pass saves.
-constexpr std::size_t kVectorEscapeLimit = 64 * 1024;
-
-#if defined(__SSE2__)
-// Copies 16 bytes at a time while at least 16 remain, escaping as it goes: one compare finds the
-// next byte that needs an escape, everything before it is already stored. Returns how many input
-// bytes it consumed; `w` needs room for 6 bytes per input byte (the caller reserves it), as the
-// 16-byte store may run ahead of what it keeps.
-std::size_t escape_sse2(const unsigned char* s, std::size_t n, char*& w) {
-  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), last_control = _mm_set1_epi8(0x1f);
+// Escapes valid UTF-8 `s[0, n)` to `w`, which has room for 6 bytes per input byte plus 16;
+// returns the new end. With SSE2, 16 bytes at a time: one compare finds the next byte to escape
+// and everything before it is already stored (the store may run ahead into the spare room).
+char* escape_valid(const unsigned char* s, std::size_t n, char* w) {
   std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), last_control = _mm_set1_epi8(0x1f);
   while (i + 16 <= n) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
     __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, last_control), v); // unsigned v <= 0x1f
@@ -237,98 +221,57 @@ std::size_t escape_sse2(const unsigned char* s, std::size_t n, char*& w) {
       continue;
     }
     auto plain = static_cast<std::size_t>(__builtin_ctz(mask));
-    w += plain;
-    i += plain;
-    w = write_escape(w, s[i]);
-    ++i;
+    w = write_escape(w + plain, s[i + plain]);
+    i += plain + 1;
   }
-  return i;
-}
 #endif
+  for (; i < n; ++i) {
+    if (kNeedsEscape[s[i]]) w = write_escape(w, s[i]);
+    else *w++ = static_cast<char>(s[i]);
+  }
+  return w;
+}
+
+// Text is escaped in chunks of this many bytes, each into room for its worst case (6 bytes a
+// byte): one pass, and a large body never needs six times its size at once.
+constexpr std::size_t kEscapeChunk = 4096;
 
 // Appends `text` as a JSON string, escaped as nlohmann's dump() does; bytes that are not UTF-8
 // become U+FFFD (only header values can hold such bytes: bodies that are not UTF-8 go base64).
-// This runs over every recorded body on the LEARN path: one pass sizes the output exactly, the
-// second writes it through a pointer, instead of appending escape by escape.
+// This runs over every recorded body on the LEARN path, so it writes through a pointer rather
+// than appending escape by escape.
 void append_string(std::string& out, std::string_view text, bool known_valid = false) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
-  const std::size_t start = out.size();
+  out += '"';
   if (known_valid || util::is_valid_utf8(text)) {
-#if defined(__SSE2__)
-    if (n >= 32 && n <= kVectorEscapeLimit) { // bodies: one vector pass into room for the worst case, then trimmed
-      out.resize(start + 2 + n * 6);
-      char* w = out.data() + start;
-      *w++ = '"';
-      for (std::size_t i = escape_sse2(s, n, w); i < n; ++i) {
-        if (kEscapeGrowth[s[i]]) w = write_escape(w, s[i]);
-        else *w++ = static_cast<char>(s[i]);
-      }
-      *w++ = '"';
-      out.resize(static_cast<std::size_t>(w - out.data()));
-      return;
+    for (std::size_t at = 0; at < n; at += kEscapeChunk) {
+      const std::size_t len = std::min(kEscapeChunk, n - at), start = out.size();
+      out.resize(start + len * 6 + 16);
+      char* end = escape_valid(s + at, len, out.data() + start);
+      out.resize(static_cast<std::size_t>(end - out.data()));
     }
-#endif
-    std::size_t growth = 0;
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) { // whole words with nothing to escape are skipped at once
-      std::uint64_t word;
-      std::memcpy(&word, s + i, 8);
-      if (!word_needs_escape(word)) continue;
-      for (std::size_t k = 0; k < 8; ++k) growth += kEscapeGrowth[s[i + k]];
-    }
-    for (; i < n; ++i) growth += kEscapeGrowth[s[i]];
-    out.resize(start + n + growth + 2);
-    char* w = out.data() + start;
-    *w++ = '"';
-    if (growth == 0) {
-      std::memcpy(w, s, n);
-      w += n;
-    } else {
-      auto put = [&](unsigned char u) {
-        if (kEscapeGrowth[u]) w = write_escape(w, u);
-        else *w++ = static_cast<char>(u);
-      };
-      std::size_t j = 0;
-      for (; j + 8 <= n; j += 8) {
-        std::uint64_t word;
-        std::memcpy(&word, s + j, 8);
-        if (!word_needs_escape(word)) {
-          std::memcpy(w, s + j, 8);
-          w += 8;
-          continue;
-        }
-        for (std::size_t k = 0; k < 8; ++k) put(s[j + k]);
-      }
-      for (; j < n; ++j) put(s[j]);
-    }
-    *w = '"';
+    out += '"';
     return;
   }
-  out.resize(start + 2 + n * 6); // worst case: every byte a \u00XX or \ufffd
+  const std::size_t start = out.size();
+  out.resize(start + n * 6 + 16); // each byte at most a \u00XX or \ufffd; the spare 16 as escape_valid wants
   char* w = out.data() + start;
-  *w++ = '"';
   for (std::size_t i = 0; i < n;) {
-    unsigned char u = s[i];
-    if (u < 0x80) {
-      if (kEscapeGrowth[u]) w = write_escape(w, u);
-      else *w++ = static_cast<char>(u);
-      ++i;
-      continue;
-    }
-    std::size_t len = utf8_sequence_length(text, i);
-    if (len == 0) {
+    std::size_t len = s[i] < 0x80 ? 1 : utf8_sequence_length(text, i);
+    if (len == 1) {
+      w = escape_valid(s + i, 1, w);
+    } else if (len == 0) {
       std::memcpy(w, "\\ufffd", 6);
       w += 6;
-      ++i;
     } else {
       std::memcpy(w, s + i, len);
       w += len;
-      i += len;
     }
+    i += len == 0 ? 1 : len;
   }
-  *w++ = '"';
   out.resize(static_cast<std::size_t>(w - out.data()));
+  out += '"';
 }
 
 void append_key(std::string& out, std::string_view key) {
@@ -393,14 +336,13 @@ void append_line(std::string& out, const Interaction& in) {
   // the LEARN path, and building a DOM first costs more than the rest of the recording. The
   // output is the same object as to_json() (a test checks), with "type" and "v" first.
   // Room for the usual line in one allocation: headers quoted, JSON bodies gain an escape per
-  // quote (about an eighth), base64 a third.
+  // quote (about an eighth), base64 a third, and the last chunk escaped needs its worst case.
   std::size_t header_bytes = 0;
   for (const auto* headers : {&in.request.headers, &in.response.headers})
     for (const auto& [name, value] : *headers) header_bytes += name.size() + value.size() + 8;
-  // The vector escaping of a body up to kVectorEscapeLimit briefly needs 6 bytes per byte.
   std::size_t bodies = in.request.body.size() + in.response.body.size();
-  std::size_t largest = std::min(std::max(in.request.body.size(), in.response.body.size()), kVectorEscapeLimit);
-  out.reserve(out.size() + 512 + in.request.uri.size() + header_bytes + bodies * 4 / 3 + largest * 5);
+  out.reserve(out.size() + 512 + in.request.uri.size() + header_bytes + bodies * 4 / 3 +
+              std::min(in.response.body.size(), kEscapeChunk) * 5);
   out += "{\"type\":\"interaction\",\"v\":";
   out += std::to_string(in.v);
   if (!in.id.empty()) {

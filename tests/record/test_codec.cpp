@@ -159,3 +159,15 @@ TEST_CASE("record::codec: encode_line matches nlohmann on random text", "[record
     CHECK(line.find("\"body\":" + nlohmann::json(text).dump()) != std::string::npos);
   }
 }
+
+TEST_CASE("record::codec: a long body is escaped the same across its chunks", "[record]") {
+  // Escapes at every offset around the 4096-byte chunk edges, and a multi-byte character split
+  // by none of them (valid UTF-8 is escaped byte-wise, so a chunk edge inside one is harmless).
+  std::string text;
+  for (int i = 0; text.size() < 3 * 4096 + 100; ++i) text += i % 7 == 0 ? "\"q\\" : i % 5 == 0 ? "\xc3\xa9\n" : "abcdefghij";
+  Interaction in;
+  in.response.body = text;
+  std::string line = encode_line(in);
+  CHECK(line.find("\"body\":" + nlohmann::json(text).dump()) != std::string::npos);
+  CHECK(nlohmann::json::parse(line)["response"]["body"] == text);
+}
