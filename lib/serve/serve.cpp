@@ -107,7 +107,9 @@ int run(const ServeOptions& o) {
   auto control_options = proxy_options;
   control_options.listen = o.control;
   control_options.threads = 1;
-  control_options.upstream_insecure = false; // the control API never forwards
+  // The control API never forwards: no trust store to load, no insecure-upstream warning twice.
+  control_options.upstream_ca_file.clear();
+  control_options.upstream_insecure = false;
 
   Engine engine(std::move(engine_options));
   engine.load_libraries();
