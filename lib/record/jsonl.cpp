@@ -2,6 +2,7 @@
 
 #include "record/codec.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -96,15 +97,11 @@ void JsonlWriter::write_line(std::string_view compact_json) {
 void JsonlWriter::write(const Interaction& interaction) { write_line(encode_line(interaction)); }
 
 void JsonlWriter::flush() {
-  std::string_view rest = buffer_;
-  while (!rest.empty()) {
-    ssize_t n = ::write(fd_, rest.data(), rest.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      buffer_.clear();
-      throw Error("cannot write " + name_ + ": " + std::strerror(errno));
-    }
-    rest.remove_prefix(static_cast<std::size_t>(n));
+  try {
+    util::write_all(fd_, buffer_, name_);
+  } catch (...) {
+    buffer_.clear(); // what failed is not retried into a later write
+    throw;
   }
   buffer_.clear();
 }

@@ -1,6 +1,7 @@
 #include "seed/spool.hpp"
 
 #include "util/error.hpp"
+#include "util/files.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -10,17 +11,6 @@
 
 namespace gostly::seed {
 namespace {
-
-void write_all(int fd, std::string_view bytes, const std::string& name) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error("cannot write " + name + ": " + std::strerror(errno));
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
 
 std::string temp_dir() {
   const char* dir = std::getenv("TMPDIR");
@@ -52,7 +42,7 @@ void Spool::write(std::string_view bytes) {
   // In memory up to the limit; once on disk, memory is only a 64 KiB write buffer.
   if (memory_.size() <= (file_ < 0 ? memory_limit_ : std::size_t{1} << 16)) return;
   if (file_ < 0) spill();
-  write_all(file_, memory_, "a temporary file in " + file_dir_);
+  util::write_all(file_, memory_, "a temporary file in " + file_dir_);
   memory_.clear();
   if (memory_.capacity() > (std::size_t{1} << 17)) std::string().swap(memory_);
 }
@@ -68,12 +58,12 @@ void Spool::publish(int fd, const std::string& name) {
         throw Error("cannot read a temporary file in " + file_dir_ + ": " + std::strerror(errno));
       }
       if (n == 0) break;
-      write_all(fd, std::string_view(buffer.data(), static_cast<std::size_t>(n)), name);
+      util::write_all(fd, std::string_view(buffer.data(), static_cast<std::size_t>(n)), name);
     }
     ::close(file_);
     file_ = -1;
   }
-  write_all(fd, memory_, name);
+  util::write_all(fd, memory_, name);
   memory_.clear();
   size_ = 0;
 }

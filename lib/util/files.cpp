@@ -17,17 +17,18 @@ namespace {
   throw Error(what + " " + path.string() + ": " + std::strerror(errno));
 }
 
-void write_all(int fd, std::string_view bytes, const std::filesystem::path& path) {
+} // namespace
+
+void write_all(int fd, std::string_view bytes, const std::string& name) {
   while (!bytes.empty()) {
     ssize_t n = ::write(fd, bytes.data(), bytes.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      fail("cannot write", path);
+      throw Error("cannot write " + name + ": " + std::strerror(errno));
     }
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
 }
-} // namespace
 
 AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
   temp_ = path_;
@@ -43,7 +44,7 @@ AtomicFile::~AtomicFile() {
   }
 }
 
-void AtomicFile::write(std::string_view bytes) { write_all(fd_, bytes, temp_); }
+void AtomicFile::write(std::string_view bytes) { write_all(fd_, bytes, temp_.string()); }
 
 void AtomicFile::commit(Fsync fsync) {
   if (fsync == Fsync::yes && ::fsync(fd_) != 0) fail("cannot sync", temp_);

@@ -55,6 +55,10 @@ private:
   std::uint64_t torn_bytes_dropped_ = 0;
 };
 
+/// Writes all of `bytes` to `fd`, retrying short writes and EINTR; throws gostly::Error
+/// "cannot write NAME: reason".
+void write_all(int fd, std::string_view bytes, const std::string& name);
+
 /// Reads a small file whole (config files such as mode.txt); throws gostly::Error naming it.
 std::string read_small_file(const std::filesystem::path& path);
 
