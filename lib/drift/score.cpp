@@ -25,20 +25,6 @@ std::uint64_t count_routes(store::LibraryDb& db, const std::string& service_id, 
   return routes.size();
 }
 
-struct Recorded {
-  std::uint64_t recordings = 0;
-  std::optional<std::string> last_recorded_at;
-};
-
-Recorded recorded(store::LibraryDb& db, const std::string& service_id, bool learn_only) {
-  store::sql::Statement select(db.handle(),
-      "SELECT COUNT(*), MAX(recorded_at) FROM recordings WHERE service_id = ? AND (? = 0 OR source = 'learn')");
-  select.bind(1, service_id).bind(2, std::int64_t{learn_only ? 1 : 0});
-  Recorded out;
-  if (select.step()) out = Recorded{static_cast<std::uint64_t>(select.integer(0)), select.optional_text(1)};
-  return out;
-}
-
 } // namespace
 
 ScoreParts freshness(const std::optional<util::SystemTime>& last_recorded, std::uint64_t distinct_routes,
@@ -76,7 +62,7 @@ FreshnessScore compute_score(EventStore& events, const std::string& service_id, 
   FreshnessScore out;
   out.service_id = service_id;
   out.open_drift_event_count = events.open_count(service_id);
-  auto row = recorded(db, service_id, settings.learn_only);
+  auto row = db.recording_summary(service_id, settings.learn_only);
   if (row.recordings == 0 || !row.last_recorded_at)
     return out; // never recorded: 0 and last_recorded_at null, whatever else is in the store
   out.last_recorded_at = row.last_recorded_at;

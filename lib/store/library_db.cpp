@@ -294,6 +294,15 @@ std::optional<ServiceRow> LibraryDb::service(const std::string& id) {
   return std::nullopt;
 }
 
+RecordingSummary LibraryDb::recording_summary(const std::string& service_id, bool learn_only) {
+  sql::Statement select(db_, "SELECT COUNT(*), MAX(recorded_at) FROM recordings "
+                             "WHERE service_id = ?1 AND (?2 = 0 OR source = 'learn')");
+  select.bind(1, service_id).bind(2, std::int64_t{learn_only ? 1 : 0});
+  RecordingSummary out;
+  if (select.step()) out = RecordingSummary{static_cast<std::uint64_t>(select.integer(0)), select.optional_text(1)};
+  return out;
+}
+
 void LibraryDb::ensure_service(const std::string& id) {
   util::require_safe_id(id, "service id");
   sql::Statement insert(db_, "INSERT OR IGNORE INTO services(id, mode, created_at, updated_at) VALUES(?1, NULL, ?2, ?2)");

@@ -44,6 +44,12 @@ struct ServiceRow {
   std::optional<std::string> last_recorded_at;
 };
 
+/// A service's recordings at a glance (see LibraryDb::recording_summary).
+struct RecordingSummary {
+  std::uint64_t recordings = 0;
+  std::optional<std::string> last_recorded_at;
+};
+
 struct SessionRow {
   std::string service_id;
   std::string session_id;
@@ -89,6 +95,9 @@ public:
 
   std::vector<ServiceRow> services();
   std::optional<ServiceRow> service(const std::string& id);
+  /// How many recordings `service_id` has and when the last was made; LEARN rows only when
+  /// `learn_only` (seeded rows carry the epoch, not a time anything was recorded).
+  RecordingSummary recording_summary(const std::string& service_id, bool learn_only);
   void ensure_service(const std::string& id);
   void set_service_mode(const std::string& id, const std::optional<std::string>& mode);
 
