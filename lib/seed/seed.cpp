@@ -80,7 +80,8 @@ int run(Options& options) {
     Spool spool;
     std::string line;
     report = import(options.format, *input.stream, input.name, options.seed, [&](record::Interaction&& interaction) {
-      line = record::encode_line(interaction);
+      line.clear();
+      record::append_line(line, interaction);
       line += '\n';
       spool.write(line);
     });
