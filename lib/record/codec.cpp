@@ -407,6 +407,46 @@ void append_line(std::string& out, const Interaction& in) {
   out += '}';
 }
 
+bool is_token(std::string_view text) noexcept {
+  static constexpr auto kTokenChar = [] {
+    std::array<bool, 256> table{};
+    for (int c = '0'; c <= '9'; ++c) table[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) table[c] = table[c - 'a' + 'A'] = true;
+    for (unsigned char c : std::string_view("!#$%&'*+-.^_`|~")) table[c] = true;
+    return table;
+  }();
+  if (text.empty()) return false;
+  for (unsigned char c : text)
+    if (!kTokenChar[c]) return false;
+  return true;
+}
+
+bool is_field_text(std::string_view text) noexcept {
+  return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+namespace {
+
+void check_headers(const Headers& headers, const char* prefix) {
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    if (!is_token(headers[i].first))
+      throw FieldError{std::string(prefix) + "[" + std::to_string(i) + "][0]",
+                       "not a valid header name (an RFC 9110 token: no spaces, colons, CR or LF)"};
+    if (!is_field_text(headers[i].second))
+      throw FieldError{std::string(prefix) + "[" + std::to_string(i) + "][1]", "header value contains CR, LF or NUL"};
+  }
+}
+
+} // namespace
+
+void check_wire_safe(const Interaction& in) {
+  if (!is_token(in.request.method)) throw FieldError{"request.method", "not a valid HTTP method (an RFC 9110 token)"};
+  if (!is_field_text(in.request.uri)) throw FieldError{"request.uri", "contains CR, LF or NUL"};
+  check_headers(in.request.headers, "request.headers");
+  if (!is_field_text(in.response.reason)) throw FieldError{"response.reason", "contains CR, LF or NUL"};
+  check_headers(in.response.headers, "response.headers");
+}
+
 Interaction from_json(const json& object) {
   if (!object.is_object()) wrong_type("", "object", object);
   Interaction in;

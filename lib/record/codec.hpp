@@ -4,6 +4,7 @@
 #include "record/interaction.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace gostly::record {
 
@@ -18,6 +19,19 @@ struct FieldError {
   std::string field;
   std::string reason;
 };
+
+/// True when `text` is an RFC 9110 token (a method or a header name): 1+ of
+/// ALPHA / DIGIT / "!#$%&'*+-.^_`|~".
+bool is_token(std::string_view text) noexcept;
+/// True when `text` can be a header value or reason phrase on the wire: no CR, LF or NUL (the
+/// bytes that end a field or a head), so a stored value can never add headers or a response.
+bool is_field_text(std::string_view text) noexcept;
+
+/// Throws FieldError naming the first part of `interaction` that cannot be written into an
+/// HTTP/1.1 head as it is: a method or header name that is not a token, a CR/LF/NUL in a header
+/// value, the reason phrase or the request URI. Every input path calls it (JSONL, seeds,
+/// bundles), so a record that would split a response never reaches the library.
+void check_wire_safe(const Interaction& interaction);
 
 /// Decodes an interaction object. Throws FieldError for a missing or mistyped field.
 /// Records whose `v` is newer than kRecordVersion are read as far as they are understood.

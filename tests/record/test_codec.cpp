@@ -171,3 +171,34 @@ TEST_CASE("record::codec: a long body is escaped the same across its chunks", "[
   CHECK(line.find("\"body\":" + nlohmann::json(text).dump()) != std::string::npos);
   CHECK(nlohmann::json::parse(line)["response"]["body"] == text);
 }
+
+TEST_CASE("record::check_wire_safe names the field that would split a head", "[record][codec]") {
+  record::Interaction in;
+  CHECK_NOTHROW(record::check_wire_safe(in));
+  auto field_of = [](const record::Interaction& bad) -> std::string {
+    try {
+      record::check_wire_safe(bad);
+    } catch (const record::FieldError& e) {
+      return e.field;
+    }
+    return "";
+  };
+  auto bad = in;
+  bad.response.headers = {{"A", "ok"}, {"X", "1\r\nSet-Cookie: evil=1"}};
+  CHECK(field_of(bad) == "response.headers[1][1]");
+  bad = in;
+  bad.response.headers = {{"Bad Name", "v"}};
+  CHECK(field_of(bad) == "response.headers[0][0]");
+  bad = in;
+  bad.response.reason = "OK\r\nContent-Length: 0";
+  CHECK(field_of(bad) == "response.reason");
+  bad = in;
+  bad.request.method = "GET\r\n";
+  CHECK(field_of(bad) == "request.method");
+  bad = in;
+  bad.request.headers = {{"Host", std::string("a\0b", 3)}};
+  CHECK(field_of(bad) == "request.headers[0][1]");
+  CHECK(record::is_token("PATCH"));
+  CHECK_FALSE(record::is_token(""));
+  CHECK(record::is_field_text("obs-text \xff and\ttab"));
+}
