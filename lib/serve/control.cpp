@@ -220,7 +220,9 @@ using control::error_json;
 namespace {
 
 /// True when `path` has the segments of `pattern`, a `{name}` standing for one non-empty
-/// segment; those segments are appended to `params`.
+/// segment and a final `{name...}` for the non-empty rest of the path, slashes and all (so
+/// `/services/a/b` is a service id the handler refuses, not an unknown route); those segments
+/// are appended to `params`.
 bool match_pattern(std::string_view pattern, std::string_view path, std::vector<std::string>& params) {
   while (!pattern.empty() && !path.empty()) {
     if (pattern.front() != '/' || path.front() != '/') return false;
@@ -230,6 +232,11 @@ bool match_pattern(std::string_view pattern, std::string_view path, std::vector<
     auto path_end = path.find('/');
     std::string_view want = pattern.substr(0, pattern_end);
     std::string_view got = path.substr(0, path_end);
+    if (want.starts_with('{') && want.ends_with("...}")) {
+      if (path.empty()) return false;
+      params.emplace_back(path);
+      return pattern_end == std::string_view::npos;
+    }
     if (want.starts_with('{')) {
       if (got.empty()) return false;
       params.emplace_back(got);
@@ -265,8 +272,8 @@ const std::vector<Engine::Impl::ControlRoute>& Engine::Impl::control_routes() {
       {"GET", "/v1/drift/sparkline", &Impl::drift_sparkline, kNone},
       {"GET", "/v1/drift/metrics", &Impl::drift_metrics, kNone},
       {"GET", "/services", &Impl::services_list, kNone},
-      {"GET", "/services/{id}", &Impl::service_get, kNone},
-      {"PUT", "/services/{id}", &Impl::service_put, kJson},
+      {"GET", "/services/{id...}", &Impl::service_get, kNone},
+      {"PUT", "/services/{id...}", &Impl::service_put, kJson},
   };
   return routes;
 }

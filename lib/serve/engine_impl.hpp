@@ -127,7 +127,8 @@ struct Engine::Impl {
   using ControlHandler = std::string (Impl::*)(const ControlCall&);
   struct ControlRoute {
     std::string_view method;  // GET routes answer HEAD too
-    std::string_view pattern; // `/v1/drift/events/{id}/acknowledge`: {name} = one non-empty segment
+    std::string_view pattern; // `/v1/drift/events/{id}/acknowledge`: {name} = one non-empty
+                              // segment, a final {name...} the rest of the path
     ControlHandler handler;
     std::size_t max_body;     // 413 beyond; the seed routes take up to --max-body
     bool open = false;        // no X-API-Key (GET /healthz)
