@@ -85,7 +85,7 @@ void Redactor::apply(record::Interaction& interaction) const {
   if (request.host.find('@') != std::string::npos) userinfo |= strip_userinfo_from_authority(request.host);
   if (request.uri.find('@') != std::string::npos) userinfo |= strip_userinfo_from_url(request.uri);
   for (auto& [name, value] : request.headers)
-    if (value.find('@') != std::string::npos && util::iequals(name, "host")) userinfo |= strip_userinfo_from_authority(value);
+    if (util::iequals(name, "host") && value.find('@') != std::string::npos) userinfo |= strip_userinfo_from_authority(value);
   if (userinfo && std::find(interaction.redacted.begin(), interaction.redacted.end(), kUserinfo) == interaction.redacted.end())
     interaction.redacted.emplace_back(kUserinfo);
 }
