@@ -173,7 +173,8 @@ private:
     if (auto vars = server.find("variables"); vars != server.end() && vars->is_object())
       for (const auto& [name, variable] : vars->items()) {
         std::string value = variable.is_object() && variable.contains("default") ? text_of(variable["default"]) : "";
-        for (std::size_t at; (at = url.find("{" + name + "}")) != std::string::npos;)
+        // Past each substitution: a default that names the variable again is not substituted again.
+        for (std::size_t at = 0; (at = url.find("{" + name + "}", at)) != std::string::npos; at += value.size())
           url.replace(at, name.size() + 2, value);
       }
     return base_from_url(url, "/servers/0/url");

@@ -40,7 +40,9 @@ struct VariableProblem {
 
 std::string text_of(const Json& value) {
   if (value.is_null()) return {};
-  return value.is_string() ? value.get<std::string>() : value.dump();
+  // A YAML collection's strings are not checked for UTF-8: replace, as OpenAPI's dump does,
+  // rather than throw a type_error nobody names.
+  return value.is_string() ? value.get<std::string>() : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 
@@ -441,7 +443,7 @@ private:
         } catch (const util::LimitError& e) {
           throw LimitExceeded{pointer + "/graphql/variables", e.what()};
         }
-      out.body = payload.dump();
+      out.body = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       content_type = "application/json";
     } else if (mode == "file") {
       context_.warn(context_.source() + ": " + pointer + ": file body left out (the file is not in the collection)");

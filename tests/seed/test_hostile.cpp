@@ -358,3 +358,25 @@ TEST_CASE("seed::hostile: OpenAPI header names that are not tokens are fatal", "
                         "          headers:\n            X-A: {schema: {type: string}, example: \"v\\r\\nSet-Cookie: s=1\"}\n";
   CHECK_THAT(input_error(Format::openapi, example), Catch::Contains("response.headers[0][1]"));
 }
+
+// --- Other expansions found on the way -----------------------------------------------------------
+
+TEST_CASE("seed::hostile: a server variable whose default names itself is substituted once", "[seed][hostile]") {
+  // `{v}` -> `{v}{v}` was substituted again and again: the URL doubled until memory ran out.
+  auto r = import_text(Format::openapi, std::string(kOpenApiHead) +
+                                            "servers: [{url: 'http://h/{v}', variables: {v: {default: '{v}{v}'}}}]\n"
+                                            "paths:\n  /a: {get: {responses: {'200': {description: ok}}}}\n");
+  REQUIRE(r.records.size() == 1);
+  CHECK(r.records[0].request.uri == "/{v}{v}/a");
+}
+
+TEST_CASE("seed::hostile: invalid UTF-8 in a YAML collection is replaced, not an unnamed type_error", "[seed][hostile]") {
+  // YAML strings are not checked for UTF-8; re-encoding a header object or a GraphQL body threw.
+  auto r = import_text(Format::postman,
+                       "info: {name: c}\nitem:\n  - name: r\n    request: {method: POST, url: 'http://h/a', body: {mode: "
+                       "graphql, graphql: {query: \"q\xff\"}}}\n    response: [{code: 200, body: ok, header: [{key: X, "
+                       "value: {a: \"\xff\"}}]}]\n");
+  REQUIRE(r.records.size() == 1);
+  CHECK(r.records[0].request.body == "{\"query\":\"q\xEF\xBF\xBD\",\"variables\":{}}");
+  CHECK(header(r.records[0].response.headers, "X") == "{\"a\":\"\xEF\xBF\xBD\"}");
+}
