@@ -50,6 +50,18 @@ struct EntryError {
   std::string reason;
 };
 
+/// A limit hit inside an entry (schema synthesis work, variable expansion, nesting): fatal
+/// whatever the skip policy, so a hostile file never half-imports. Thrown through the importers'
+/// EntryError handlers and turned into an InputError by import_*().
+struct LimitExceeded {
+  std::string pointer;
+  std::string reason;
+};
+
+/// `pointer` cut to about `max` characters at a token boundary ("/..." marks the cut), so a
+/// message about a 256-level-deep value stays readable.
+std::string short_pointer(const std::string& pointer, std::size_t max = 160);
+
 /// One import run: counts, warnings, ids and the skip-or-fail decision.
 class ImportContext {
 public:
@@ -60,8 +72,21 @@ public:
   const std::string& session_id() const noexcept { return report_.session_id; }
 
   /// Fills id, session, source, service (unless already set by the importer), strips
-  /// credentials, counts the service and hands the record to `sink`.
-  void emit(record::Interaction&& interaction, std::uint64_t entry_index, const Sink& sink);
+  /// credentials, counts the service and hands the record to `sink`. A record that cannot go on
+  /// the wire as it is (CR/LF in a header or the reason, a header name that is not a token) is
+  /// an InputError naming `pointer` (the entry's JSON pointer) and the field, whatever the skip
+  /// policy: such a file is hostile, not merely broken.
+  void emit(record::Interaction&& interaction, std::uint64_t entry_index, const std::string& pointer, const Sink& sink);
+
+  /// A record converted from a whole document, waiting to be emitted.
+  struct Pending {
+    std::uint64_t index;
+    std::string pointer;
+    record::Interaction interaction;
+  };
+  /// Emits every pending record, after checking all of them first: a refused record stops the
+  /// import before the first one reaches `sink`.
+  void emit_all(std::vector<Pending>& pending, const Sink& sink);
 
   /// Reports a bad entry: throws InputError under OnBadEntry::fail, else warns and counts.
   void bad_entry(const EntryError& error);
@@ -72,6 +97,9 @@ public:
   SeedReport& report() noexcept { return report_; }
 
 private:
+  void prepare(record::Interaction& interaction, std::uint64_t entry_index, const std::string& pointer);
+  void deliver(record::Interaction&& interaction, const Sink& sink);
+
   Format format_;
   std::string source_;
   const SeedOptions& options_;
@@ -83,8 +111,15 @@ private:
 /// `$ref` need random access). Throws gostly::Error on a read failure.
 std::string read_all(std::istream& in, const std::string& source);
 
+/// GOSTLY_MAX_YAML_EXPANSION: what YAML aliases may add to one document, in bytes, counting 64
+/// per copied node plus the text of its scalars and keys (default 64 MiB). Nodes written out in
+/// the text do not count: they cost their own bytes of input already.
+std::size_t yaml_expansion_limit();
+
 /// Parses `text` as JSON, or as YAML when it does not start with '{' or '['. Errors become
-/// InputError with the 1-based line (and column in the reason). Key order is kept.
+/// InputError with the 1-based line (and column in the reason). Key order is kept. Both are
+/// bounded: nesting by util::max_depth() (GOSTLY_MAX_DEPTH), YAML aliases must not form a cycle
+/// and may add at most GOSTLY_MAX_YAML_EXPANSION bytes (see yaml_expansion_limit()).
 nlohmann::ordered_json parse_document(const std::string& text, const std::string& source);
 
 /// The string value of `node` for a field that may be missing; throws EntryError otherwise.

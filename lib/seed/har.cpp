@@ -24,6 +24,7 @@
 
 #include "util/encoding.hpp"
 #include "util/error.hpp"
+#include "util/limits.hpp"
 #include "util/time.hpp"
 
 #include <algorithm>
@@ -44,10 +45,15 @@ public:
     setg(head_.data(), head_.data(), head_.data() + head_.size());
   }
 
+  // Bytes handed out so far: nlohmann's stream adapter takes one at a time, so this is where
+  // the parser is (the SAX events carry no position).
+  std::uint64_t consumed() const noexcept { return served_before_ + static_cast<std::uint64_t>(gptr() - eback()); }
+
 protected:
   int_type underflow() override {
     if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
     if (!rest_) return traits_type::eof();
+    served_before_ += static_cast<std::uint64_t>(egptr() - eback());
     if (!head_.empty()) std::string().swap(head_);
     buffer_.resize(1 << 16);
     std::streamsize n = rest_->sgetn(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
@@ -63,6 +69,7 @@ private:
   std::string head_;
   std::streambuf* rest_;
   std::string buffer_;
+  std::uint64_t served_before_ = 0;
 };
 
 
@@ -228,7 +235,7 @@ bool convert_entry(const Json& entry, const std::string& base, ImportContext& co
 // The SAX handler: tracks the pointer, builds one entry at a time, converts and emits it.
 class HarSax {
 public:
-  HarSax(ImportContext& context, const Sink& sink) : context_(context), sink_(sink) {}
+  HarSax(ImportContext& context, const Sink& sink) : context_(context), sink_(sink), depth_limit_(util::max_depth()) {}
 
   bool null() { return value(Json(nullptr)); }
   bool boolean(bool v) { return value(Json(v)); }
@@ -316,6 +323,9 @@ private:
   }
 
   bool open(bool is_array) {
+    // The whole document, dropped fields included, nests no deeper than everything else gostly
+    // parses: the entry's DOM is dumped and copied recursively later.
+    if (frames_.size() >= depth_limit_) throw util::LimitError(util::depth_limit_message(depth_limit_));
     enter_value(true, is_array);
     if (!building_ && in_entries_array()) {
       if (is_array) {
@@ -380,11 +390,12 @@ private:
       context_.bad_entry(e);
     }
     entry_ = Json();
-    if (keep) context_.emit(std::move(interaction), index, sink_);
+    if (keep) context_.emit(std::move(interaction), index, base, sink_);
   }
 
   ImportContext& context_;
   const Sink& sink_;
+  std::size_t depth_limit_;
   std::vector<Frame> frames_;
   bool building_ = false;
   bool skip_next_ = false;
@@ -417,6 +428,10 @@ void import_har(std::istream& in, ImportContext& context, const Sink& sink) {
   } catch (const EntryError& e) {
     // Shape errors outside any entry: the file is not a HAR at all, never skippable.
     throw InputError(context.source(), 0, e.pointer, e.reason);
+  } catch (const util::LimitError& e) {
+    // The '[' or '{' one level too deep is the byte just taken.
+    throw InputError(context.source(), 0, short_pointer(sax.pointer()),
+                     "byte " + std::to_string(buffer.consumed() - 1) + ": " + e.what());
   }
   if (!ok) {
     std::string what = sax.error_text();

@@ -100,7 +100,7 @@ class OpenApiImporter {
 public:
   OpenApiImporter(const Json& doc, ImportContext& context) : doc_(doc), context_(context), schemas_(doc) {}
 
-  void run(std::vector<std::pair<std::uint64_t, record::Interaction>>& out) {
+  void run(std::vector<ImportContext::Pending>& out) {
     if (!doc_.is_object()) throw InputError(context_.source(), 0, "", "not an OpenAPI document: expected an object");
     if (auto swagger = doc_.find("swagger"); swagger != doc_.end()) {
       if (text_of(*swagger) != "2.0") throw InputError(context_.source(), 0, "/swagger", "unsupported version " + text_of(*swagger));
@@ -173,7 +173,8 @@ private:
     if (auto vars = server.find("variables"); vars != server.end() && vars->is_object())
       for (const auto& [name, variable] : vars->items()) {
         std::string value = variable.is_object() && variable.contains("default") ? text_of(variable["default"]) : "";
-        for (std::size_t at; (at = url.find("{" + name + "}")) != std::string::npos;)
+        // Past each substitution: a default that names the variable again is not substituted again.
+        for (std::size_t at = 0; (at = url.find("{" + name + "}", at)) != std::string::npos; at += value.size())
           url.replace(at, name.size() + 2, value);
       }
     return base_from_url(url, "/servers/0/url");
@@ -181,29 +182,34 @@ private:
 
   const Json& resolved(const Json& node, std::string& pointer) { return schemas_.resolve(node, pointer); }
 
-  // Example value of a parameter, header or media object (`holder` at `pointer`).
-  std::optional<Json> explicit_example(const Json& holder) {
-    if (auto example = holder.find("example"); example != holder.end()) return *example;
-    if (auto example = holder.find("x-example"); example != holder.end()) return *example;
+  // Example value of a parameter, header or media object (`holder` at `pointer`). Copies are
+  // paid for from the synthesis budget: one big example $ref'd by every response is a fan-out too.
+  std::optional<Json> explicit_example(const Json& holder, const std::string& pointer) {
+    auto verbatim = [&](const Json& value, const std::string& at) {
+      schemas_.charge(value, at);
+      return std::optional<Json>(value);
+    };
+    if (auto example = holder.find("example"); example != holder.end()) return verbatim(*example, pointer + "/example");
+    if (auto example = holder.find("x-example"); example != holder.end()) return verbatim(*example, pointer + "/x-example");
     if (auto examples = holder.find("examples"); examples != holder.end() && examples->is_object()) {
       for (const auto& [name, entry] : examples->items()) {
-        std::string at;
+        std::string at = pointer + "/examples/" + pointer_token(name);
         const Json& target = entry.is_object() && entry.contains("$ref") ? resolved(entry, at) : entry;
-        if (target.is_object() && target.contains("value")) return target["value"];
+        if (target.is_object() && target.contains("value")) return verbatim(target["value"], at + "/value");
       }
     }
     return std::nullopt;
   }
 
   Json value_for(const Json& holder, const std::string& pointer, Direction direction) {
-    if (auto example = explicit_example(holder)) return *example;
+    if (auto example = explicit_example(holder, pointer)) return *example;
     if (auto schema = holder.find("schema"); schema != holder.end()) return schemas_.generate(*schema, direction, pointer + "/schema");
     if (holder.contains("type")) return schemas_.generate(holder, direction, pointer); // 2.0 non-body parameter
     return Json(nullptr);
   }
 
   void operation(const std::string& path, const Json& path_item, const std::string& method, const std::string& item_ptr,
-                 std::uint64_t op_index, std::vector<std::pair<std::uint64_t, record::Interaction>>& out) {
+                 std::uint64_t op_index, std::vector<ImportContext::Pending>& out) {
     std::string op_ptr = item_ptr + "/" + method;
     const Json& op = path_item[method];
     if (!op.is_object()) throw EntryError{op_ptr, "expected an object"};
@@ -258,7 +264,7 @@ private:
       // A free-form string would be seeded as "string"; in a path an id-like 1 is what smart_swap
       // recognises as a parameter.
       bool placeholder = value.is_null() || (value.is_object() && value.empty()) ||
-                         (value == SchemaExample::kPlainString && !explicit_example(param));
+                         (value == SchemaExample::kPlainString && !explicit_example(param, param_ptrs[i]));
       std::string text = placeholder ? "1" : text_of(value);
       if (in == "path") {
         for (std::size_t at; (at = concrete.find("{" + name + "}")) != std::string::npos;)
@@ -332,7 +338,7 @@ private:
                                        {"path_template", base_.path + path},
                                        {"response", key},
                                        {"body", origin}};
-      out.emplace_back(op_index * 1000 + k, std::move(interaction));
+      out.push_back(ImportContext::Pending{op_index * 1000 + k, at, std::move(interaction)});
     }
   }
 
@@ -369,6 +375,7 @@ private:
         const auto& chosen = exact != examples->end() ? exact : examples->begin();
         media = chosen.key();
         body = chosen.value();
+        schemas_.charge(*body, at + "/examples/" + pointer_token(media));
         origin = "example";
       } else if (auto schema = response.find("schema"); schema != response.end()) {
         body = schemas_.generate(*schema, Direction::response, at + "/schema");
@@ -377,7 +384,7 @@ private:
     } else if (auto content = response.find("content"); content != response.end()) {
       if (const Json* chosen = choose_media(*content, media)) {
         std::string media_ptr = at + "/content/" + pointer_token(media);
-        if (auto example = explicit_example(*chosen)) {
+        if (auto example = explicit_example(*chosen, media_ptr)) {
           body = *example;
           origin = "example";
         } else if (auto schema = chosen->find("schema"); schema != chosen->end()) {
@@ -427,9 +434,13 @@ void import_openapi(const std::string& text, ImportContext& context, const Sink&
   context.set_session_from(text);
   Json doc = parse_document(text, context.source());
   // Collected first, emitted after: a spec is validated whole before anything goes downstream.
-  std::vector<std::pair<std::uint64_t, record::Interaction>> interactions;
-  OpenApiImporter(doc, context).run(interactions);
-  for (auto& [index, interaction] : interactions) context.emit(std::move(interaction), index, sink);
+  std::vector<ImportContext::Pending> interactions;
+  try {
+    OpenApiImporter(doc, context).run(interactions);
+  } catch (const LimitExceeded& e) {
+    throw InputError(context.source(), 0, e.pointer, e.reason);
+  }
+  context.emit_all(interactions, sink);
 }
 
 } // namespace gostly::seed

@@ -9,10 +9,16 @@
 // Postman's dynamic variables (`{{$guid}}`, `{{$timestamp}}`) are never resolved: they would make
 // the output change from run to run. A variable's value may itself hold `{{other}}`, resolved in
 // turn; path variables (`/orders/:orderId`) take their values from the URL's `variable` list.
+//
+// Substitution is bounded: a variable met again while it is being expanded is a cycle (left as
+// it is, and reported), chains stop at kMaxNesting, and the bytes substituted over the whole
+// collection may not pass GOSTLY_MAX_VAR_EXPANSION, so `{{a}}` x 100 in `a`, or ten variables
+// each naming the next ten times, cost a warning or an error instead of gigabytes.
 #include "seed/common.hpp"
 
 #include "util/encoding.hpp"
 #include "util/error.hpp"
+#include "util/limits.hpp"
 
 #include <algorithm>
 #include <map>
@@ -24,10 +30,19 @@ using Json = nlohmann::ordered_json;
 using Scope = std::vector<std::map<std::string, std::string>>; // innermost last
 constexpr const char* kSeedEpoch = "1970-01-01T00:00:00.000Z";
 constexpr const char* kBoundary = "gostly-seed-boundary";
+constexpr std::size_t kMaxNesting = 10; // a variable naming a variable naming ... stops here
+
+// Why a `{{name}}` was left in the text (the first one).
+struct VariableProblem {
+  std::string name;
+  std::string reason; // empty: everything resolved
+};
 
 std::string text_of(const Json& value) {
   if (value.is_null()) return {};
-  return value.is_string() ? value.get<std::string>() : value.dump();
+  // A YAML collection's strings are not checked for UTF-8: replace, as OpenAPI's dump does,
+  // rather than throw a type_error nobody names.
+  return value.is_string() ? value.get<std::string>() : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 
@@ -43,11 +58,12 @@ void read_variables(const Json& holder, std::map<std::string, std::string>& into
 
 class PostmanImporter {
 public:
-  PostmanImporter(const Json& doc, ImportContext& context) : doc_(doc), context_(context) {
+  PostmanImporter(const Json& doc, ImportContext& context)
+      : doc_(doc), context_(context), expansion_limit_(util::limit_from_env("GOSTLY_MAX_VAR_EXPANSION", std::size_t{64} << 20)) {
     for (const auto& [name, value] : context.options().vars) cli_vars_[name] = value;
   }
 
-  void run(std::vector<std::pair<std::uint64_t, record::Interaction>>& out) {
+  void run(std::vector<ImportContext::Pending>& out) {
     const std::string& source = context_.source();
     if (!doc_.is_object()) throw InputError(source, 0, "", "not a Postman collection: expected an object");
     if (doc_.contains("requests") && !doc_.contains("item"))
@@ -62,12 +78,14 @@ public:
     if (items == doc_.end() || !items->is_array()) throw InputError(source, 0, "/item", "missing: not a Postman collection");
     Scope scope(1);
     read_variables(doc_, scope.back());
+    // Recursion is one call per folder, and a folder is two levels of the document, whose
+    // nesting parse_document bounded (GOSTLY_MAX_DEPTH).
     walk(*items, "/item", "", scope, out);
   }
 
 private:
   void walk(const Json& items, const std::string& pointer, const std::string& folder, Scope& scope,
-            std::vector<std::pair<std::uint64_t, record::Interaction>>& out) {
+            std::vector<ImportContext::Pending>& out) {
     for (std::size_t i = 0; i < items.size(); ++i) {
       const Json& item = items[i];
       std::string at = pointer + "/" + std::to_string(i);
@@ -101,7 +119,7 @@ private:
   }
 
   void request_item(const Json& item, const std::string& at, const std::string& label, const Scope& scope,
-                    std::uint64_t index, std::vector<std::pair<std::uint64_t, record::Interaction>>& out) {
+                    std::uint64_t index, std::vector<ImportContext::Pending>& out) {
     auto request = item.find("request");
     if (request == item.end()) throw EntryError{at + "/request", "missing"};
     auto responses = item.find("response");
@@ -109,6 +127,9 @@ private:
     if (responses != item.end() && !responses->is_null() && !responses->is_array())
       throw EntryError{at + "/response", "expected an array"};
     record::Request item_request = convert_request(*request, at + "/request", scope);
+    auto add = [&](std::uint64_t sub, const std::string& pointer, record::Interaction&& interaction) {
+      out.push_back(ImportContext::Pending{index * 1000 + sub, pointer, std::move(interaction)});
+    };
     if (!has_responses) {
       ++context_.report().missing_examples;
       if (!context_.options().placeholder) {
@@ -122,7 +143,7 @@ private:
       interaction.response.status = 200;
       interaction.response.reason = "OK";
       interaction.extra["seed"] = Json{{"request", label}, {"placeholder", true}};
-      out.emplace_back(index * 1000, std::move(interaction));
+      add(0, at, std::move(interaction));
       return;
     }
     for (std::size_t j = 0; j < responses->size(); ++j) {
@@ -152,46 +173,83 @@ private:
       rs.headers = convert_headers(response.value("header", Json()), rp + "/header", nullptr);
       rs.body = text_of(response.value("body", Json()));
       interaction.extra["seed"] = Json{{"request", label}, {"example", text_of(response.value("name", Json()))}};
-      out.emplace_back(index * 1000 + j, std::move(interaction));
+      add(j, rp, std::move(interaction));
     }
   }
 
-  // Replaces {{name}}, again inside substituted values (a variable may name another, as Postman
-  // allows) up to a fixed depth; returns false (with the first unresolved name) when one is left.
-  bool resolve(std::string& text, const Scope& scope, std::string* unresolved) const {
-    constexpr int kMaxPasses = 10; // a self-referencing variable stops here, left unresolved
-    for (int pass = 0; pass < kMaxPasses; ++pass) {
-      std::string out;
-      bool substituted = false;
-      std::size_t pos = 0;
-      while (true) {
-        auto open = text.find("{{", pos);
-        if (open == std::string::npos) break;
-        auto close = text.find("}}", open + 2);
-        if (close == std::string::npos) break;
-        out.append(text, pos, open - pos);
-        std::string name = text.substr(open + 2, close - open - 2);
-        const std::string* value = nullptr;
-        if (auto it = cli_vars_.find(name); it != cli_vars_.end()) value = &it->second;
-        for (auto level = scope.rbegin(); !value && level != scope.rend(); ++level)
-          if (auto it = level->find(name); it != level->end()) value = &it->second;
-        if (value) {
-          out += *value;
-          substituted = true;
-        } else {
-          out.append(text, open, close + 2 - open);
-        }
-        pos = close + 2;
+  // Replaces {{name}} in `text`, and in turn inside the values substituted (a variable may name
+  // another, as Postman allows). Returns the first `{{name}}` left as it is and why.
+  VariableProblem resolve(std::string& text, const Scope& scope, const std::string& pointer) {
+    if (text.find("{{") == std::string::npos) return {};
+    std::string out;
+    std::vector<std::string> active;
+    VariableProblem problem;
+    expand(text, out, scope, active, problem, pointer);
+    text = std::move(out);
+    return problem;
+  }
+
+  const std::string* lookup(const std::string& name, const Scope& scope) const {
+    if (auto it = cli_vars_.find(name); it != cli_vars_.end()) return &it->second;
+    for (auto level = scope.rbegin(); level != scope.rend(); ++level)
+      if (auto it = level->find(name); it != level->end()) return &it->second;
+    return nullptr;
+  }
+
+  // Appends `text` expanded to `out`. `active` are the variables being expanded, outermost
+  // first. Returns the active variables that a cycle led back to: such a variable is not
+  // expanded at all, its `{{name}}` stays as it is (a half-expanded cycle helps nobody).
+  std::vector<std::string> expand(std::string_view text, std::string& out, const Scope& scope,
+                                  std::vector<std::string>& active, VariableProblem& problem, const std::string& pointer) {
+    std::vector<std::string> cycles;
+    std::size_t pos = 0;
+    while (true) {
+      auto open = text.find("{{", pos);
+      if (open == std::string_view::npos) break;
+      auto close = text.find("}}", open + 2);
+      if (close == std::string_view::npos) break;
+      out.append(text, pos, open - pos);
+      pos = close + 2;
+      std::string_view reference = text.substr(open, pos - open);
+      std::string name(text.substr(open + 2, close - open - 2));
+      const std::string* value = lookup(name, scope);
+      std::string reason;
+      if (!value) {
+        reason = "unresolved variable {{" + name + "}}";
+      } else if (auto loop = std::find(active.begin(), active.end(), name); loop != active.end()) {
+        std::string chain;
+        for (auto it = loop; it != active.end(); ++it) chain += *it + " -> ";
+        reason = "variable {{" + name + "}} is a cycle (" + chain + name + ")";
+        if (std::find(cycles.begin(), cycles.end(), name) == cycles.end()) cycles.push_back(name);
+      } else if (active.size() >= kMaxNesting) {
+        reason = "variable {{" + name + "}} is nested more than " + std::to_string(kMaxNesting) + " variables deep";
       }
-      out.append(text, pos);
-      text = std::move(out);
-      if (!substituted) break;
+      if (!reason.empty()) {
+        out += reference;
+        if (problem.reason.empty()) problem = {name, reason};
+        continue;
+      }
+      // Every substitution is paid for, 64 plus its bytes: that bounds the output and the work.
+      std::size_t cost = 64 + value->size();
+      if (cost > expansion_limit_ - std::min(expansion_limit_, expanded_))
+        throw LimitExceeded{pointer, "variables would expand past " + std::to_string(expansion_limit_) +
+                                         " bytes in this collection (at {{" + name + "}}; limit GOSTLY_MAX_VAR_EXPANSION)"};
+      expanded_ += cost;
+      std::size_t mark = out.size();
+      active.push_back(name);
+      auto inner = expand(*value, out, scope, active, problem, pointer);
+      active.pop_back();
+      for (auto& back_to : inner) {
+        if (back_to == name) {
+          out.resize(mark);
+          out += reference;
+        } else if (std::find(cycles.begin(), cycles.end(), back_to) == cycles.end()) {
+          cycles.push_back(std::move(back_to));
+        }
+      }
     }
-    auto open = text.find("{{");
-    auto close = open == std::string::npos ? std::string::npos : text.find("}}", open + 2);
-    if (close == std::string::npos) return true;
-    if (unresolved) *unresolved = text.substr(open + 2, close - open - 2);
-    return false;
+    out.append(text, pos);
+    return cycles;
   }
 
   // Postman path variables: a `:name` path segment takes the value of `name` in the URL
@@ -228,9 +286,8 @@ private:
   }
 
   void resolve_soft(std::string& text, const Scope& scope, const std::string& pointer) {
-    std::string name;
-    if (!resolve(text, scope, &name))
-      context_.warn(context_.source() + ": " + pointer + ": unresolved variable {{" + name + "}} left as is");
+    auto problem = resolve(text, scope, pointer);
+    if (!problem.reason.empty()) context_.warn(context_.source() + ": " + pointer + ": " + problem.reason + ", left as is");
   }
 
   std::string url_text(const Json& url, const std::string& pointer) const {
@@ -317,9 +374,10 @@ private:
     std::string url_ptr = request.is_object() ? pointer + "/url" : pointer;
     std::string text = url_text(*url, url_ptr);
     if (auto hash = text.find('#'); hash != std::string::npos) text.resize(hash);
-    std::string unresolved;
-    if (!resolve(text, scope, &unresolved))
-      throw EntryError{url_ptr, "unresolved variable {{" + unresolved + "}} (give it with --var " + unresolved + "=VALUE)"};
+    if (auto problem = resolve(text, scope, url_ptr); !problem.reason.empty())
+      throw EntryError{url_ptr, problem.reason + (problem.reason.rfind("unresolved", 0) == 0
+                                                      ? " (give it with --var " + problem.name + "=VALUE)"
+                                                      : std::string())};
     if (text.find("://") == std::string::npos && !text.empty() && text.front() != '/') text.insert(0, "http://");
     SplitUrl split;
     if (!split_url(text, split)) throw EntryError{url_ptr, "not a URL: " + text};
@@ -376,9 +434,16 @@ private:
       const Json& graphql = body.value("graphql", Json::object());
       Json payload{{"query", text_of(graphql.value("query", Json()))}};
       std::string variables = text_of(graphql.value("variables", Json()));
-      payload["variables"] = variables.empty() ? Json::object() : Json::parse(variables, nullptr, false);
-      if (payload["variables"].is_discarded()) payload["variables"] = variables;
-      out.body = payload.dump();
+      // Parsed with the depth limit like every other document: the payload is dumped again below.
+      if (variables.empty()) payload["variables"] = Json::object();
+      else try {
+          payload["variables"] = util::parse_ordered_json(variables);
+        } catch (const nlohmann::json::parse_error&) {
+          payload["variables"] = variables; // not JSON: sent as the text it is
+        } catch (const util::LimitError& e) {
+          throw LimitExceeded{pointer + "/graphql/variables", e.what()};
+        }
+      out.body = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       content_type = "application/json";
     } else if (mode == "file") {
       context_.warn(context_.source() + ": " + pointer + ": file body left out (the file is not in the collection)");
@@ -399,6 +464,8 @@ private:
   ImportContext& context_;
   std::map<std::string, std::string> cli_vars_;
   std::uint64_t item_index_ = 0;
+  std::size_t expansion_limit_;
+  std::size_t expanded_ = 0; // bytes substituted so far, over the whole collection
 };
 
 } // namespace
@@ -407,9 +474,13 @@ void import_postman(const std::string& text, ImportContext& context, const Sink&
   context.set_session_from(text);
   Json doc = parse_document(text, context.source());
   // Collected first, emitted after: a collection is validated whole before anything goes downstream.
-  std::vector<std::pair<std::uint64_t, record::Interaction>> interactions;
-  PostmanImporter(doc, context).run(interactions);
-  for (auto& [index, interaction] : interactions) context.emit(std::move(interaction), index, sink);
+  std::vector<ImportContext::Pending> interactions;
+  try {
+    PostmanImporter(doc, context).run(interactions);
+  } catch (const LimitExceeded& e) {
+    throw InputError(context.source(), 0, e.pointer, e.reason);
+  }
+  context.emit_all(interactions, sink);
 }
 
 } // namespace gostly::seed

@@ -1,6 +1,7 @@
 #include "seed/schema_example.hpp"
 
 #include "seed/common.hpp"
+#include "util/limits.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -66,7 +67,42 @@ Json number_within(const Json& schema, bool integer) {
   return value;
 }
 
+// What copying `value` costs: one per value, strings one more per 64 bytes. Recursion follows
+// the value's nesting, which parse_document bounded.
+std::size_t weight(const Json& value) {
+  switch (value.type()) {
+  case Json::value_t::object: {
+    std::size_t sum = 1;
+    for (const auto& [key, item] : value.items()) sum += key.size() / 64 + weight(item);
+    return sum;
+  }
+  case Json::value_t::array: {
+    std::size_t sum = 1;
+    for (const auto& item : value) sum += weight(item);
+    return sum;
+  }
+  case Json::value_t::string: return 1 + value.get_ref<const std::string&>().size() / 64;
+  default: return 1;
+  }
+}
+
 } // namespace
+
+SchemaExample::SchemaExample(const Json& document) : document_(document), work_limit_(work_limit()) {}
+
+std::size_t SchemaExample::work_limit() { return util::limit_from_env("GOSTLY_MAX_SCHEMA_WORK", 2'000'000); }
+
+void SchemaExample::spend(std::size_t units, const std::string& pointer) {
+  if (units > work_limit_ - std::min(work_limit_, work_))
+    throw LimitExceeded{short_pointer(pointer), "example synthesis needs more than " + std::to_string(work_limit_) +
+                                                    " units of work for this document (limit GOSTLY_MAX_SCHEMA_WORK)"};
+  work_ += units;
+}
+
+void SchemaExample::charge(const Json& value, const std::string& pointer) {
+  if (!value.is_primitive()) spend(weight(value), pointer);
+  else spend(value.is_string() ? 1 + value.get_ref<const std::string&>().size() / 64 : 1, pointer);
+}
 
 const Json& SchemaExample::resolve(const Json& node, std::string& pointer) const {
   const Json* current = &node;
@@ -94,7 +130,9 @@ Json SchemaExample::generate(const Json& schema, Direction direction, const std:
   return value ? std::move(*value) : Json(nullptr);
 }
 
-std::optional<Json> SchemaExample::build(const Json& schema, const std::string& pointer, int depth) {
+// `skip_all_of`: build the schema's own part beside its allOf (which the caller merges).
+std::optional<Json> SchemaExample::build(const Json& schema, const std::string& pointer, int depth, bool skip_all_of) {
+  spend(1, pointer);
   if (schema.is_boolean()) return schema.get<bool>() ? std::optional<Json>(Json::object()) : std::nullopt;
   if (!schema.is_object()) return Json(nullptr);
   if (depth > kMaxDepth) return std::nullopt;
@@ -110,27 +148,35 @@ std::optional<Json> SchemaExample::build(const Json& schema, const std::string& 
     return value;
   }
 
-  if (auto example = schema.find("example"); example != schema.end()) return *example;
+  auto verbatim = [&](const Json& value) {
+    charge(value, pointer);
+    return std::optional<Json>(value);
+  };
+  if (auto example = schema.find("example"); example != schema.end()) return verbatim(*example);
   if (auto examples = schema.find("examples"); examples != schema.end() && examples->is_array() && !examples->empty())
-    return examples->front();
-  if (auto constant = schema.find("const"); constant != schema.end()) return *constant;
-  if (auto def = schema.find("default"); def != schema.end()) return *def;
+    return verbatim(examples->front());
+  if (auto constant = schema.find("const"); constant != schema.end()) return verbatim(*constant);
+  if (auto def = schema.find("default"); def != schema.end()) return verbatim(*def);
   if (auto values = schema.find("enum"); values != schema.end() && values->is_array() && !values->empty())
-    return values->front();
+    return verbatim(values->front());
 
-  if (auto all = schema.find("allOf"); all != schema.end() && all->is_array()) {
+  if (auto all = schema.find("allOf"); !skip_all_of && all != schema.end() && all->is_array()) {
     std::optional<Json> merged;
     for (std::size_t i = 0; i < all->size(); ++i) {
       auto part = build((*all)[i], pointer + "/allOf/" + std::to_string(i), depth + 1);
       if (!part) continue;
-      if (merged && merged->is_object() && part->is_object()) merged->update(*part);
+      if (merged && merged->is_object() && part->is_object()) {
+        spend(part->size(), pointer); // a merge is work too: every property is looked up and copied
+        merged->update(*part);
+      }
       else merged = std::move(part);
     }
-    Json rest = schema;
-    rest.erase("allOf");
-    if (rest.contains("properties") || rest.contains("type")) {
-      auto own = build(rest, pointer, depth + 1);
-      if (own && merged && merged->is_object() && own->is_object()) merged->update(*own);
+    if (schema.contains("properties") || schema.contains("type")) {
+      auto own = build(schema, pointer, depth + 1, true);
+      if (own && merged && merged->is_object() && own->is_object()) {
+        spend(own->size(), pointer);
+        merged->update(*own);
+      }
       else if (own && !merged) merged = std::move(own);
     }
     return merged;
@@ -184,6 +230,7 @@ std::optional<Json> SchemaExample::build(const Json& schema, const std::string& 
     if (auto max = schema.find("maxItems"); max != schema.end() && max->is_number_integer() && max->get<long long>() < count)
       count = std::max<long long>(0, max->get<long long>());
     bool unique = schema.value("uniqueItems", false);
+    if (count > 1) spend(weight(*item) * static_cast<std::size_t>(count - 1), pointer + "/items");
     for (long long i = 0; i < count; ++i) {
       // uniqueItems: later copies of a number or string are made distinct (1, 2, 3; "string",
       // "string1", ...); enums take their next values.

@@ -111,7 +111,7 @@ int run(Options& options) {
   if (report.skipped || report.missing_examples) spdlog::warn("{}", summary(report));
   else spdlog::info("{}", summary(report));
   if (options.json_report) {
-    std::string line = report_to_json(report).dump() + "\n";
+    std::string line = report_to_json(report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     if (::write(STDERR_FILENO, line.data(), line.size()) < 0) spdlog::debug("cannot write the report");
   }
   return 0;
