@@ -39,10 +39,13 @@
 #include "util/encoding.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
+#include "util/limits.hpp"
 #include "util/time.hpp"
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <climits>
 #include <set>
 
 namespace gostly::store {
@@ -50,7 +53,9 @@ namespace gostly::store {
 namespace {
 
 constexpr int kSchemaVersion = 1;
-constexpr int kBusyTimeoutMs = 10'000;
+// How long a lock held outside gostly's writer queue (a sqlite3 shell, WAL recovery) is waited
+// for; GOSTLY_BUSY_TIMEOUT_MS changes it.
+constexpr std::size_t kBusyTimeoutMs = 10'000;
 
 // Each entry migrates from version (index) to version (index + 1).
 constexpr const char* kMigrations[] = {
@@ -162,7 +167,8 @@ LibraryDb::LibraryDb(const std::filesystem::path& path) : path_(path) {
     throw Error(what);
   }
   try {
-    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    sqlite3_busy_timeout(db_, static_cast<int>(std::min<std::size_t>(
+                                  util::limit_from_env("GOSTLY_BUSY_TIMEOUT_MS", kBusyTimeoutMs), INT_MAX)));
     {
       sql::Statement wal(db_, "PRAGMA journal_mode=WAL");
       if (!wal.step() || util::to_lower(wal.text(0)) != "wal")
