@@ -255,3 +255,27 @@ TEST_CASE("util::AppendLog: a write cut short by a full disk leaves whole lines,
   CHECK(util::read_small_file(path) == line + "\n" + line + "\n" + line + "\n{\"b\":2}\n");
   fs::remove_all(dir);
 }
+
+TEST_CASE("util::write_lines: a regular file opened without O_APPEND is cut back to its last whole line", "[util]") {
+  auto dir = temp_dir();
+  auto path = dir / "out.jsonl";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  REQUIRE(fd >= 0);
+  std::string line(29, 'a');
+  {
+    FileSizeLimit limit(100);
+    for (int i = 0; i < 3; ++i) util::write_lines(fd, line + "\n", "out.jsonl");
+    try {
+      util::write_lines(fd, line + "\n", "out.jsonl");
+      FAIL("a write past the limit succeeded");
+    } catch (const Error& e) {
+      CHECK_THAT(e.what(), Catch::Contains("out.jsonl"));
+    }
+    CHECK(fs::file_size(path) == 90);
+    limit.set(RLIM_INFINITY);
+    util::write_lines(fd, "{\"b\":2}\n", "out.jsonl");
+  }
+  ::close(fd);
+  CHECK(util::read_small_file(path) == line + "\n" + line + "\n" + line + "\n{\"b\":2}\n");
+  fs::remove_all(dir);
+}
