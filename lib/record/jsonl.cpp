@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace gostly::record {
@@ -129,7 +130,10 @@ bool JsonlReader::next(Interaction& out) {
   return false;
 }
 
-JsonlWriter::JsonlWriter(int fd, std::string name, Flush flush) : fd_(fd), name_(std::move(name)), flush_(flush) {}
+JsonlWriter::JsonlWriter(int fd, std::string name, Flush flush) : fd_(fd), name_(std::move(name)), flush_(flush) {
+  struct stat st {};
+  regular_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+}
 
 JsonlWriter::~JsonlWriter() {
   try {
@@ -149,7 +153,10 @@ void JsonlWriter::write(const Interaction& interaction) { write_line(encode_line
 
 void JsonlWriter::flush() {
   try {
-    util::write_all(fd_, buffer_, name_);
+    // A regular file is cut back to its last whole line when a write stops part-way (disk
+    // full), like traffic/<service>.jsonl; a pipe or a terminal cannot be, and gets it all.
+    if (regular_) util::write_lines(fd_, buffer_, name_);
+    else util::write_all(fd_, buffer_, name_);
   } catch (...) {
     buffer_.clear(); // what failed is not retried into a later write
     throw;

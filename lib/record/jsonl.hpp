@@ -71,7 +71,10 @@ private:
 enum class Flush { per_record, batched };
 
 /// Writes JSONL to a file descriptor: whole lines only, one write() per line when
-/// Flush::per_record (live producers), block-buffered at line boundaries when batched.
+/// Flush::per_record (live producers), block-buffered at line boundaries when batched. On a
+/// regular file a write cut short (disk full) is undone (util::write_lines), so the file only
+/// ever holds whole lines and the next write() starts a fresh one; the failed lines are lost
+/// and the exception says why.
 class JsonlWriter {
 public:
   JsonlWriter(int fd, std::string name, Flush flush);
@@ -87,6 +90,7 @@ private:
   int fd_;
   std::string name_;
   Flush flush_;
+  bool regular_ = false;
   std::string buffer_;
 };
 

@@ -26,10 +26,14 @@ std::optional<Mode> DataDir::read_mode() const {
 }
 
 void DataDir::write_mode(Mode mode) const {
-  std::filesystem::create_directories(root_);
+  // Every failure (no directory, disk full, a read-only mount) is a gostly::Error naming
+  // mode.txt and the reason, so a caller such as POST /v1/mode can refuse the change.
+  std::error_code ec;
+  std::filesystem::create_directories(root_, ec);
+  if (ec) throw Error("cannot write " + mode_file().string() + ": " + ec.message());
   util::AtomicFile file(mode_file());
   file.write(std::string(to_string(mode)) + "\n");
-  file.commit();
+  file.commit(); // fsync, rename, then fsync of the directory: the mode survives a crash
 }
 
 } // namespace gostly::store

@@ -27,7 +27,8 @@ public:
   /// The global mode from mode.txt; nullopt when absent; throws InputError naming the file when
   /// it holds something that is not a mode.
   std::optional<Mode> read_mode() const;
-  /// Writes mode.txt atomically ("MOCK\n").
+  /// Writes mode.txt atomically ("MOCK\n") and durably; throws gostly::Error "cannot ...
+  /// <data>/mode.txt: <reason>" when it cannot (disk full, no directory, read-only).
   void write_mode(Mode mode) const;
 
 private:

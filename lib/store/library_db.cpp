@@ -2,8 +2,9 @@
 //
 // Why SQLite in WAL mode: gostly-serve reads the library while gostly-transition (or the serve
 // process itself, through POST /v1/transition {"action":"run"}) writes it. WAL lets readers keep
-// reading the last committed snapshot while one writer works, and a busy timeout turns the rare
-// writer-vs-writer collision into a short wait instead of an error.
+// reading the last committed snapshot while one writer works. Writers queue on a lock file
+// beside the database (sql::Transaction), so a second transition waits for the first however
+// long it takes instead of failing when SQLite's busy timeout runs out.
 //
 // The invariant: a reader never sees half an import. Every import is one transaction, taken with
 // BEGIN IMMEDIATE so the write lock is held from the start (a deferred transaction could fail with
@@ -39,10 +40,13 @@
 #include "util/encoding.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
+#include "util/limits.hpp"
 #include "util/time.hpp"
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <climits>
 #include <set>
 
 namespace gostly::store {
@@ -50,7 +54,9 @@ namespace gostly::store {
 namespace {
 
 constexpr int kSchemaVersion = 1;
-constexpr int kBusyTimeoutMs = 10'000;
+// How long a lock held outside gostly's writer queue (a sqlite3 shell, WAL recovery) is waited
+// for; GOSTLY_BUSY_TIMEOUT_MS changes it.
+constexpr std::size_t kBusyTimeoutMs = 10'000;
 
 // Each entry migrates from version (index) to version (index + 1).
 constexpr const char* kMigrations[] = {
@@ -162,7 +168,8 @@ LibraryDb::LibraryDb(const std::filesystem::path& path) : path_(path) {
     throw Error(what);
   }
   try {
-    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    sqlite3_busy_timeout(db_, static_cast<int>(std::min<std::size_t>(
+                                  util::limit_from_env("GOSTLY_BUSY_TIMEOUT_MS", kBusyTimeoutMs), INT_MAX)));
     {
       sql::Statement wal(db_, "PRAGMA journal_mode=WAL");
       if (!wal.step() || util::to_lower(wal.text(0)) != "wal")
@@ -170,20 +177,25 @@ LibraryDb::LibraryDb(const std::filesystem::path& path) : path_(path) {
     }
     sql::exec(db_, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON");
 
-    sql::Transaction migration(db_);
-    int current = 0;
-    {
-      sql::Statement version(db_, "PRAGMA user_version");
-      version.step();
-      current = static_cast<int>(version.integer(0));
+    // The version is read before any write lock is asked for: opening an up-to-date library (a
+    // gostly-serve reload, a reader) never waits behind an import in progress.
+    auto version = [this] {
+      sql::Statement query(db_, "PRAGMA user_version");
+      query.step();
+      return static_cast<int>(query.integer(0));
+    };
+    int current = version();
+    if (current != kSchemaVersion) {
+      sql::Transaction migration(db_);
+      current = version(); // another process may have migrated while this one queued
+      if (current > kSchemaVersion)
+        throw Error(path.string() + ": schema version " + std::to_string(current) +
+                    " is newer than this gostly understands (" + std::to_string(kSchemaVersion) + ")");
+      for (int v = current; v < kSchemaVersion; ++v) sql::exec(db_, kMigrations[v]);
+      if (current != kSchemaVersion)
+        sql::exec(db_, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+      migration.commit();
     }
-    if (current > kSchemaVersion)
-      throw Error(path.string() + ": schema version " + std::to_string(current) +
-                  " is newer than this gostly understands (" + std::to_string(kSchemaVersion) + ")");
-    for (int v = current; v < kSchemaVersion; ++v) sql::exec(db_, kMigrations[v]);
-    if (current != kSchemaVersion)
-      sql::exec(db_, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
-    migration.commit();
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;

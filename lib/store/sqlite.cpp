@@ -2,8 +2,13 @@
 
 #include "util/error.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace gostly::store::sql {
 
@@ -16,6 +21,35 @@ namespace {
   what += sql.substr(0, 80);
   what += ")";
   throw Error(what);
+}
+
+// Writers queue on an advisory lock beside the database (flock on `<db>.lock`), taken before
+// BEGIN IMMEDIATE. SQLite's busy handler polls and gives up after its timeout, so six transitions
+// started together used to fail one after another; flock() waits in the kernel for as long as the
+// writers ahead take. A file of its own, never the database: closing any descriptor of the
+// database would drop the POSIX locks SQLite holds on it in this process. Readers never take it.
+int lock_writers(sqlite3* db) {
+  const char* file = sqlite3_db_filename(db, "main");
+  if (!file || !*file) return -1; // in-memory or temporary database: one connection, no queue
+  std::string lock_path = std::string(file) + ".lock";
+  int fd = ::open(lock_path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    // A read-only directory: the write itself will fail with SQLite's reason.
+    spdlog::debug("cannot open {}: {}; writing without the writer queue", lock_path, std::strerror(errno));
+    return -1;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+  if (errno == EWOULDBLOCK) {
+    spdlog::info("library.db: another writer is at work; waiting for it ({})", lock_path);
+    int rc;
+    do {
+      rc = ::flock(fd, LOCK_EX);
+    } while (rc != 0 && errno == EINTR);
+    if (rc == 0) return fd;
+  }
+  int error = errno;
+  ::close(fd);
+  throw Error("cannot lock " + lock_path + ": " + std::strerror(error));
 }
 
 } // namespace
@@ -89,21 +123,35 @@ std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(
 bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
 Transaction::Transaction(sqlite3* db, Lock lock) : db_(db) {
-  exec(db, lock == Lock::immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+  if (lock == Lock::immediate) writer_lock_ = lock_writers(db);
+  try {
+    exec(db, lock == Lock::immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+  } catch (...) {
+    release();
+    throw;
+  }
 }
 
 Transaction::~Transaction() {
-  if (!open_) return;
-  char* message = nullptr;
-  if (sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, &message) != SQLITE_OK) {
-    spdlog::warn("library.db: rollback failed: {}", message ? message : "unknown error");
-    sqlite3_free(message);
+  if (open_) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, &message) != SQLITE_OK) {
+      spdlog::warn("library.db: rollback failed: {}", message ? message : "unknown error");
+      sqlite3_free(message);
+    }
   }
+  release();
 }
 
 void Transaction::commit() {
   exec(db_, "COMMIT");
   open_ = false;
+  release(); // the next writer in the queue may start now
+}
+
+void Transaction::release() noexcept {
+  if (writer_lock_ >= 0) ::close(writer_lock_); // closing drops the flock
+  writer_lock_ = -1;
 }
 
 std::int64_t changes(sqlite3* db) noexcept { return sqlite3_changes(db); }

@@ -46,6 +46,10 @@ private:
 
 /// `immediate` takes the write lock up front, so a write transaction never fails half-way with
 /// SQLITE_BUSY on its first write; `deferred` suits a consistent read snapshot (export).
+/// An immediate transaction first queues behind the other writers of the same database file
+/// (an exclusive flock on `<file>.lock`, any process), so concurrent writers wait their turn for
+/// as long as it takes instead of failing when SQLite's busy timeout runs out. Readers never wait
+/// for it. One thread must not hold two immediate transactions on the same file at once.
 enum class Lock { immediate, deferred };
 
 /// BEGIN on construction; ROLLBACK on destruction unless committed.
@@ -58,8 +62,10 @@ public:
   void commit();
 
 private:
+  void release() noexcept;
   sqlite3* db_;
   bool open_ = true;
+  int writer_lock_ = -1;
 };
 
 /// Number of rows changed by the last INSERT/UPDATE/DELETE on `db`.

@@ -13,8 +13,47 @@
 namespace gostly::util {
 
 namespace {
-[[noreturn]] void fail(const std::string& what, const std::filesystem::path& path) {
-  throw Error(what + " " + path.string() + ": " + std::strerror(errno));
+[[noreturn]] void fail(const char* what, const std::filesystem::path& path, int error = errno) {
+  throw Error(std::string(what) + " " + path.string() + ": " + std::strerror(error));
+}
+
+bool under_proc(const std::filesystem::path& p) {
+  auto it = p.begin();
+  return p.is_absolute() && ++it != p.end() && *it == "proc";
+}
+
+// Follows `path` through symlinks to the name that finally holds (or will hold) the file, so
+// publishing replaces the target and keeps the links. Done by hand rather than with realpath()
+// because the last link may dangle (the target is then created). `magic` is set when a link
+// leads into /proc (/dev/stdout -> /proc/self/fd/1): such a link names an open file, not a path.
+std::filesystem::path resolve_links(std::filesystem::path path, bool& magic) {
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return path;
+    std::error_code ec;
+    auto next = std::filesystem::read_symlink(path, ec);
+    if (ec) throw Error("cannot read link " + path.string() + ": " + ec.message());
+    path = next.is_absolute() ? next : path.parent_path() / next;
+    if (under_proc(path)) {
+      magic = true;
+      return path;
+    }
+  }
+  errno = ELOOP;
+  fail("cannot resolve", path);
+}
+
+void sync_directory(const std::filesystem::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return; // not ours to open (e.g. search-only permission): nothing more to do
+  int rc;
+  do {
+    rc = ::fsync(fd);
+  } while (rc != 0 && errno == EINTR);
+  int error = errno;
+  ::close(fd);
+  // Some filesystems cannot sync a directory (EINVAL); the rename itself went through.
+  if (rc != 0 && error != EINVAL && error != EROFS) fail("cannot sync directory", dir, error);
 }
 
 } // namespace
@@ -30,34 +69,106 @@ void write_all(int fd, std::string_view bytes, const std::string& name) {
   }
 }
 
+void write_lines(int fd, std::string_view lines, const std::string& name) {
+  std::size_t done = 0;
+  while (done < lines.size()) {
+    ssize_t n = ::write(fd, lines.data() + done, lines.size() - done);
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    int error = n < 0 ? errno : ENOSPC;
+    std::string what = "cannot write " + name + ": " + std::strerror(error);
+    if (done > 0) {
+      // Part of this call's lines landed: cut them off so the next write starts on a line
+      // boundary (with O_APPEND the offset is the end of what we wrote, too).
+      off_t end = ::lseek(fd, 0, SEEK_CUR);
+      off_t start = end - static_cast<off_t>(done);
+      if (end < 0 || start < 0 || ::ftruncate(fd, start) != 0 || ::lseek(fd, start, SEEK_SET) < 0)
+        what += std::string("; and cannot cut back the partial line: ") + std::strerror(errno);
+    }
+    throw Error(what);
+  }
+}
+
+namespace {
+void sync_fd(int fd, const std::filesystem::path& name) {
+  int rc;
+  do {
+    rc = ::fsync(fd);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) fail("cannot sync", name);
+}
+} // namespace
+
 AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
-  temp_ = path_;
+  bool magic = false;
+  target_ = resolve_links(path_, magic);
+  struct stat st {};
+  bool exists = ::stat(path_.c_str(), &st) == 0; // follows every link
+  if (magic || (exists && !S_ISREG(st.st_mode))) {
+    // Not a file we may replace: write into it. A regular file reached through /proc (stdout
+    // redirected to a file) is appended to, as a shell's `>>` would.
+    regular_ = exists && S_ISREG(st.st_mode);
+    kind_ = Kind::in_place;
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC | (regular_ ? O_APPEND : 0));
+    if (fd_ < 0) fail("cannot open", path_);
+    return;
+  }
+  auto dir = target_.parent_path().empty() ? std::filesystem::path(".") : target_.parent_path();
+  // Naming the unnamed file on commit goes through /proc/self/fd, so both must be there.
+  if (::access("/proc/self/fd", X_OK) == 0) {
+    fd_ = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd_ >= 0) return;
+  }
+  kind_ = Kind::named;
+  temp_ = target_;
   temp_ += ".tmp." + std::to_string(::getpid());
   fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) fail("cannot create", temp_);
+  if (fd_ < 0) {
+    int error = errno;
+    temp_.clear();
+    fail("cannot create", target_, error);
+  }
 }
 
 AtomicFile::~AtomicFile() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-    ::unlink(temp_.c_str());
-  }
+  if (fd_ >= 0) ::close(fd_);
+  if (!temp_.empty()) ::unlink(temp_.c_str());
 }
 
-void AtomicFile::write(std::string_view bytes) { write_all(fd_, bytes, temp_.string()); }
+void AtomicFile::write(std::string_view bytes) {
+  if (fd_ < 0) throw Error("internal: " + path_.string() + " written after commit");
+  write_all(fd_, bytes, path_.string());
+}
 
 void AtomicFile::commit(Fsync fsync) {
-  if (fsync == Fsync::yes && ::fsync(fd_) != 0) fail("cannot sync", temp_);
-  if (::close(fd_) != 0) {
-    fd_ = -1;
-    ::unlink(temp_.c_str());
-    fail("cannot close", temp_);
+  if (fd_ < 0) throw Error("internal: " + path_.string() + " committed twice");
+  // A FIFO or a device cannot be synced (EINVAL); only a regular file is.
+  if (fsync == Fsync::yes && regular_) sync_fd(fd_, path_);
+  if (kind_ == Kind::unnamed) {
+    // Give the unnamed file a name beside the target, then rename it over the target: linkat()
+    // cannot replace an existing name. A leftover of a killed run that had our pid is removed.
+    temp_ = target_;
+    temp_ += ".tmp." + std::to_string(::getpid());
+    std::string self = "/proc/self/fd/" + std::to_string(fd_);
+    int rc = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, temp_.c_str(), AT_SYMLINK_FOLLOW);
+    if (rc != 0 && errno == EEXIST && ::unlink(temp_.c_str()) == 0)
+      rc = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, temp_.c_str(), AT_SYMLINK_FOLLOW);
+    if (rc != 0) {
+      int error = errno;
+      temp_.clear();
+      fail("cannot create", target_, error);
+    }
   }
+  int closed = ::close(fd_);
   fd_ = -1;
-  if (::rename(temp_.c_str(), path_.c_str()) != 0) {
-    ::unlink(temp_.c_str());
-    fail("cannot rename onto", path_);
-  }
+  if (closed != 0) fail("cannot close", path_);
+  if (kind_ == Kind::in_place) return;
+  if (::rename(temp_.c_str(), target_.c_str()) != 0) fail("cannot rename onto", target_);
+  temp_.clear();
+  if (fsync == Fsync::yes) sync_directory(target_.parent_path().empty() ? "." : target_.parent_path());
 }
 
 AppendLog::AppendLog(const std::filesystem::path& path) : path_(path) {
@@ -109,19 +220,7 @@ void AppendLog::append_lines(std::string_view lines) {
   if (lines.empty()) return;
   if (lines.back() != '\n') throw Error("internal: append_lines() needs whole lines for " + path_.string());
   // One write(): with O_APPEND the kernel places it whole at the end of the file.
-  ssize_t n;
-  do {
-    n = ::write(fd_, lines.data(), lines.size());
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) fail("cannot append to", path_);
-  if (static_cast<std::size_t>(n) != lines.size()) {
-    // A short write (disk full): remove the partial tail so the file stays whole lines.
-    int saved = errno;
-    struct stat st {};
-    if (::fstat(fd_, &st) == 0) (void)::ftruncate(fd_, st.st_size - n);
-    errno = saved ? saved : ENOSPC;
-    fail("short write to", path_);
-  }
+  write_lines(fd_, lines, path_.string());
 }
 
 void AppendLog::sync() {

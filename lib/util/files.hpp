@@ -10,8 +10,16 @@ namespace gostly::util {
 
 enum class Fsync { no, yes };
 
-/// Writes to `<path>.tmp.<pid>` and renames over `path` on commit(). Destroying an uncommitted
-/// AtomicFile removes the temporary file, so `path` is either the old or the complete new file.
+/// A whole file published at `path` on commit(); destroying an uncommitted AtomicFile leaves
+/// `path` as it was.
+/// - A new name or a regular file (symlinks followed: the final target is replaced, the links are
+///   kept): written to an unnamed temporary file in the target's directory (O_TMPFILE), given a
+///   name and renamed over the target on commit(), then the directory is synced. A kill -9 before
+///   commit leaves nothing behind. Where the filesystem lacks O_TMPFILE, `<target>.tmp.<pid>` is
+///   used instead (removed on destruction, but left by a kill).
+/// - Anything else that exists (a FIFO, a character device such as /dev/null, /dev/stdout) is
+///   written in place: it cannot be replaced atomically and must not be replaced at all, so a
+///   failed run may have written part of its output there, as it would on stdout.
 class AtomicFile {
 public:
   explicit AtomicFile(std::filesystem::path path);
@@ -21,11 +29,18 @@ public:
 
   void write(std::string_view bytes);
   void commit(Fsync fsync = Fsync::yes);
-  const std::filesystem::path& temp_path() const noexcept { return temp_; }
+  /// What commit() publishes: `path` with its symlinks followed.
+  const std::filesystem::path& target() const noexcept { return target_; }
+  /// True when writing in place (not a regular file).
+  bool in_place() const noexcept { return kind_ == Kind::in_place; }
 
 private:
+  enum class Kind { unnamed, named, in_place };
   std::filesystem::path path_;
-  std::filesystem::path temp_;
+  std::filesystem::path target_;
+  std::filesystem::path temp_; // a named temporary file to remove on failure; empty otherwise
+  Kind kind_ = Kind::unnamed;
+  bool regular_ = true;
   int fd_ = -1;
 };
 
@@ -42,8 +57,8 @@ public:
 
   /// Appends `line` plus '\n' in one write(); throws gostly::Error on failure (e.g. disk full).
   void append_line(std::string_view line);
-  /// Appends `lines`, whole lines each ending in '\n', in one write() (a group commit); a short
-  /// write is cut back so the file still ends on a whole line.
+  /// Appends `lines`, whole lines each ending in '\n', in one write() (a group commit); a write
+  /// cut short is undone (write_lines) so the file still ends on a whole line.
   void append_lines(std::string_view lines);
   void sync();
   std::uint64_t torn_bytes_dropped() const noexcept { return torn_bytes_dropped_; }
@@ -58,6 +73,14 @@ private:
 /// Writes all of `bytes` to `fd`, retrying short writes and EINTR; throws gostly::Error
 /// "cannot write NAME: reason".
 void write_all(int fd, std::string_view bytes, const std::string& name);
+
+/// Writes `lines` (whole lines, the last ending in '\n') at the current offset of a regular file
+/// (O_APPEND or not) so that the file never holds part of a line: a write that stops part-way
+/// (disk full, file size limit) is cut back to where this call started and gostly::Error
+/// "cannot write NAME: reason" is thrown; the next call starts on a line boundary again. Short
+/// writes and EINTR are retried like write_all(). AppendLog and record::JsonlWriter (for a
+/// regular file) both write through it.
+void write_lines(int fd, std::string_view lines, const std::string& name);
 
 /// Reads a small file whole (config files such as mode.txt); throws gostly::Error naming it.
 std::string read_small_file(const std::filesystem::path& path);

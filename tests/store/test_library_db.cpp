@@ -5,8 +5,12 @@
 #include "util/error.hpp"
 #include "util/time.hpp"
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
+#include <sqlite3.h>
+#include <thread>
 
 using namespace gostly;
 namespace fs = std::filesystem;
@@ -276,4 +280,52 @@ TEST_CASE("store::LibraryDb: a database from a newer gostly is refused", "[store
 TEST_CASE("store::match_key: method, uri and a body hash", "[store]") {
   CHECK(store::match_key("GET", "/a?b=1", "") == "GET /a?b=1\n");
   CHECK(store::match_key("POST", "/a", "x") != store::match_key("POST", "/a", "y"));
+}
+
+TEST_CASE("store::LibraryDb: a second writer queues behind an import instead of failing on the busy timeout", "[store]") {
+  TempDir dir;
+  auto path = dir.path / "library.db";
+  { store::LibraryDb create(path); }
+  store::LibraryDb first(path);
+  store::LibraryDb second(path);
+  // A busy timeout far shorter than the first import: only a queue lets the second one through.
+  sqlite3_busy_timeout(second.handle(), 100);
+  std::atomic<bool> first_holds{false};
+  std::atomic<bool> first_done{false};
+  std::thread writer([&] {
+    store::LibraryDb::Import import(first);
+    import.add(make("a", "s1", "2026-01-01T00:00:00.000Z", "/a", "one"));
+    first_holds = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    first_done = true;
+    import.commit();
+  });
+  while (!first_holds) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  bool second_ok = false;
+  try {
+    store::LibraryDb::Import import(second);
+    CHECK(first_done); // it waited for the first import
+    import.add(make("b", "s1", "2026-01-02T00:00:00.000Z", "/b", "two"));
+    import.commit();
+    second_ok = true;
+  } catch (const Error& e) {
+    FAIL_CHECK("second import failed: " << e.what());
+  }
+  writer.join();
+  CHECK(second_ok);
+  CHECK(first.library_size("default") == 2);
+}
+
+TEST_CASE("store::LibraryDb: opening the library while an import runs does not wait for it", "[store]") {
+  TempDir dir;
+  auto path = dir.path / "library.db";
+  store::LibraryDb writer_db(path);
+  store::LibraryDb::Import import(writer_db);
+  import.add(make("a", "s1", "2026-01-01T00:00:00.000Z", "/a", "one"));
+  auto start = std::chrono::steady_clock::now();
+  store::LibraryDb reader(path); // a gostly-serve reload opens the library like this
+  CHECK(reader.library_size("default") == 0);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+  import.commit();
+  CHECK(reader.library_size("default") == 1);
 }

@@ -5,8 +5,14 @@
 #include "util/time.hpp"
 
 #include <catch2/catch.hpp>
+#include <csignal>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 using namespace gostly;
 namespace fs = std::filesystem;
@@ -100,5 +106,176 @@ TEST_CASE("util::AppendLog: a group of whole lines goes in with one call, a part
     log.append_line("{\"d\":4}");
   }
   CHECK(util::read_small_file(path) == "{\"a\":1}\n{\"b\":2}\n{\"d\":4}\n");
+  fs::remove_all(dir);
+}
+
+namespace {
+std::size_t entries(const fs::path& dir) {
+  return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+} // namespace
+
+TEST_CASE("util::AtomicFile: an uncommitted file has no name in the directory, so a kill leaves nothing", "[util]") {
+  auto dir = temp_dir();
+  {
+    util::AtomicFile file(dir / "out.jsonl");
+    file.write(std::string(100000, 'x'));
+    CHECK(entries(dir) == 0); // a kill -9 now leaves the directory as it was
+    file.commit();
+  }
+  CHECK(entries(dir) == 1);
+  CHECK(fs::file_size(dir / "out.jsonl") == 100000);
+  // Over an existing file, twice in a row: the old content until commit, then the new.
+  std::ofstream(dir / "old") << "old";
+  for (int round = 0; round < 2; ++round) {
+    util::AtomicFile file(dir / "old");
+    file.write("new" + std::to_string(round));
+    CHECK(util::read_small_file(dir / "old") == (round == 0 ? "old" : "new0"));
+    file.commit();
+  }
+  CHECK(util::read_small_file(dir / "old") == "new1");
+  CHECK(entries(dir) == 2);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("util::AtomicFile: a FIFO is written in place, not replaced by a regular file", "[util]") {
+  auto dir = temp_dir();
+  auto fifo = dir / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // The read end first (O_NONBLOCK lets it open without a writer); if the FIFO were replaced
+  // instead of written, this end would see end of file at once rather than hang.
+  int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  REQUIRE(reader >= 0);
+  REQUIRE(::fcntl(reader, F_SETFL, 0) == 0);
+  {
+    util::AtomicFile file(fifo);
+    file.write("{\"a\":1}\n");
+    file.commit();
+  }
+  std::string received;
+  char block[256];
+  for (ssize_t n; (n = ::read(reader, block, sizeof block)) > 0;) received.append(block, static_cast<std::size_t>(n));
+  ::close(reader);
+  CHECK(received == "{\"a\":1}\n");
+  CHECK(fs::is_fifo(fs::symlink_status(fifo)));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("util::AtomicFile: a symlink is kept and its target replaced atomically", "[util]") {
+  auto dir = temp_dir();
+  fs::create_directories(dir / "real");
+  std::ofstream(dir / "real" / "lib.jsonl") << "old";
+  fs::create_symlink("real/lib.jsonl", dir / "link");
+  {
+    util::AtomicFile file(dir / "link");
+    file.write("new");
+    file.commit();
+  }
+  CHECK(fs::is_symlink(dir / "link"));
+  CHECK(util::read_small_file(dir / "real" / "lib.jsonl") == "new");
+  CHECK(entries(dir / "real") == 1);
+  // A chain of links, the last one dangling: the final target is created, every link kept.
+  fs::create_symlink("link3", dir / "link2");
+  fs::create_symlink(dir / "real" / "created", dir / "link3");
+  {
+    util::AtomicFile file(dir / "link2");
+    file.write("made");
+    file.commit();
+  }
+  CHECK(fs::is_symlink(dir / "link2"));
+  CHECK(fs::is_symlink(dir / "link3"));
+  CHECK(util::read_small_file(dir / "real" / "created") == "made");
+  // A loop of links is an error, not a hang.
+  fs::create_symlink("loop-b", dir / "loop-a");
+  fs::create_symlink("loop-a", dir / "loop-b");
+  CHECK_THROWS_AS(util::AtomicFile(dir / "loop-a"), Error);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("util::AtomicFile: a character device is written in place and its error reported", "[util]") {
+  // A private node for /dev/full (c 1 7) in a temporary directory; never the real /dev/null.
+  auto dir = temp_dir();
+  auto full = dir / "full";
+  if (::mknod(full.c_str(), S_IFCHR | 0600, ::makedev(1, 7)) != 0) {
+    fs::remove_all(dir);
+    WARN("mknod not permitted here; skipped");
+    return;
+  }
+  try {
+    util::AtomicFile file(full);
+    file.write("{\"a\":1}\n");
+    file.commit();
+    FAIL("writing to a full device succeeded");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("No space left on device"));
+  }
+  CHECK(fs::is_character_file(fs::symlink_status(full)));
+  CHECK(entries(dir) == 1);
+  fs::remove_all(dir);
+}
+
+namespace {
+// RLIMIT_FSIZE as a full disk: write() past the limit is short, then fails with EFBIG (SIGXFSZ
+// ignored). Restores the limit and the signal on scope exit.
+struct FileSizeLimit {
+  rlimit saved{};
+  void (*saved_handler)(int);
+  explicit FileSizeLimit(rlim_t bytes) {
+    saved_handler = std::signal(SIGXFSZ, SIG_IGN);
+    ::getrlimit(RLIMIT_FSIZE, &saved);
+    set(bytes);
+  }
+  void set(rlim_t bytes) {
+    rlimit limit = saved;
+    limit.rlim_cur = bytes;
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &saved);
+    std::signal(SIGXFSZ, saved_handler);
+  }
+};
+} // namespace
+
+TEST_CASE("util::AppendLog: a write cut short by a full disk leaves whole lines, and appending resumes", "[util]") {
+  auto dir = temp_dir();
+  auto path = dir / "t.jsonl";
+  std::string line(29, 'a'); // 30 bytes with its newline
+  {
+    util::AppendLog log(path);
+    FileSizeLimit limit(100);
+    for (int i = 0; i < 3; ++i) log.append_line(line);
+    CHECK_THROWS_AS(log.append_line(line), Error); // 10 of 30 bytes fit
+    CHECK(fs::file_size(path) == 90);
+    CHECK_THROWS_AS(log.append_lines(line + "\n" + line + "\n"), Error);
+    CHECK(fs::file_size(path) == 90);
+    limit.set(RLIM_INFINITY);
+    log.append_line("{\"b\":2}");
+  }
+  CHECK(util::read_small_file(path) == line + "\n" + line + "\n" + line + "\n{\"b\":2}\n");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("util::write_lines: a regular file opened without O_APPEND is cut back to its last whole line", "[util]") {
+  auto dir = temp_dir();
+  auto path = dir / "out.jsonl";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  REQUIRE(fd >= 0);
+  std::string line(29, 'a');
+  {
+    FileSizeLimit limit(100);
+    for (int i = 0; i < 3; ++i) util::write_lines(fd, line + "\n", "out.jsonl");
+    try {
+      util::write_lines(fd, line + "\n", "out.jsonl");
+      FAIL("a write past the limit succeeded");
+    } catch (const Error& e) {
+      CHECK_THAT(e.what(), Catch::Contains("out.jsonl"));
+    }
+    CHECK(fs::file_size(path) == 90);
+    limit.set(RLIM_INFINITY);
+    util::write_lines(fd, "{\"b\":2}\n", "out.jsonl");
+  }
+  ::close(fd);
+  CHECK(util::read_small_file(path) == line + "\n" + line + "\n" + line + "\n{\"b\":2}\n");
   fs::remove_all(dir);
 }
