@@ -31,6 +31,7 @@ struct ServeOptions {
   std::string mode;                  // empty = mode.txt, else LEARN
   ProxySettings proxy;
   bool insecure_control = false;
+  std::string session_buffer_max = "64M"; // env GOSTLY_SESSION_BUFFER_MAX; 0 = no session-verbatim tier
 };
 
 /// Runs gostly-serve until SIGINT/SIGTERM; returns the exit status. Throws UsageError for bad
