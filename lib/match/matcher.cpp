@@ -276,20 +276,22 @@ struct SessionShard {
 // allocator (sizes plus allocation headers and hash buckets), rounded up: a key is a by_uri_
 // entry, a route with its bucket array, a by_body entry and a slot; a recording is a Stored and a
 // Response (each with a shared_ptr control block), the response's empty `extra` object, and the
-// shared_ptr to the wire bytes made on first replay. A header adds its pair and, on the wire,
-// ": " and CRLF. Checked against the daemon's RSS (tests/cli/serve-learn-distinct-urls-memory-bounded.sh).
+// string of wire bytes made on its first replay (status line, headers, X-Ghost-Mock, body).
+// Checked against the daemon's RSS (tests/cli/serve-learn-distinct-urls-memory-bounded.sh).
 constexpr std::uint64_t kSessionKeyOverhead = 640;
 constexpr std::uint64_t kSessionRecordingOverhead = 512;
-constexpr std::uint64_t kSessionHeaderOverhead = 80;
 
 std::uint64_t key_charge(std::string_view method, std::string_view uri, std::string_view canonical) noexcept {
   return kSessionKeyOverhead + method.size() + uri.size() + canonical.size();
 }
 
 std::uint64_t recording_charge(const record::Response& response) noexcept {
-  std::uint64_t held = response.reason.size() + response.body.size();
-  for (const auto& [name, value] : response.headers) held += name.size() + value.size() + kSessionHeaderOverhead;
-  return kSessionRecordingOverhead + 2 * held; // as stored, and as the wire bytes it is replayed from
+  std::uint64_t text = response.reason.size() + response.body.size();
+  for (const auto& [name, value] : response.headers) text += name.size() + value.size();
+  auto headers = static_cast<std::uint64_t>(response.headers.size());
+  std::uint64_t stored = text + headers * sizeof(record::Headers::value_type);
+  std::uint64_t wire = text + headers * 4 /* ": " CRLF */;
+  return kSessionRecordingOverhead + stored + wire;
 }
 
 struct SwapCandidate {
