@@ -22,6 +22,14 @@
 // shared, and only when the session is non-empty (an atomic count checked first), which keeps a
 // pure-MOCK server off that lock entirely.
 //
+// The session lives within a byte budget (SessionBudget, shared by every service of a server):
+// its keys sit on one intrusive list across services, newest added last, and an add that takes
+// the total past the budget unlinks and erases keys from the old end. Nothing is copied or
+// scanned: an add costs O(1) plus the keys it evicts, each of which was added once. Writers take
+// the budget's mutex first and then a service's session lock (their own, and the owner's of each
+// key they evict); readers take only their service's lock, shared, so they never see a key
+// half-erased, and an Answer holds its own references to the response and its bytes.
+//
 // The resource tiers (resource_store, resource_transition) are the only ones with state that
 // requests change: resources created, updated, deleted or advanced through a statechart while
 // mocking. They sit behind one mutex, which only requests that reach tier 3 take (exact hits
@@ -36,10 +44,13 @@
 #include "match/smart_swap.hpp"
 #include "util/encoding.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <type_traits>
 #include <unordered_map>
 
 namespace gostly::match {
@@ -117,20 +128,48 @@ struct Slot {
   }
 };
 
-struct Route { // one method on one URI
+template <class S>
+struct BasicRoute { // one method on one URI
   std::string method;
-  std::unordered_map<std::string, Slot> by_body; // canonical body -> recordings
-  const Slot* bodyless = nullptr;
+  std::unordered_map<std::string, S> by_body; // canonical body -> recordings
+  const S* bodyless = nullptr;
   bool has_bodies = false;
 };
 
-class ExactIndex {
+struct SessionShard;
+
+// A key of the live session: a Slot that knows where it sits in its index (to be erased without
+// a search) and on its budget's list (to be evicted in the order keys were added to).
+struct SessionSlot : Slot {
+  static constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
+  SessionShard* shard = nullptr;             // the service's session that holds it
+  BasicRoute<SessionSlot>* route = nullptr;
+  const std::string* uri = nullptr;          // the key of its by_uri_ entry
+  const std::string* body = nullptr;         // the key of its by_body entry
+  std::size_t repeated_at = npos;            // its place in repeated_, once recorded twice
+  // Guarded by the budget's mutex:
+  std::uint64_t bytes = 0;                   // charged to the budget
+  SessionSlot* older = nullptr;
+  SessionSlot* newer = nullptr;
+};
+
+template <class S>
+class BasicExactIndex {
 public:
+  using Route = BasicRoute<S>;
+  struct Added {
+    S* slot;
+    bool new_key;
+    StoredPtr replaced; // the recording the new one replaced, when the key was full
+  };
+
   // `max_per_key` bounds one key's replay sequence (0 = unbounded): once full, the newest
   // recording replaces the last one, so the sequence keeps its start and its latest answer.
-  void add(std::string_view method, std::string_view uri, std::string canonical, StoredPtr stored,
-           std::size_t max_per_key = 0) {
-    auto& routes = by_uri_[std::string(uri)];
+  Added add(std::string_view method, std::string_view uri, std::string canonical, StoredPtr stored,
+            std::size_t max_per_key = 0) {
+    auto uri_entry = by_uri_.find(uri);
+    if (uri_entry == by_uri_.end()) uri_entry = by_uri_.try_emplace(std::string(uri)).first;
+    auto& routes = uri_entry->second;
     Route* route = nullptr;
     for (auto& r : routes)
       if (r->method == method) route = r.get();
@@ -140,19 +179,66 @@ public:
       route->method = method;
     }
     bool bodyless = canonical.empty();
-    auto& slot = route->by_body[std::move(canonical)];
+    auto [body_entry, new_key] = route->by_body.try_emplace(std::move(canonical));
+    S& slot = body_entry->second;
+    if (max_per_key > 0 && slot.recordings.size() >= max_per_key) {
+      Added added{&slot, new_key, std::move(slot.recordings.back())};
+      slot.recordings.back() = std::move(stored);
+      return added;
+    }
+    try {
+      slot.recordings.push_back(std::move(stored));
+    } catch (...) { // out of memory: leave no key without a recording behind
+      if (new_key) route->by_body.erase(body_entry);
+      throw;
+    }
+    if constexpr (std::is_same_v<S, SessionSlot>) {
+      if (new_key) {
+        slot.route = route;
+        slot.uri = &uri_entry->first;
+        slot.body = &body_entry->first;
+      }
+    }
     if (bodyless) route->bodyless = &slot;
     else route->has_bodies = true;
-    if (max_per_key > 0 && slot.recordings.size() >= max_per_key) {
-      slot.recordings.back() = std::move(stored);
-      return;
+    if (slot.recordings.size() == 2) {
+      if constexpr (std::is_same_v<S, SessionSlot>) slot.repeated_at = repeated_.size();
+      repeated_.push_back(&slot);
     }
-    slot.recordings.push_back(std::move(stored));
-    if (slot.recordings.size() == 2) repeated_.push_back(&slot);
     ++size_;
+    return {&slot, new_key, nullptr};
   }
 
-  const Slot* find(std::string_view method, std::string_view uri, std::string_view body) const {
+  // Removes one key and its recordings (session keys only); `slot` is destroyed.
+  void erase(SessionSlot& slot) requires std::is_same_v<S, SessionSlot> {
+    size_ -= slot.recordings.size();
+    if (slot.repeated_at != SessionSlot::npos) { // swap with the last, pop
+      S* moved = repeated_.back();
+      repeated_[slot.repeated_at] = moved;
+      moved->repeated_at = slot.repeated_at;
+      repeated_.pop_back();
+    }
+    Route* route = slot.route;
+    auto uri_entry = by_uri_.find(*slot.uri);
+    if (route->bodyless == &slot) route->bodyless = nullptr;
+    route->by_body.erase(route->by_body.find(*slot.body));
+    if (!route->by_body.empty()) {
+      route->has_bodies = route->by_body.size() > (route->bodyless ? 1u : 0u);
+      return;
+    }
+    auto& routes = uri_entry->second;
+    routes.erase(std::find_if(routes.begin(), routes.end(), [&](const auto& r) { return r.get() == route; }));
+    if (routes.empty()) by_uri_.erase(uri_entry);
+  }
+
+  template <class F>
+  void for_each_key(F&& f) {
+    for (auto& [uri, routes] : by_uri_)
+      for (auto& route : routes)
+        for (auto& [body, slot] : route->by_body) f(slot);
+  }
+
+  const S* find(std::string_view method, std::string_view uri, std::string_view body) const {
     auto it = by_uri_.find(uri);
     if (it == by_uri_.end()) return nullptr;
     for (const auto& route : it->second) {
@@ -177,9 +263,43 @@ public:
 
 private:
   StringMap<std::vector<std::unique_ptr<Route>>> by_uri_;
-  std::vector<const Slot*> repeated_;
+  std::vector<S*> repeated_;
   std::size_t size_ = 0;
 };
+
+using ExactIndex = BasicExactIndex<Slot>;
+
+// One service's live session.
+struct SessionShard {
+  mutable std::shared_mutex mutex;
+  BasicExactIndex<SessionSlot> index;   // guarded by mutex
+  std::atomic<std::size_t> count{0};    // index.size(), read without the lock
+};
+
+// What a session key and a recording are charged (see SessionBudget). The strings count by their
+// length; the fixed parts are what the nodes around them take on a 64-bit libstdc++ with glibc's
+// allocator (sizes plus allocation headers and hash buckets), rounded up: a key is a by_uri_
+// entry, a route with its bucket array, a by_body entry and a slot; a recording is a Stored and a
+// Response (each with a shared_ptr control block), the response's empty `extra` object, and the
+// string of wire bytes made on its first replay (status line, headers, X-Ghost-Mock, body).
+// Checked against gostly-serve's RSS over 5000 distinct keys, each replayed once: 1.7 KB real
+// for 2.4 KB charged with 100-byte bodies, 19.7 KB real for 18.6 KB charged with 8 KiB ones
+// (the rest is the heap's own slack).
+constexpr std::uint64_t kSessionKeyOverhead = 640;
+constexpr std::uint64_t kSessionRecordingOverhead = 1024;
+
+std::uint64_t key_charge(std::string_view method, std::string_view uri, std::string_view canonical) noexcept {
+  return kSessionKeyOverhead + method.size() + uri.size() + canonical.size();
+}
+
+std::uint64_t recording_charge(const record::Response& response) noexcept {
+  std::uint64_t text = response.reason.size() + response.body.size();
+  for (const auto& [name, value] : response.headers) text += name.size() + value.size();
+  auto headers = static_cast<std::uint64_t>(response.headers.size());
+  std::uint64_t stored = text + headers * sizeof(record::Headers::value_type);
+  std::uint64_t wire = text + headers * 4 /* ": " CRLF */;
+  return kSessionRecordingOverhead + stored + wire;
+}
 
 struct SwapCandidate {
   StoredPtr stored;
@@ -508,14 +628,63 @@ Answer last_resort_miss() noexcept {
 
 } // namespace
 
+struct SessionBudget::State {
+  explicit State(std::uint64_t max_bytes) : max(max_bytes) {}
+  const std::uint64_t max;
+  std::mutex mutex; // taken before any SessionShard::mutex
+  // Guarded by mutex: every key of every shard, least recently added first.
+  SessionSlot* oldest = nullptr;
+  SessionSlot* newest = nullptr;
+  std::uint64_t held = 0;
+  std::atomic<std::uint64_t> bytes{0}; // held, for readers without the lock
+  std::atomic<std::uint64_t> evictions{0};
+
+  void unlink(SessionSlot& slot) noexcept {
+    (slot.older ? slot.older->newer : oldest) = slot.newer;
+    (slot.newer ? slot.newer->older : newest) = slot.older;
+    slot.older = slot.newer = nullptr;
+  }
+
+  void push_newest(SessionSlot& slot) noexcept {
+    slot.older = newest;
+    slot.newer = nullptr;
+    (newest ? newest->newer : oldest) = &slot;
+    newest = &slot;
+  }
+
+  // Erases the oldest keys until the budget holds. `locked` is the shard whose lock the caller
+  // holds; another shard's lock is taken for its keys.
+  void evict_over_budget(SessionShard& locked) {
+    while (held > max && oldest) {
+      SessionSlot& victim = *oldest;
+      unlink(victim);
+      held -= victim.bytes;
+      evictions.fetch_add(1, std::memory_order_relaxed);
+      SessionShard& owner = *victim.shard;
+      if (&owner == &locked) {
+        owner.index.erase(victim);
+        continue;
+      }
+      std::unique_lock lock(owner.mutex);
+      owner.index.erase(victim);
+      owner.count.store(owner.index.size(), std::memory_order_release);
+    }
+  }
+};
+
+SessionBudget::SessionBudget(std::uint64_t max_bytes) : state_(std::make_unique<State>(max_bytes)) {}
+SessionBudget::~SessionBudget() = default;
+std::uint64_t SessionBudget::max_bytes() const noexcept { return state_->max; }
+std::uint64_t SessionBudget::bytes() const noexcept { return state_->bytes.load(std::memory_order_relaxed); }
+std::uint64_t SessionBudget::evictions() const noexcept { return state_->evictions.load(std::memory_order_relaxed); }
+
 struct ServiceMatcher::State {
   PrepareFn prepare;
   std::atomic<std::shared_ptr<const Library>> library{std::make_shared<const Library>()};
   std::mutex load_mutex; // serialises reloads; readers never take it
 
-  mutable std::shared_mutex session_mutex;
-  ExactIndex session; // guarded by session_mutex
-  std::atomic<std::size_t> session_count{0};
+  std::shared_ptr<SessionBudget> budget;
+  SessionShard session;
 
   std::mutex resources_mutex;
   ResourceStore resources; // guarded by resources_mutex
@@ -536,11 +705,14 @@ struct ServiceMatcher::State {
   }
 };
 
-ServiceMatcher::ServiceMatcher(PrepareFn prepare) : state_(std::make_unique<State>()) {
+ServiceMatcher::ServiceMatcher(PrepareFn prepare, std::shared_ptr<SessionBudget> budget)
+    : state_(std::make_unique<State>()) {
   state_->prepare = std::move(prepare);
+  state_->budget = budget ? std::move(budget) : std::make_shared<SessionBudget>();
 }
 
-ServiceMatcher::~ServiceMatcher() = default;
+// The budget's list must not keep pointers into a session that is gone.
+ServiceMatcher::~ServiceMatcher() { session_clear(); }
 
 void ServiceMatcher::load_library(std::vector<record::Interaction> interactions) {
   auto library = std::make_shared<Library>();
@@ -604,8 +776,8 @@ void ServiceMatcher::reset_cursors() {
   auto library = state_->library.load(std::memory_order_acquire);
   library->exact.reset();
   state_->restart_resources(*library);
-  std::shared_lock lock(state_->session_mutex);
-  state_->session.reset();
+  std::shared_lock lock(state_->session.mutex);
+  state_->session.index.reset();
 }
 
 // A LEARN session that hammers one endpoint (a load test, a poller) must not grow RAM without
@@ -613,19 +785,53 @@ void ServiceMatcher::reset_cursors() {
 constexpr std::size_t kSessionRepeatsPerKey = 64;
 
 void ServiceMatcher::session_add(const record::Interaction& interaction) {
+  auto& budget = *state_->budget->state_;
+  if (budget.max == 0) return; // the tier is off
+  const auto& method = interaction.request.method;
+  auto uri = origin_form(interaction.request.uri);
   auto stored = std::make_shared<Stored>();
   stored->response = std::make_shared<const record::Response>(interaction.response);
   auto canonical = canonical_body(interaction.request.body);
-  std::unique_lock lock(state_->session_mutex);
-  state_->session.add(interaction.request.method, origin_form(interaction.request.uri), std::move(canonical),
-                      std::move(stored), kSessionRepeatsPerKey);
-  state_->session_count.store(state_->session.size(), std::memory_order_release);
+  auto key_bytes = key_charge(method, uri, canonical);
+  auto recording_bytes = recording_charge(*stored->response);
+
+  auto& session = state_->session;
+  std::lock_guard budget_lock(budget.mutex);
+  std::unique_lock lock(session.mutex);
+  auto added = session.index.add(method, uri, std::move(canonical), std::move(stored), kSessionRepeatsPerKey);
+  SessionSlot& slot = *added.slot;
+  if (added.new_key) {
+    slot.shard = &session;
+    slot.bytes = key_bytes;
+    budget.held += key_bytes;
+  } else {
+    budget.unlink(slot); // recorded again: now the newest
+  }
+  slot.bytes += recording_bytes;
+  budget.held += recording_bytes;
+  if (added.replaced) {
+    auto replaced_bytes = recording_charge(*added.replaced->response);
+    slot.bytes -= replaced_bytes;
+    budget.held -= replaced_bytes;
+  }
+  budget.push_newest(slot);
+  budget.evict_over_budget(session);
+  session.count.store(session.index.size(), std::memory_order_release);
+  budget.bytes.store(budget.held, std::memory_order_relaxed);
 }
 
 void ServiceMatcher::session_clear() {
-  std::unique_lock lock(state_->session_mutex);
-  state_->session.clear();
-  state_->session_count.store(0, std::memory_order_release);
+  auto& budget = *state_->budget->state_;
+  auto& session = state_->session;
+  std::lock_guard budget_lock(budget.mutex);
+  std::unique_lock lock(session.mutex);
+  session.index.for_each_key([&](SessionSlot& slot) {
+    budget.unlink(slot);
+    budget.held -= slot.bytes;
+  });
+  session.index.clear();
+  session.count.store(0, std::memory_order_release);
+  budget.bytes.store(budget.held, std::memory_order_relaxed);
 }
 
 Answer ServiceMatcher::match(const record::Request& request) {
@@ -634,9 +840,9 @@ Answer ServiceMatcher::match(const record::Request& request) {
     std::string_view uri = origin_form(request.uri);
     std::string_view body = request.body;
 
-    if (state_->session_count.load(std::memory_order_acquire) > 0) {
-      std::shared_lock lock(state_->session_mutex);
-      if (const auto* slot = state_->session.find(method, uri, body)) {
+    if (state_->session.count.load(std::memory_order_acquire) > 0) {
+      std::shared_lock lock(state_->session.mutex);
+      if (const auto* slot = state_->session.index.find(method, uri, body)) {
         const auto& stored = slot->next();
         std::call_once(stored.lazy_once, [&] {
           stored.lazy_prepared = state_->prepared(*stored.response, Tier::session_verbatim);
@@ -657,7 +863,7 @@ Answer ServiceMatcher::match(const record::Request& request) {
         return std::move(*answer);
     }
     if (auto answer = smart_swap(*library, method, uri, body)) return std::move(*answer);
-    return explain_miss(*library, state_->session_count.load(std::memory_order_relaxed), method, uri, body);
+    return explain_miss(*library, state_->session.count.load(std::memory_order_relaxed), method, uri, body);
   } catch (...) {
     return last_resort_miss();
   }
@@ -668,7 +874,7 @@ std::size_t ServiceMatcher::library_size() const {
 }
 
 std::size_t ServiceMatcher::session_size() const {
-  return state_->session_count.load(std::memory_order_acquire);
+  return state_->session.count.load(std::memory_order_acquire);
 }
 
 } // namespace gostly::match

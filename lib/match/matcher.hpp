@@ -13,6 +13,7 @@
 #include "record/interaction.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -49,13 +50,43 @@ struct Answer {
   std::string transition;
 };
 
+/// Default of gostly-serve's --session-buffer-max: 64 MiB.
+inline constexpr std::uint64_t kDefaultSessionBufferMax = std::uint64_t{64} << 20;
+
+/// The byte budget of the session-verbatim tier, shared by every ServiceMatcher given it
+/// (gostly-serve has one for all its services). Each key of a live session is charged what it
+/// holds: its method, URI and request body, and for each recording the response (reason, headers,
+/// body) twice, once as stored and once as the wire bytes it is replayed from, plus a fixed
+/// overhead for the index nodes. When an add takes the total past max_bytes(), the keys added to
+/// least recently, in any service, are evicted until it fits (O(1) amortised per add); a key
+/// larger than the whole budget is not kept. 0 disables the tier. Thread-safe.
+class SessionBudget {
+public:
+  explicit SessionBudget(std::uint64_t max_bytes = kDefaultSessionBufferMax);
+  ~SessionBudget();
+  SessionBudget(const SessionBudget&) = delete;
+  SessionBudget& operator=(const SessionBudget&) = delete;
+
+  std::uint64_t max_bytes() const noexcept;
+  /// Bytes charged to the keys held now (gostly_session_buffer_bytes); never above max_bytes().
+  std::uint64_t bytes() const noexcept;
+  /// Keys evicted to stay within the budget so far (gostly_session_buffer_evictions_total).
+  std::uint64_t evictions() const noexcept;
+
+private:
+  friend class ServiceMatcher;
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 /// The cascade for one service. Every method is thread-safe: match() takes no exclusive lock on
 /// the hot path (it reads an immutable snapshot; replay cursors are atomics), while
 /// load_library() and session_add() publish a new snapshot.
 class ServiceMatcher {
 public:
-  /// `prepare` turns stored responses into wire bytes once; see PrepareFn.
-  explicit ServiceMatcher(PrepareFn prepare = {});
+  /// `prepare` turns stored responses into wire bytes once; see PrepareFn. The live session lives
+  /// within `budget`; without one, the matcher has its own of kDefaultSessionBufferMax.
+  explicit ServiceMatcher(PrepareFn prepare = {}, std::shared_ptr<SessionBudget> budget = {});
   ~ServiceMatcher();
   ServiceMatcher(const ServiceMatcher&) = delete;
   ServiceMatcher& operator=(const ServiceMatcher&) = delete;
@@ -70,6 +101,8 @@ public:
 
   /// Adds one interaction of the live LEARN session (credentials included; kept in RAM only).
   /// Recordings of the same key replay in recorded order, then the last repeats (as in exact).
+  /// May evict the least recently added keys of any matcher sharing the budget; does nothing
+  /// when the budget is 0.
   void session_add(const record::Interaction& interaction);
 
   /// Forgets the live session.

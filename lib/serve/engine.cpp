@@ -122,7 +122,12 @@ bool keys_equal(std::string_view given, std::string_view expected) noexcept {
 
 // ---- Impl ----
 
-Engine::Impl::Impl(EngineOptions opts) : options(std::move(opts)), data(options.data_dir) {
+Engine::Impl::Impl(EngineOptions opts)
+    : options(std::move(opts)), data(options.data_dir),
+      session_budget(std::make_shared<match::SessionBudget>(options.session_buffer_max)) {
+  metrics.set_session_buffer_source([budget = session_budget] {
+    return SessionBufferStats{budget->bytes(), budget->max_bytes(), budget->evictions()};
+  });
   base_redactor = redact::Redactor::from_environment();
   for (const auto& name : options.redact_headers) base_redactor.add(name);
   auto table_ptr = std::make_shared<Table>();
@@ -147,7 +152,7 @@ ServiceState& Engine::Impl::state_for(const std::string& id) {
   std::lock_guard lock(states_mutex);
   auto& slot = states[id];
   if (!slot) {
-    slot = std::make_unique<ServiceState>(&prepare);
+    slot = std::make_unique<ServiceState>(&prepare, session_budget);
     slot->id = id;
     slot->session_id = options.session_id.empty() ? util::random_id("sess", true) : options.session_id;
   }

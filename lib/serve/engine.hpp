@@ -3,6 +3,7 @@
 // and per-service modes, LEARN recording, the MOCK cascade, and the control API. Networking is
 // lib/http's; this file decides what each request gets.
 #include "http/server.hpp"
+#include "match/matcher.hpp"
 #include "record/interaction.hpp"
 #include "serve/metrics.hpp"
 #include "serve/worker.hpp"
@@ -50,6 +51,9 @@ struct EngineOptions {
   std::string api_key;                          // control API key; empty = no key check
   std::chrono::seconds transition_timeout{120}; // a begin without end reverts after this
   RecordSink sink;
+  /// Bytes of RAM for the session-verbatim tier, one budget for all services, oldest keys
+  /// evicted first (gostly-serve's --session-buffer-max); 0 = no session tier.
+  std::uint64_t session_buffer_max = match::kDefaultSessionBufferMax;
   /// Runs the transition pipeline over the data dir's traffic/ into library.db (POST
   /// /v1/transition {"action":"run"}); called on a background thread while TRANSITIONING.
   std::function<void()> run_transition;

@@ -20,7 +20,8 @@ using Clock = std::chrono::steady_clock;
 
 /// The mutable, never-deleted state of one service.
 struct ServiceState {
-  explicit ServiceState(match::PrepareFn prepare) : matcher(std::move(prepare)) {}
+  ServiceState(match::PrepareFn prepare, std::shared_ptr<match::SessionBudget> budget)
+      : matcher(std::move(prepare), std::move(budget)) {}
   std::string id;
   std::atomic<int> mode_override{-1}; // -1 = follow the global mode
   match::ServiceMatcher matcher;
@@ -59,6 +60,7 @@ struct Engine::Impl {
   store::DataDir data;
   redact::Redactor base_redactor;
   Metrics metrics;
+  std::shared_ptr<match::SessionBudget> session_budget; // shared by every service's matcher
   Engine* self = nullptr;
 
   mutable std::mutex states_mutex;

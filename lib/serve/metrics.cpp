@@ -52,6 +52,10 @@ void Metrics::observe_latency(std::chrono::steady_clock::duration elapsed) noexc
                             std::memory_order_relaxed);
 }
 
+void Metrics::set_session_buffer_source(std::function<SessionBufferStats()> source) {
+  session_buffer_ = std::move(source);
+}
+
 std::uint64_t Metrics::requests(MatchType type) const noexcept {
   return requests_[static_cast<std::size_t>(type)].load(std::memory_order_relaxed);
 }
@@ -86,6 +90,16 @@ std::string Metrics::render(const std::vector<std::pair<std::string, std::uint64
   for (std::size_t i = 0; i < io_errors_.size(); ++i)
     line("ghost_io_errors_total{operation=\"" + std::string(label(static_cast<IoOperation>(i))) + "\"} " +
          std::to_string(io_errors_[i].load(std::memory_order_relaxed)));
+  auto session = session_buffer_ ? session_buffer_() : SessionBufferStats{};
+  line("# HELP gostly_session_buffer_bytes Bytes held by the LEARN session buffer (session-verbatim tier), all services.");
+  line("# TYPE gostly_session_buffer_bytes gauge");
+  line("gostly_session_buffer_bytes " + std::to_string(session.bytes));
+  line("# HELP gostly_session_buffer_max_bytes The session buffer's budget (--session-buffer-max; 0 = tier off).");
+  line("# TYPE gostly_session_buffer_max_bytes gauge");
+  line("gostly_session_buffer_max_bytes " + std::to_string(session.max_bytes));
+  line("# HELP gostly_session_buffer_evictions_total Session keys evicted, oldest first, to stay within the budget.");
+  line("# TYPE gostly_session_buffer_evictions_total counter");
+  line("gostly_session_buffer_evictions_total " + std::to_string(session.evictions));
   line("# HELP ghost_request_duration_seconds Time from a complete request to its reply.");
   line("# TYPE ghost_request_duration_seconds histogram");
   std::uint64_t cumulative = 0;

@@ -22,6 +22,13 @@ std::string_view label(MatchType type) noexcept;
 enum class IoOperation { traffic_append, record_output, library_load, mode_file, count_ };
 std::string_view label(IoOperation operation) noexcept;
 
+/// The LEARN session buffer (match::SessionBudget) as /metrics shows it.
+struct SessionBufferStats {
+  std::uint64_t bytes = 0;
+  std::uint64_t max_bytes = 0;
+  std::uint64_t evictions = 0;
+};
+
 class Metrics {
 public:
   Metrics();
@@ -29,6 +36,10 @@ public:
   void count_io_error(IoOperation operation) noexcept;
   /// Adds one observation to the request latency histogram.
   void observe_latency(std::chrono::steady_clock::duration elapsed) noexcept;
+
+  /// Where render() reads the session buffer's figures (zeros without one). Set once, before
+  /// the control API serves.
+  void set_session_buffer_source(std::function<SessionBufferStats()> source);
 
   std::uint64_t requests(MatchType type) const noexcept;
   std::uint64_t io_errors(IoOperation operation) const noexcept;
@@ -47,6 +58,7 @@ private:
   std::atomic<std::uint64_t> latency_count_{0};
   std::atomic<std::uint64_t> latency_sum_ns_{0};
   std::chrono::system_clock::time_point started_;
+  std::function<SessionBufferStats()> session_buffer_;
 };
 
 } // namespace gostly::serve

@@ -105,6 +105,11 @@ int run(const ServeOptions& o) {
   } else {
     spdlog::warn("control API without a key (--insecure-control): anyone on this machine can change modes");
   }
+  auto session_buffer_max = http::parse_size(o.session_buffer_max);
+  if (!session_buffer_max)
+    throw UsageError("--session-buffer-max (env GOSTLY_SESSION_BUFFER_MAX) '" + o.session_buffer_max +
+                     "': expected a size such as 1048576, 512K or 64M (0 turns the session-verbatim tier off)");
+  engine_options.session_buffer_max = *session_buffer_max;
   store::DataDir(o.data_dir).ensure();
   engine_options.work = work_budget(o);
   // In a child (worker.hpp): traffic/ holds files anyone with access to the data dir may write.

@@ -33,6 +33,7 @@ struct ServeOptions {
   bool insecure_control = false;
   double work_timeout = 120;         // seconds a seed import or transition run may take
   std::string work_memory = "2G";    // address space it may use
+  std::string session_buffer_max = "64M"; // env GOSTLY_SESSION_BUFFER_MAX; 0 = no session-verbatim tier
 };
 
 /// Runs gostly-serve until SIGINT/SIGTERM; returns the exit status. Throws UsageError for bad

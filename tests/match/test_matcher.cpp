@@ -331,3 +331,177 @@ TEST_CASE("match::ServiceMatcher: a seed's declared path template swaps paramete
   CHECK(m.match(request("GET", "/teams/platform")).tier == Tier::miss);              // words stay words without a template
   CHECK(m.match(request("GET", "/orgs/other")).tier == Tier::miss);
 }
+
+// ---- The session buffer's byte budget (--session-buffer-max) ----
+
+namespace {
+std::string key_uri(int i) { return "/items/" + std::to_string(i) + "?q=x"; }
+} // namespace
+
+TEST_CASE("match::SessionBudget: distinct keys never take the session past its byte budget", "[match]") {
+  constexpr std::uint64_t max = 64 * 1024;
+  auto budget = std::make_shared<SessionBudget>(max);
+  ServiceMatcher m({}, budget);
+  std::uint64_t highest = 0;
+  for (int i = 0; i < 20000; ++i) {
+    m.session_add(recorded("GET", key_uri(i), "{\"n\":" + std::to_string(i) + ",\"pad\":\"" + std::string(100, 'x') + "\"}"));
+    highest = std::max(highest, budget->bytes());
+  }
+  CHECK(highest <= max);
+  CHECK(budget->bytes() > max / 2); // it is used, not emptied
+  CHECK(budget->max_bytes() == max);
+  CHECK(budget->evictions() > 0);
+  CHECK(m.session_size() < 20000);
+  CHECK(m.session_size() + budget->evictions() == 20000); // one key, one recording: each eviction is one
+  CHECK(m.match(request("GET", key_uri(19999))).tier == Tier::session_verbatim);
+}
+
+TEST_CASE("match::SessionBudget: the key added to least recently is evicted first", "[match]") {
+  auto budget = std::make_shared<SessionBudget>(16 * 1024);
+  ServiceMatcher m({}, budget);
+  int i = 0;
+  while (budget->evictions() == 0) {
+    m.session_add(recorded("GET", key_uri(i), "body " + std::to_string(i)));
+    ++i;
+    // Key 0 is recorded again while key 1 is not: key 1 is now the oldest.
+    if (i == 2) m.session_add(recorded("GET", key_uri(0), "body 0 again"));
+    REQUIRE(i < 10000);
+  }
+  CHECK(budget->evictions() == 1);
+  CHECK(m.match(request("GET", key_uri(1))).tier == Tier::miss);
+  auto again = m.match(request("GET", key_uri(0)));
+  CHECK(again.tier == Tier::session_verbatim);
+  CHECK(again.response->body == "body 0");
+  CHECK(m.match(request("GET", key_uri(i - 1))).tier == Tier::session_verbatim);
+
+  // Later adds keep evicting in that order: 0 (recorded again at step 2) before 2, 3, ...
+  for (int j = i; budget->evictions() < 2; ++j) m.session_add(recorded("GET", key_uri(j), "body " + std::to_string(j)));
+  CHECK(m.match(request("GET", key_uri(0))).tier == Tier::miss);
+  CHECK(m.match(request("GET", key_uri(2))).tier == Tier::session_verbatim);
+}
+
+TEST_CASE("match::SessionBudget: an evicted key misses tier 1 and falls through to the library tiers", "[match]") {
+  auto budget = std::make_shared<SessionBudget>(8 * 1024);
+  ServiceMatcher m({}, budget);
+  m.load_library({recorded("GET", "/users/42", R"({"id":42,"from":"library"})"),
+                  recorded("GET", "/health", R"({"from":"library"})")});
+  m.session_add(recorded("GET", "/health", R"({"from":"session"})"));
+  m.session_add(recorded("GET", "/users/7", R"({"id":7,"from":"session"})"));
+  CHECK(m.match(request("GET", "/health")).tier == Tier::session_verbatim);
+  CHECK(m.match(request("GET", "/users/7")).tier == Tier::session_verbatim);
+  for (int i = 0; budget->evictions() < 2; ++i) m.session_add(recorded("GET", key_uri(i), "filler"));
+
+  auto exact = m.match(request("GET", "/health"));
+  CHECK(exact.tier == Tier::exact);
+  CHECK(exact.response->body == R"({"from":"library"})");
+  auto swapped = m.match(request("GET", "/users/7"));
+  CHECK(swapped.tier == Tier::smart_swap);
+  CHECK(swapped.response->body == R"({"id":7,"from":"library"})");
+  CHECK(m.match(request("GET", "/nowhere")).tier == Tier::miss);
+}
+
+TEST_CASE("match::SessionBudget: repeats of one key stay capped and keep the key's bytes flat", "[match]") {
+  auto budget = std::make_shared<SessionBudget>(1 << 20);
+  ServiceMatcher m({}, budget);
+  std::uint64_t after_cap = 0;
+  for (int i = 0; i < 1000; ++i) {
+    m.session_add(recorded("GET", "/poll", "{\"n\":" + std::to_string(1000 + i) + "}")); // same size every time
+    if (i == 63) after_cap = budget->bytes();
+  }
+  CHECK(m.session_size() == 64);
+  CHECK(budget->bytes() == after_cap);
+  CHECK(budget->evictions() == 0);
+  CHECK(m.match(request("GET", "/poll")).response->body == "{\"n\":1000}");
+}
+
+TEST_CASE("match::SessionBudget: bytes count what an entry holds and return to zero", "[match]") {
+  auto budget = std::make_shared<SessionBudget>(1 << 20);
+  {
+    ServiceMatcher m({}, budget);
+    m.session_add(recorded("GET", "/small", "x"));
+    auto small = budget->bytes();
+    CHECK(small > 0);
+    auto big = recorded("POST", "/big?" + std::string(1000, 'q'), std::string(20000, 'b'), R"({"k":"v"})");
+    big.response.headers.emplace_back("X-Long", std::string(3000, 'h'));
+    m.session_add(big);
+    CHECK(budget->bytes() - small >= 1000 + 20000 + 3000); // the URI, the body and the headers
+    m.session_clear();
+    CHECK(budget->bytes() == 0);
+    m.session_add(big);
+    CHECK(budget->bytes() > 0);
+  }
+  CHECK(budget->bytes() == 0); // a matcher that goes away gives its bytes back
+}
+
+TEST_CASE("match::SessionBudget: an entry larger than the whole budget is not kept", "[match]") {
+  auto budget = std::make_shared<SessionBudget>(4096);
+  ServiceMatcher m({}, budget);
+  m.session_add(recorded("GET", "/a", "small"));
+  m.session_add(recorded("GET", "/huge", std::string(10000, 'z')));
+  CHECK(budget->bytes() <= 4096);
+  CHECK(m.match(request("GET", "/huge")).tier == Tier::miss);
+}
+
+TEST_CASE("match::SessionBudget: 0 disables the session-verbatim tier", "[match]") {
+  auto budget = std::make_shared<SessionBudget>(0);
+  ServiceMatcher m({}, budget);
+  m.load_library({recorded("GET", "/me", R"({"from":"library"})")});
+  m.session_add(recorded("GET", "/me", R"({"from":"session"})"));
+  m.session_add(recorded("GET", "/only-live", "live"));
+  CHECK(m.session_size() == 0);
+  CHECK(budget->bytes() == 0);
+  CHECK(budget->evictions() == 0);
+  CHECK(m.match(request("GET", "/me")).tier == Tier::exact);
+  CHECK(m.match(request("GET", "/only-live")).tier == Tier::miss);
+}
+
+TEST_CASE("match::SessionBudget: services sharing one budget evict each other's oldest keys", "[match]") {
+  constexpr std::uint64_t max = 32 * 1024;
+  auto budget = std::make_shared<SessionBudget>(max);
+  ServiceMatcher a({}, budget), b({}, budget);
+  a.session_add(recorded("GET", "/a/first", "a"));
+  for (int i = 0; i < 5000; ++i) {
+    b.session_add(recorded("GET", key_uri(i), "b"));
+    CHECK(budget->bytes() <= max);
+  }
+  CHECK(a.session_size() == 0);
+  CHECK(a.match(request("GET", "/a/first")).tier == Tier::miss);
+  CHECK(b.session_size() > 0);
+  a.session_clear(); // nothing of a's left: clearing it leaves b's keys alone
+  CHECK(b.match(request("GET", key_uri(4999))).tier == Tier::session_verbatim);
+}
+
+TEST_CASE("match::SessionBudget: replays stay valid while adds evict under them", "[match]") {
+  auto budget = std::make_shared<SessionBudget>(16 * 1024);
+  ServiceMatcher m([](const record::Response& r, Tier) { return std::make_shared<const std::string>(r.body); },
+                   budget);
+  std::atomic<bool> stop{false};
+  std::atomic<int> latest{0};
+  std::atomic<int> bad{0};
+  std::atomic<long> hits{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&, t] {
+      while (!stop) {
+        int i = std::max(0, latest.load() - t * 3); // just added, or about to be evicted
+        auto answer = m.match(request("GET", key_uri(i)));
+        if (answer.tier == Tier::session_verbatim) {
+          ++hits;
+          if (answer.response->body != "v" + std::to_string(i) || !answer.prepared || *answer.prepared != answer.response->body)
+            ++bad;
+        } else if (answer.tier != Tier::miss) {
+          ++bad;
+        }
+      }
+    });
+  }
+  for (int i = 0; i < 20000 || hits < 1000; ++i) {
+    m.session_add(recorded("GET", key_uri(i), "v" + std::to_string(i)));
+    latest = i;
+  }
+  stop = true;
+  for (auto& r : readers) r.join();
+  CHECK(bad == 0);
+  CHECK(budget->evictions() > 0);
+  CHECK(budget->bytes() <= 16 * 1024);
+}

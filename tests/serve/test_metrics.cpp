@@ -24,3 +24,18 @@ TEST_CASE("serve::Metrics: counters and the histogram render as Prometheus text"
   CHECK(text.find("ghost_request_duration_seconds_bucket{le=\"+Inf\"} 2\n") != std::string::npos);
   CHECK(text.find("ghost_request_duration_seconds_count 2\n") != std::string::npos);
 }
+
+TEST_CASE("serve::Metrics: the session buffer's bytes, budget and evictions render as Prometheus text", "[serve]") {
+  Metrics metrics;
+  auto idle = metrics.render({});
+  CHECK(idle.find("# TYPE gostly_session_buffer_bytes gauge\ngostly_session_buffer_bytes 0\n") != std::string::npos);
+  CHECK(idle.find("# TYPE gostly_session_buffer_evictions_total counter\ngostly_session_buffer_evictions_total 0\n") !=
+        std::string::npos);
+
+  metrics.set_session_buffer_source([] { return SessionBufferStats{12345, 67108864, 42}; });
+  auto text = metrics.render({});
+  CHECK(text.find("gostly_session_buffer_bytes 12345\n") != std::string::npos);
+  CHECK(text.find("# TYPE gostly_session_buffer_max_bytes gauge\ngostly_session_buffer_max_bytes 67108864\n") !=
+        std::string::npos);
+  CHECK(text.find("gostly_session_buffer_evictions_total 42\n") != std::string::npos);
+}

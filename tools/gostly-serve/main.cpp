@@ -23,6 +23,11 @@ int main(int argc, char** argv) {
   app.add_option("--work-memory", opts.work_memory, "Memory (address space) a seed import or transition run may use")
       ->envname("GOSTLY_WORK_MEMORY")
       ->capture_default_str();
+  app.add_option("--session-buffer-max", opts.session_buffer_max,
+                 "RAM for the session-verbatim tier (replays of the current LEARN session), all services; oldest keys "
+                 "out first (e.g. 512K, 64M; 0 = off)")
+      ->envname("GOSTLY_SESSION_BUFFER_MAX")
+      ->capture_default_str();
   app.add_flag("--insecure-control", opts.insecure_control,
                "Allow the control API without GHOST_API_KEY (loopback --control only)");
   return gostly::cli::run_tool(app, "gostly-serve", common, argc, argv, [&] {
