@@ -462,6 +462,8 @@ void check_headers(const Headers& headers, const char* prefix) {
 void check_wire_safe(const Interaction& in) {
   if (!is_token(in.request.method)) throw FieldError{"request.method", "not a valid HTTP method (an RFC 9110 token)"};
   if (!is_field_text(in.request.uri)) throw FieldError{"request.uri", "contains CR, LF or NUL"};
+  // The host becomes a Host header when a recording is forwarded or exported.
+  if (!is_field_text(in.request.host)) throw FieldError{"request.host", "contains CR, LF or NUL"};
   check_headers(in.request.headers, "request.headers");
   if (!is_field_text(in.response.reason)) throw FieldError{"response.reason", "contains CR, LF or NUL"};
   check_headers(in.response.headers, "response.headers");

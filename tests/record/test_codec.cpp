@@ -196,6 +196,9 @@ TEST_CASE("record::check_wire_safe names the field that would split a head", "[r
   bad.request.method = "GET\r\n";
   CHECK(field_of(bad) == "request.method");
   bad = in;
+  bad.request.host = "api.example.com\r\nX-Evil: 1";
+  CHECK(field_of(bad) == "request.host");
+  bad = in;
   bad.request.headers = {{"Host", std::string("a\0b", 3)}};
   CHECK(field_of(bad) == "request.headers[0][1]");
   CHECK(record::is_token("PATCH"));
