@@ -1,10 +1,13 @@
 #include "http/message.hpp"
 
+#include "record/codec.hpp"
 #include "util/encoding.hpp"
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <charconv>
+#include <spdlog/spdlog.h>
 
 namespace gostly::http {
 namespace {
@@ -36,6 +39,44 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
   return static_cast<std::uint16_t>(value);
 }
 
+// Where a response cannot be written as it is: a reason, header name or value holding CR, LF or
+// NUL (or a name that is not a token) would end a line early and let a stored record add
+// headers, or a whole second response, of its own. No allocation when all is well.
+struct Unsafe {
+  const char* list = nullptr; // "response.headers", "extra.headers" or "response.reason"
+  std::size_t index = 0;
+  int part = 0;               // 0 name, 1 value
+  const char* why = nullptr;
+};
+
+std::optional<Unsafe> find_unsafe(const record::Response& response, const record::Headers& extra) noexcept {
+  if (!record::is_field_text(response.reason)) return Unsafe{"response.reason", 0, -1, "contains CR, LF or NUL"};
+  for (const auto* list : {&response.headers, &extra}) {
+    const char* name = list == &extra ? "extra.headers" : "response.headers";
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const auto& [n, v] = (*list)[i];
+      if (!record::is_token(n)) return Unsafe{name, i, 0, "not a valid header name (an RFC 9110 token)"};
+      if (!record::is_field_text(v)) return Unsafe{name, i, 1, "header value contains CR, LF or NUL"};
+    }
+  }
+  return std::nullopt;
+}
+
+// The 500 sent instead of a response that find_unsafe() refused; logged once per process (a
+// bad record would otherwise log on every replay).
+std::string refused_response(const Unsafe& unsafe, BodyMode body_mode, Close close) {
+  std::string field = unsafe.list;
+  if (unsafe.part >= 0) field += "[" + std::to_string(unsafe.index) + "][" + std::to_string(unsafe.part) + "]";
+  static std::atomic<bool> logged{false};
+  if (!logged.exchange(true))
+    spdlog::error("refused to send a stored response: {}: {} (logged once; such replies are 500s)", field, unsafe.why);
+  record::Response error;
+  error.status = 500;
+  error.headers.emplace_back("Content-Type", "application/json");
+  error.body = nlohmann::json{{"error", "stored response cannot be sent: " + field + ": " + unsafe.why}}.dump() + "\n";
+  return serialize_response(error, {}, body_mode, close);
+}
+
 } // namespace
 
 bool is_hop_by_hop(std::string_view name) noexcept {
@@ -63,6 +104,9 @@ void strip_hop_by_hop(record::Headers& headers) {
 
 std::string serialize_response(const record::Response& response, const record::Headers& extra, BodyMode body_mode,
                                Close close) {
+  // Checked here, where bytes are made, so every path is covered and a prepared MOCK reply pays
+  // once, when it is prepared, not per request.
+  if (auto unsafe = find_unsafe(response, extra)) return refused_response(*unsafe, body_mode, close);
   std::string out;
   std::size_t header_bytes = 64;
   for (const auto& [n, v] : response.headers) header_bytes += n.size() + v.size() + 4;
@@ -225,7 +269,11 @@ std::optional<AbsoluteTarget> split_absolute_form(std::string_view target) {
   out.scheme = util::to_lower(target.substr(0, sep));
   std::string_view rest = target.substr(sep + 3);
   auto slash = rest.find_first_of("/?");
-  out.authority = std::string(rest.substr(0, slash));
+  std::string_view authority = rest.substr(0, slash);
+  // `user:password@` is a credential, not part of the host (RFC 3986 §3.2.1): it must not reach
+  // routing, the traffic log or the library.
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  out.authority = std::string(authority);
   if (out.authority.empty()) return std::nullopt;
   if (slash == std::string_view::npos) out.origin_form = "/";
   else if (rest[slash] == '?') out.origin_form = "/" + std::string(rest.substr(slash));
