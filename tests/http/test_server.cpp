@@ -313,3 +313,15 @@ TEST_CASE("http::Server: an upstream response framed by a coding other than chun
     server.stop();
   }
 }
+
+TEST_CASE("http::Server: an upstream head with more than kMaxHeaderFields fields is a 502", "[http]") {
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n";
+  for (int i = 0; i < 1500; ++i) head += "a: b\r\n";
+  FakeUpstream upstream(head + "\r\n", 0);
+  auto server = make_forwarder(upstream.port, 1 << 20);
+  server.start();
+  auto got = round_trip(server, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(got.rfind("HTTP/1.1 502 ", 0) == 0);
+  CHECK(got.find("more than 1000 header fields") != std::string::npos);
+  server.stop();
+}
