@@ -478,6 +478,14 @@ private:
     if (auto length = parser_->content_length(); body_follows && length && *length > options_.max_body)
       return finish(UpstreamFailure::too_large, too_large_detail());
     if (!body_follows) return on_read({});
+    // Most bodies came in with their head: parse them now rather than post an async_read that
+    // would find them already buffered (an extra event-loop turn per exchange).
+    if (buffer_.size() > 0) {
+      parser_->eager(true);
+      buffer_.consume(parser_->put(buffer_.data(), ec));
+      if (ec && ec != bhttp::error::need_more) return retry_or_fail(ec, "read");
+      if (parser_->is_done()) return on_read({});
+    }
     std::visit(
         [this](auto& stream) {
           bhttp::async_read(stream, buffer_, *parser_, [self = shared_from_this()](beast::error_code rec, std::size_t) {
