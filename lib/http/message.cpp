@@ -1,5 +1,6 @@
 #include "http/message.hpp"
 
+#include "record/codec.hpp"
 #include "util/encoding.hpp"
 
 #include <algorithm>
@@ -7,6 +8,12 @@
 #include <charconv>
 
 namespace gostly::http {
+namespace detail {
+// In log.cpp: spdlog's headers here made GCC stop inlining this file's string appends (+1 000
+// instructions per forwarded response).
+void log_refused_response(const std::string& field, const char* why);
+} // namespace detail
+
 namespace {
 
 constexpr std::array<std::string_view, 9> kHopByHop = {
@@ -36,6 +43,46 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
   return static_cast<std::uint16_t>(value);
 }
 
+// Where a response cannot be written as it is: a reason, header name or value holding CR, LF or
+// NUL (or a name that is not a token) would end a line early and let a stored record add
+// headers, or a whole second response, of its own. No allocation when all is well.
+struct Unsafe {
+  const char* list = nullptr; // "response.headers", "extra.headers" or "response.reason"
+  std::size_t index = 0;
+  int part = 0;               // 0 name, 1 value
+  const char* why = nullptr;
+};
+
+std::optional<Unsafe> find_unsafe(const record::Response& response, const record::Headers& extra) noexcept {
+  if (!record::is_field_text(response.reason)) return Unsafe{"response.reason", 0, -1, "contains CR, LF or NUL"};
+  for (const auto* list : {&response.headers, &extra}) {
+    const char* name = list == &extra ? "extra.headers" : "response.headers";
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const auto& [n, v] = (*list)[i];
+      if (!record::is_token(n)) return Unsafe{name, i, 0, "not a valid header name (an RFC 9110 token)"};
+      if (!record::is_field_text(v)) return Unsafe{name, i, 1, "header value contains CR, LF or NUL"};
+    }
+  }
+  return std::nullopt;
+}
+
+// The 500 sent instead of a response that find_unsafe() refused; logged once per process (a
+// bad record would otherwise log on every replay).
+std::string write_response(const record::Response& response, const record::Headers& extra, BodyMode body_mode,
+                           Close close);
+
+std::string refused_response(const Unsafe& unsafe, BodyMode body_mode, Close close) {
+  std::string field = unsafe.list;
+  if (unsafe.part >= 0) field += "[" + std::to_string(unsafe.index) + "][" + std::to_string(unsafe.part) + "]";
+  detail::log_refused_response(field, unsafe.why);
+  record::Response error;
+  error.status = 500;
+  error.headers.emplace_back("Content-Type", "application/json");
+  // Plain concatenation is valid JSON here: the field and the reason are ASCII constants of ours.
+  error.body = R"({"error":"stored response cannot be sent: )" + field + ": " + unsafe.why + "\"}\n";
+  return write_response(error, {}, body_mode, close);
+}
+
 } // namespace
 
 bool is_hop_by_hop(std::string_view name) noexcept {
@@ -61,8 +108,12 @@ void strip_hop_by_hop(record::Headers& headers) {
 }
 
 
-std::string serialize_response(const record::Response& response, const record::Headers& extra, BodyMode body_mode,
-                               Close close) {
+namespace {
+
+// serialize_response() once its input is known to be safe; kept apart so the check does not
+// change how this is compiled (inlining, the named return value).
+std::string write_response(const record::Response& response, const record::Headers& extra, BodyMode body_mode,
+                           Close close) {
   std::string out;
   std::size_t header_bytes = 64;
   for (const auto& [n, v] : response.headers) header_bytes += n.size() + v.size() + 4;
@@ -103,6 +154,17 @@ std::string serialize_response(const record::Response& response, const record::H
   out.append("\r\n");
   if (!no_body && body_mode == BodyMode::send) out.append(response.body);
   return out;
+}
+
+} // namespace
+
+std::string serialize_response(const record::Response& response, const record::Headers& extra, BodyMode body_mode,
+                               Close close) {
+  // Checked here, where bytes are made, so every path is covered and a prepared MOCK reply pays
+  // once, when it is prepared, not per request.
+  if (auto unsafe = find_unsafe(response, extra)) [[unlikely]]
+    return refused_response(*unsafe, body_mode, close);
+  return write_response(response, extra, body_mode, close);
 }
 
 std::string serialize_request(const record::Request& request, const Url& upstream) {
@@ -225,7 +287,11 @@ std::optional<AbsoluteTarget> split_absolute_form(std::string_view target) {
   out.scheme = util::to_lower(target.substr(0, sep));
   std::string_view rest = target.substr(sep + 3);
   auto slash = rest.find_first_of("/?");
-  out.authority = std::string(rest.substr(0, slash));
+  std::string_view authority = rest.substr(0, slash);
+  // `user:password@` is a credential, not part of the host (RFC 3986 §3.2.1): it must not reach
+  // routing, the traffic log or the library.
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  out.authority = std::string(authority);
   if (out.authority.empty()) return std::nullopt;
   if (slash == std::string_view::npos) out.origin_form = "/";
   else if (rest[slash] == '?') out.origin_form = "/" + std::string(rest.substr(slash));

@@ -24,7 +24,9 @@ enum class Close { no, yes };            // yes: add `Connection: close`
 
 /// Serializes `response` as HTTP/1.1 wire bytes. Hop-by-hop headers and Transfer-Encoding are
 /// dropped (the body is sent whole), Content-Length is set from the body (kept as recorded for
-/// BodyMode::head), and `extra` headers are appended after the recorded ones.
+/// BodyMode::head), and `extra` headers are appended after the recorded ones. A reason, header
+/// name or value that could end a line (CR, LF, NUL; a name that is not a token) is never
+/// written: the result is then a 500 JSON error naming the field, e.g. `response.headers[1][1]`.
 std::string serialize_response(const record::Response& response, const record::Headers& extra = {},
                                BodyMode body_mode = BodyMode::send, Close close = Close::no);
 
@@ -69,7 +71,8 @@ std::optional<HostPort> parse_host_port(std::string_view text);
 std::optional<std::uint64_t> parse_size(std::string_view text);
 
 /// Splits an absolute-form request target (`http://host:port/path?q`) into authority and
-/// origin-form (`/path?q`, "/" when empty); nullopt when `target` is not absolute-form.
+/// origin-form (`/path?q`, "/" when empty); nullopt when `target` is not absolute-form. Userinfo
+/// (`user:secret@`) is dropped from the authority.
 struct AbsoluteTarget {
   std::string scheme;
   std::string authority;

@@ -30,6 +30,8 @@
 // by scheme, host and port, so a TLS session is reused across requests like a TCP one.
 #include "http/server.hpp"
 
+#include "http/parsing.hpp"
+
 #include "util/encoding.hpp"
 #include "util/error.hpp"
 
@@ -72,7 +74,9 @@ unsigned usable_cores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-constexpr std::uint32_t kHeaderLimit = 64 * 1024;
+// A connection's read buffer grows to kReadBufferLimit only for a big head; past this it is
+// given back before the next request, so an idle connection keeps a few KiB at most.
+constexpr std::size_t kIdleBufferKeep = 16 * 1024;
 
 std::string_view sv(beast::string_view s) noexcept { return {s.data(), s.size()}; }
 
@@ -213,8 +217,8 @@ public:
 private:
   void read_header() {
     parser_.emplace();
-    parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(shared_.options.max_body);
+    configure(*parser_, shared_.options.max_body);
+    if (buffer_.capacity() > kIdleBufferKeep) buffer_.shrink_to_fit();
     replied_ = false;
     deadline_ = Clock::now() + shared_.options.idle_timeout;
     bhttp::async_read_header(socket_, buffer_, *parser_,
@@ -223,6 +227,9 @@ private:
 
   void on_header(beast::error_code ec) {
     if (ec) return fail_read(ec);
+    // Before any body byte is read: framing another parser could read differently (request
+    // smuggling), too many fields, a length over the limit.
+    if (auto refusal = check_request_head(*parser_, shared_.options.max_body); refusal.status) return refuse(refusal);
     auto& message = parser_->get();
     close_ = !message.keep_alive();
     head_ = message.method() == bhttp::verb::head;
@@ -251,14 +258,17 @@ private:
   void fail_read(beast::error_code ec) {
     close_ = true;
     if (timed_out_) ec = beast::error::timeout;
-    if (ec == bhttp::error::body_limit) return reply(json_response(413, R"j({"error":"request body exceeds the limit (--max-body)"})j", {}, Close::yes));
-    if (ec == bhttp::error::header_limit) return reply(json_response(431, R"({"error":"request headers too large"})", {}, Close::yes));
     if (ec == beast::error::timeout && parser_->got_some())
       return reply(json_response(408, R"({"error":"timed out reading the request"})", {}, Close::yes));
-    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() && ec != bhttp::error::end_of_stream &&
-        ec != bhttp::error::partial_message)
-      return reply(json_response(400, nlohmann::json{{"error", "malformed request: " + ec.message()}}.dump(), {}, Close::yes));
+    if (auto refusal = refusal_for(ec); refusal.status) return refuse(refusal);
     close();
+  }
+
+  // An error answer, after which the connection closes: what follows in the stream cannot be
+  // trusted to start a request.
+  void refuse(const Refusal& refusal) {
+    close_ = true;
+    reply(json_response(refusal.status, nlohmann::json{{"error", refusal.reason}}.dump(), {}, Close::yes));
   }
 
   void dispatch() {
@@ -319,8 +329,8 @@ private:
   bool timed_out_ = false;
   Worker& worker_;
   const Shared& shared_;
-  beast::flat_buffer buffer_{16 * 1024};
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  beast::flat_buffer buffer_{kReadBufferLimit}; // a maximum: it starts empty and grows as needed
+  std::optional<RequestParser> parser_;
   record::Request request_;
   std::string out_owned_;
   std::shared_ptr<const std::string> out_shared_;
@@ -443,13 +453,54 @@ private:
     // Beast's first read is 512 bytes into an empty buffer; most answers fit in one 16 KiB read,
     // which saves a recvmsg per exchange.
     buffer_.reserve(16 * 1024);
+    // The head first, checked before the body is read: Beast 1.74 loses its own body-limit
+    // error when body bytes arrive with the head (and its string body reserves the announced
+    // length), so a 300 MB Content-Length would be read whole.
     std::visit(
         [this](auto& stream) {
-          bhttp::async_read(stream, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            self->on_read(ec);
+          bhttp::async_read_header(stream, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            self->on_header(ec);
           });
         },
         *stream_);
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return retry_or_fail(ec, "read");
+    auto& message = parser_->get();
+    int status = message.result_int();
+    if (status >= 100 && status < 200 && status != 101) return read(); // interim response: a head only
+    // Framing matters only when a body follows (not after HEAD, 204, 304 or a zero length).
+    const bool body_follows = !parser_->is_done();
+    if (auto framing = check_framing(message, message.version());
+        framing == Framing::too_many_fields || (body_follows && framing != Framing::ok))
+      return finish(UpstreamFailure::bad_response, "response from " + key_ + ": " + describe(framing));
+    if (auto length = parser_->content_length(); body_follows && length && *length > options_.max_body)
+      return finish(UpstreamFailure::too_large, too_large_detail());
+    if (!body_follows) return on_read({});
+    // Most bodies came in with their head: parse them now rather than post an async_read that
+    // would find them already buffered (an extra event-loop turn per exchange).
+    if (buffer_.size() > 0) {
+      parser_->eager(true);
+      buffer_.consume(parser_->put(buffer_.data(), ec));
+      if (ec && ec != bhttp::error::need_more) return retry_or_fail(ec, "read");
+      if (parser_->is_done()) return on_read({});
+    }
+    std::visit(
+        [this](auto& stream) {
+          bhttp::async_read(stream, buffer_, *parser_, [self = shared_from_this()](beast::error_code rec, std::size_t) {
+            self->on_read(rec);
+          });
+        },
+        *stream_);
+  }
+
+  std::string too_large_detail() const {
+    std::string announced;
+    if (parser_ && parser_->is_header_done())
+      if (auto length = parser_->content_length()) announced = "of " + std::to_string(*length) + " bytes ";
+    return "upstream response body " + announced + "exceeds the limit of " + std::to_string(options_.max_body) +
+           " bytes (--max-body)";
   }
 
   void retry_or_fail(beast::error_code ec, const char* what) {
@@ -461,7 +512,7 @@ private:
     }
     if (ec == beast::error::timeout)
       return finish(UpstreamFailure::timeout, std::string(what) + " " + key_ + ": no complete response within the upstream timeout");
-    if (ec == bhttp::error::body_limit) return finish(UpstreamFailure::too_large, "upstream response body exceeds the limit");
+    if (ec == bhttp::error::body_limit) return finish(UpstreamFailure::too_large, too_large_detail());
     finish(nothing_received ? UpstreamFailure::unreachable : UpstreamFailure::bad_response,
            std::string(what) + " " + key_ + ": " + ec.message());
   }
@@ -475,9 +526,7 @@ private:
     }
     if (ec) return retry_or_fail(ec, "read");
     auto& message = parser_->get();
-    int status = message.result_int();
-    if (status >= 100 && status < 200 && status != 101) return read(); // interim response
-    result_.response.status = status;
+    result_.response.status = message.result_int();
     result_.response.reason.assign(sv(message.reason()));
     for (const auto& field : message) result_.response.headers.emplace_back(sv(field.name_string()), sv(field.value()));
     strip_hop_by_hop(result_.response.headers);
@@ -510,7 +559,7 @@ private:
   std::function<void(UpstreamResult&&)> done_;
   std::string wire_;
   std::optional<UpstreamStream> stream_;
-  std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
+  std::optional<ResponseParser> parser_;
   beast::flat_buffer buffer_;
   UpstreamResult result_;
   Clock::time_point started_;

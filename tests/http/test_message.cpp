@@ -112,3 +112,48 @@ TEST_CASE("http::serialize_request: upstream Host first, base path, end-to-end h
   get.method = "PUT"; // a method that carries a body says so even when it is empty
   CHECK(http::serialize_request(get, *plain) == "PUT / HTTP/1.1\r\nHost: 127.0.0.1:3000\r\nContent-Length: 0\r\n\r\n");
 }
+
+TEST_CASE("http::split_absolute_form: userinfo is not part of the authority", "[http]") {
+  auto t = http::split_absolute_form("http://user:SECRET@api.example.com:81/users?x=1");
+  REQUIRE(t);
+  CHECK(t->authority == "api.example.com:81");
+  CHECK(t->origin_form == "/users?x=1");
+  CHECK(http::split_absolute_form("http://a@b@host")->authority == "host");
+  CHECK(http::split_absolute_form("http://user@[::1]:8080/")->authority == "[::1]:8080");
+  CHECK_FALSE(http::split_absolute_form("http://user:pw@/x")); // nothing left after the userinfo
+}
+
+TEST_CASE("http::serialize_response: CR, LF or NUL in a stored name, value or reason never reaches the wire", "[http]") {
+  auto refused = [](const record::Response& response, const record::Headers& extra = {}) {
+    auto bytes = http::serialize_response(response, extra);
+    INFO(bytes);
+    CHECK(bytes.rfind("HTTP/1.1 500 ", 0) == 0);
+    CHECK(bytes.find("injected") == std::string::npos);
+    auto head_end = bytes.find("\r\n\r\n");
+    REQUIRE(head_end != std::string::npos);
+    CHECK(bytes.find("\r\n\r\n", head_end + 4) == std::string::npos); // one response, not two
+    return bytes;
+  };
+  record::Response response;
+  response.headers = {{"Content-Type", "text/plain"}, {"X-A", "1\r\nSet-Cookie: injected=1"}};
+  CHECK(refused(response).find("response.headers[1][1]") != std::string::npos);
+  response.headers = {{"X-A\r\nSet-Cookie", "injected"}};
+  CHECK(refused(response).find("response.headers[0][0]") != std::string::npos);
+  response.headers = {{"Bad Name", "injected"}};
+  CHECK(refused(response).find("response.headers[0][0]") != std::string::npos);
+  response.headers = {{"X-Nul", std::string("a\0injected", 10)}};
+  CHECK(refused(response).find("response.headers[0][1]") != std::string::npos);
+  response.headers = {};
+  response.reason = "OK\r\n\r\nHTTP/1.1 200 injected";
+  CHECK(refused(response).find("response.reason") != std::string::npos);
+  response.reason = "OK";
+  CHECK(refused(response, {{"X-Extra", "v\ninjected"}}).find("[0][1]") != std::string::npos);
+  // HEAD keeps a 500 without a body.
+  response.headers = {{"X-A", "1\rinjected"}};
+  auto head = http::serialize_response(response, {}, http::BodyMode::head);
+  CHECK(head.rfind("HTTP/1.1 500 ", 0) == 0);
+  CHECK(head.ends_with("\r\n\r\n"));
+  // Ordinary text, tabs and obs-text pass.
+  response.headers = {{"X-A", "a\tb \xe2\x82\xac"}};
+  CHECK(http::serialize_response(response).rfind("HTTP/1.1 200 OK\r\nX-A: a\tb \xe2\x82\xac\r\n", 0) == 0);
+}
