@@ -32,10 +32,12 @@ seeds() {
   esac
 }
 
-# A finding's identity: the sanitizer's summary line and the first gostly frames of its stack.
+# A finding's identity: the sanitizer's summary line (numbers out, so leaks of other sizes
+# match) and the first three gostly frames of its stack (function and line, no arguments).
 signature() {
   "$1" -rss_limit_mb=2048 -timeout=10 "$2" 2>&1 |
-    awk '/^SUMMARY:/ { s = $0 } /#[0-9]+ .* in gostly::/ && n < 3 { sub(/^ *#[0-9]+ 0x[0-9a-f]+ in /, ""); f = f " | " $0; n++ }
+    awk '/^SUMMARY:/ { s = $0; sub(/ \(.*$/, "", s); gsub(/[0-9]+/, "N", s) }
+         /#[0-9]+ .* in gostly::/ && n < 3 { sub(/^ *#[0-9]+ 0x[0-9a-f]+ in /, ""); sub(/\(.*\) \//, " /"); sub(/^.*\/(lib|fuzz)\//, "&"); f = f " | " $0; n++ }
          END { print s f }'
 }
 
@@ -73,7 +75,7 @@ for t in $targets; do
   done
   unset seen
   cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
-  runs=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$')
+  runs=$(grep -oE '^#[0-9]+: cov' "$log" | tail -1 | tr -dc 0-9) # fork mode: executions so far
   found=$(($(ls "$out" | wc -l) - $(grep -c . <<<"$before")))
   summary+=("fuzz_$t: ${seconds}s, ${cov:-cov: ?}, runs ${runs:-?}, new findings $found")
 done
