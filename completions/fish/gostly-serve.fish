@@ -16,3 +16,5 @@ complete -c gostly-serve -x -l upstream-timeout -d 'seconds for a whole upstream
 complete -c gostly-serve -r -F -l upstream-ca -d 'extra CA certificates (PEM) for https upstreams'
 complete -c gostly-serve -l upstream-insecure -d 'do not verify https upstream certificates'
 complete -c gostly-serve -l insecure-control -d 'control API without a key, loopback only'
+complete -c gostly-serve -x -l work-timeout -d 'seconds a seed import or transition run may take'
+complete -c gostly-serve -x -l work-memory -d 'memory a seed import or transition run may use'

@@ -10,10 +10,13 @@
 #include "bundle/bundle.hpp"
 
 #include "record/codec.hpp"
+#include "record/jsonl.hpp"
+#include "redact/redact.hpp"
 #include "store/sqlite.hpp"
 #include "util/error.hpp"
 #include "util/encoding.hpp"
 #include "util/files.hpp"
+#include "util/limits.hpp"
 #include "util/time.hpp"
 
 #include <archive.h>
@@ -24,6 +27,9 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <istream>
+#include <optional>
+#include <streambuf>
 #include <map>
 #include <memory>
 #include <set>
@@ -131,6 +137,7 @@ void write_all(std::FILE* f, std::string_view bytes) {
 } // namespace
 
 ExportResult export_bundle(store::LibraryDb& db, const fs::path& file, Overwrite overwrite) {
+  const auto redactor = redact::Redactor::from_environment();
   std::error_code ec;
   if (overwrite == Overwrite::no && fs::exists(file, ec))
     throw UsageError(file.string() + ": already exists (use --force to overwrite)");
@@ -145,6 +152,7 @@ ExportResult export_bundle(store::LibraryDb& db, const fs::path& file, Overwrite
     std::uint64_t count = 0;
     db.for_each_mock(service.id, [&](const record::Interaction& stored) {
       record::Interaction interaction = stored;
+      redactor.apply(interaction); // a library written before a redaction rule existed
       scrub(interaction, result.scrubbed);
       write_all(part.get(), record::encode_line(interaction) + "\n");
       ++count;
@@ -203,25 +211,12 @@ public:
     return entry;
   }
 
-  /// Calls `line` for each line of the current entry's data, streaming.
-  template <typename F> void for_each_line(const std::string& entry, F&& line) {
-    std::string pending;
-    std::uint64_t number = 0;
-    char buffer[kChunk];
-    for (;;) {
-      la_ssize_t n = archive_read_data(a_, buffer, sizeof buffer);
-      if (n < 0) fail(entry, "corrupt data");
-      if (n == 0) break;
-      std::string_view chunk(buffer, static_cast<std::size_t>(n));
-      for (auto newline = chunk.find('\n'); newline != std::string_view::npos; newline = chunk.find('\n')) {
-        pending.append(chunk.substr(0, newline));
-        line(++number, pending);
-        pending.clear();
-        chunk.remove_prefix(newline + 1);
-      }
-      pending.append(chunk);
-    }
-    if (!pending.empty()) throw InputError(name_ + ":" + entry, number + 1, "", "truncated last line (no final newline)");
+  /// The current entry's data as a stream (JsonlReader reads it a block at a time).
+  std::istream& data(const std::string& entry) {
+    entry_buf_.emplace(*this, entry);
+    entry_stream_.emplace(&*entry_buf_);
+    entry_stream_->exceptions(std::ios::badbit); // so underflow()'s InputError reaches the caller
+    return *entry_stream_;
   }
 
   std::string read_all(const std::string& entry, std::size_t limit) {
@@ -244,8 +239,31 @@ public:
   const std::string& name() const { return name_; }
 
 private:
+  // archive_read_data() as a streambuf; a libarchive error is an InputError thrown from
+  // underflow(), which istream::read passes on (badbit, exceptions on badbit).
+  class EntryBuf : public std::streambuf {
+  public:
+    EntryBuf(Reader& reader, std::string entry) : reader_(reader), entry_(std::move(entry)) {}
+
+  protected:
+    int_type underflow() override {
+      la_ssize_t n = archive_read_data(reader_.a_, buffer_, sizeof buffer_);
+      if (n < 0) reader_.fail(entry_, "corrupt data");
+      if (n == 0) return traits_type::eof();
+      setg(buffer_, buffer_, buffer_ + n);
+      return traits_type::to_int_type(buffer_[0]);
+    }
+
+  private:
+    Reader& reader_;
+    std::string entry_;
+    char buffer_[kChunk];
+  };
+
   std::string name_;
   archive* a_;
+  std::optional<EntryBuf> entry_buf_;
+  std::optional<std::istream> entry_stream_;
 };
 
 struct ManifestService {
@@ -255,16 +273,23 @@ struct ManifestService {
 };
 
 std::map<std::string, ManifestService> parse_manifest(const std::string& source, const std::string& text) {
-  json manifest = json::parse(text, nullptr, false);
-  if (manifest.is_discarded() || !manifest.is_object()) throw InputError(source, 0, "", "not a JSON object");
+  json manifest;
+  try {
+    manifest = util::parse_json(text);
+  } catch (const util::LimitError& e) {
+    throw InputError(source, 0, "", std::string(e.what()) + " at byte " + std::to_string(e.byte()));
+  } catch (const json::exception&) {
+    throw InputError(source, 0, "", "not a JSON object");
+  }
+  if (!manifest.is_object()) throw InputError(source, 0, "", "not a JSON object");
   if (manifest.value("format", "") != kBundleFormat)
     throw InputError(source, 0, "format", "not a gostly bundle (expected \"" + std::string(kBundleFormat) + "\")");
   auto version = manifest.find("bundle_version");
-  if (version == manifest.end() || !version->is_number_integer())
-    throw InputError(source, 0, "bundle_version", "missing or not an integer");
-  if (version->get<int>() > kBundleVersion)
+  if (version == manifest.end() || !version->is_number_unsigned() || version->get<std::uint64_t>() == 0)
+    throw InputError(source, 0, "bundle_version", "missing or not a positive integer");
+  if (version->get<std::uint64_t>() > static_cast<std::uint64_t>(kBundleVersion))
     throw InputError(source, 0, "bundle_version",
-                     std::to_string(version->get<int>()) + " is newer than this gostly reads (" + std::to_string(kBundleVersion) + ")");
+                     version->dump() + " is newer than this gostly reads (" + std::to_string(kBundleVersion) + ")");
   auto services = manifest.find("services");
   if (services == manifest.end() || !services->is_array()) throw InputError(source, 0, "services", "missing or not an array");
   std::map<std::string, ManifestService> out;
@@ -283,7 +308,7 @@ std::map<std::string, ManifestService> parse_manifest(const std::string& source,
 
 } // namespace
 
-ImportResult import_bundle(store::LibraryDb& db, const fs::path& file) {
+ImportResult import_bundle(store::LibraryDb& db, const fs::path& file, const redact::Redactor& redactor) {
   Reader reader(file);
   const std::string& name = reader.name();
   std::map<std::string, ManifestService> manifest;
@@ -320,23 +345,22 @@ ImportResult import_bundle(store::LibraryDb& db, const fs::path& file) {
     if (listed->second.read) throw InputError(name, 0, "entry", "'" + entry_name + "' appears twice");
     listed->second.read = true;
 
-    std::string source = name + ":" + entry_name;
-    reader.for_each_line(entry_name, [&](std::uint64_t line, const std::string& text) {
-      if (text.find_first_not_of(" \t\r") == std::string::npos) return;
-      json object = json::parse(text, nullptr, false);
-      if (object.is_discarded()) throw InputError(source, line, "", "invalid JSON");
-      record::Interaction interaction;
+    // The same reader as gostly-transition's JSONL (line and depth limits, from_json's checks),
+    // then the same redaction, so a stranger's bundle is held to what any other input is.
+    record::JsonlReader records(reader.data(entry_name), name + ":" + entry_name, record::TornLastLine::error);
+    record::Interaction interaction;
+    while (records.next(interaction)) {
       try {
-        interaction = record::from_json(object);
         if (interaction.service_id != service)
           throw record::FieldError{"service_id", "'" + interaction.service_id + "' in the file of service '" + service + "'"};
+        redactor.apply(interaction);
         import.add(interaction);
       } catch (const record::FieldError& e) {
-        throw InputError(source, line, e.field, e.reason);
+        throw InputError(records.source(), records.line(), e.field, e.reason);
       }
       ++result.records_read;
       ++listed->second.seen;
-    });
+    }
   }
   if (!have_manifest) throw InputError(name, 0, "", "not a gostly bundle: empty archive");
   for (const auto& [service, row] : manifest) {

@@ -6,6 +6,7 @@
 //   services/<service>.jsonl  the service's mock rows (gostly-jsonl(5)), load_library() order
 // manifest.json is always the first entry, so an importer knows what it reads before any data.
 #include "bundle/pii.hpp"
+#include "redact/redact.hpp"
 #include "store/library_db.hpp"
 
 #include <cstdint>
@@ -29,7 +30,8 @@ struct ExportResult {
 
 /// Writes every service's mock library from `db` to `file` (temp file + rename: `file` is either
 /// untouched or complete). Bodies that are valid UTF-8 are PII-scrubbed (pii.hpp); binary bodies
-/// are kept as they are. Throws UsageError when `file` exists and `overwrite` is no.
+/// are kept as they are. The redaction floor (+ REDACT_HEADERS) is applied again on the way
+/// out, so a library written by an older gostly does not leak what it kept. Throws UsageError when `file` exists and `overwrite` is no.
 ExportResult export_bundle(store::LibraryDb& db, const std::filesystem::path& file, Overwrite overwrite);
 
 struct ImportResult {
@@ -39,10 +41,12 @@ struct ImportResult {
   std::vector<std::string> services;
 };
 
-/// Reads a bundle into `db` in one transaction. A corrupt or foreign archive, an entry whose
-/// name escapes (`../`, absolute, links), a bad record or counts that disagree with the manifest
-/// throw InputError naming `file` (and the entry and line) and leave `db` unchanged.
-ImportResult import_bundle(store::LibraryDb& db, const std::filesystem::path& file);
+/// Reads a bundle into `db` in one transaction, each record decoded like gostly-transition's
+/// JSONL (record::JsonlReader) and passed through `redactor` before it is stored: a bundle is
+/// a stranger's input like any other. A corrupt or foreign archive, an entry whose name escapes
+/// (`../`, absolute, links), a bad record or counts that disagree with the manifest throw
+/// InputError naming `file` (and the entry and line) and leave `db` unchanged.
+ImportResult import_bundle(store::LibraryDb& db, const std::filesystem::path& file, const redact::Redactor& redactor);
 
 /// True when an archive entry name stays inside the extraction root: relative, no `..` part.
 bool is_safe_entry_name(std::string_view name) noexcept;

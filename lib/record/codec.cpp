@@ -1,9 +1,14 @@
 #include "record/codec.hpp"
 
 #include "util/encoding.hpp"
+#include "util/limits.hpp"
+#include "util/time.hpp"
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <cstring>
 #include <initializer_list>
 #if defined(__SSE2__)
@@ -48,11 +53,13 @@ void require(const json& object, const std::string& prefix, const char* key) {
   if (!object.contains(key)) throw FieldError{join(prefix, key), "missing"};
 }
 
-Headers read_headers(const json& object, const std::string& prefix) {
+Headers read_headers(const json& object, const std::string& prefix, std::size_t limit) {
   Headers headers;
   auto it = object.find("headers");
   if (it == object.end() || it->is_null()) return headers;
   const std::string field = join(prefix, "headers");
+  if ((it->is_object() || it->is_array()) && it->size() > limit)
+    throw FieldError{field, "more than " + std::to_string(limit) + " headers (limit GOSTLY_MAX_HEADERS)"};
   if (it->is_object()) { // tolerated: {"name": "value"} (order as stored)
     for (const auto& [name, value] : it->items()) {
       if (!value.is_string()) wrong_type(field + "." + name, "string", value);
@@ -90,6 +97,19 @@ std::string read_body(const json& object, const std::string& prefix) {
     return std::move(*bytes);
   }
   return {};
+}
+
+// An integer member in [low, high], checked before it is narrowed: 4294967496 is an error, not
+// the 200 that get<int>() would make of it.
+int read_int(const json& value, const char* field, std::int64_t low, std::int64_t high) {
+  if (!value.is_number_integer()) wrong_type(field, "integer", value);
+  bool in_range = value.is_number_unsigned() ? value.get<std::uint64_t>() <= static_cast<std::uint64_t>(high)
+                                                   && static_cast<std::int64_t>(value.get<std::uint64_t>()) >= low
+                                             : value.get<std::int64_t>() >= low && value.get<std::int64_t>() <= high;
+  if (!in_range)
+    throw FieldError{field, "out of range: " + value.dump() + " (expected " + std::to_string(low) + " to " +
+                                std::to_string(high) + ")"};
+  return static_cast<int>(value.get<std::int64_t>());
 }
 
 json extras_of(const json& object, std::initializer_list<const char*> known) {
@@ -447,6 +467,8 @@ void check_wire_safe(const Interaction& in) {
   check_headers(in.response.headers, "response.headers");
 }
 
+std::size_t max_headers() { return util::limit_from_env("GOSTLY_MAX_HEADERS", 1000); }
+
 Interaction from_json(const json& object) {
   if (!object.is_object()) wrong_type("", "object", object);
   Interaction in;
@@ -454,20 +476,22 @@ Interaction from_json(const json& object) {
     if (!type->is_string()) wrong_type("type", "string", *type);
     if (*type != "interaction") throw FieldError{"type", "expected \"interaction\", got \"" + type->get<std::string>() + "\""};
   }
-  if (auto v = object.find("v"); v != object.end()) {
-    if (!v->is_number_integer()) wrong_type("v", "integer", *v);
-    in.v = v->get<int>();
-  }
+  if (auto v = object.find("v"); v != object.end()) in.v = read_int(*v, "v", 1, std::numeric_limits<int>::max());
   read_string(object, "", "id", in.id);
   read_string(object, "", "service_id", in.service_id);
   if (in.service_id.empty()) in.service_id = std::string(kDefaultService);
   read_string(object, "", "session_id", in.session_id);
   read_string(object, "", "source", in.source);
   read_string(object, "", "recorded_at", in.recorded_at);
+  if (!in.recorded_at.empty() && !util::parse_iso8601(in.recorded_at))
+    throw FieldError{"recorded_at", "not an RFC 3339 date-time: '" + in.recorded_at.substr(0, 40) + "'"};
   if (auto d = object.find("duration_ms"); d != object.end() && !d->is_null()) {
     if (!d->is_number()) wrong_type("duration_ms", "number", *d);
     in.duration_ms = d->get<double>();
+    if (!std::isfinite(in.duration_ms) || in.duration_ms < 0)
+      throw FieldError{"duration_ms", "out of range: " + d->dump() + " (expected a finite number >= 0)"};
   }
+  const std::size_t header_limit = max_headers();
 
   require(object, "", "request");
   const json& request = object["request"];
@@ -481,7 +505,7 @@ Interaction from_json(const json& object) {
   read_string(request, "request", "scheme", in.request.scheme);
   read_string(request, "request", "host", in.request.host);
   read_string(request, "request", "http_version", in.request.http_version);
-  in.request.headers = read_headers(request, "request");
+  in.request.headers = read_headers(request, "request", header_limit);
   in.request.body = read_body(request, "request");
   in.request.extra = extras_of(request, {"method", "uri", "scheme", "host", "http_version", "headers", "body", "body_b64"});
 
@@ -489,13 +513,9 @@ Interaction from_json(const json& object) {
   const json& response = object["response"];
   if (!response.is_object()) wrong_type("response", "object", response);
   require(response, "response", "status");
-  const json& status = response["status"];
-  if (!status.is_number_integer()) wrong_type("response.status", "integer", status);
-  in.response.status = status.get<int>();
-  if (in.response.status < 100 || in.response.status > 999)
-    throw FieldError{"response.status", "out of range: " + std::to_string(in.response.status)};
+  in.response.status = read_int(response["status"], "response.status", 100, 999);
   read_string(response, "response", "reason", in.response.reason);
-  in.response.headers = read_headers(response, "response");
+  in.response.headers = read_headers(response, "response", header_limit);
   in.response.body = read_body(response, "response");
   in.response.extra = extras_of(response, {"status", "reason", "headers", "body", "body_b64"});
 
@@ -508,6 +528,7 @@ Interaction from_json(const json& object) {
   }
   in.extra = extras_of(object, {"type", "v", "id", "service_id", "session_id", "source", "recorded_at", "duration_ms",
                                 "request", "response", "redacted"});
+  check_wire_safe(in);
   return in;
 }
 

@@ -33,7 +33,14 @@ bool is_field_text(std::string_view text) noexcept;
 /// bundles), so a record that would split a response never reaches the library.
 void check_wire_safe(const Interaction& interaction);
 
-/// Decodes an interaction object. Throws FieldError for a missing or mistyped field.
+/// Most headers a record's request or response may carry: GOSTLY_MAX_HEADERS, default 1000.
+std::size_t max_headers();
+
+/// Decodes an interaction object. Throws FieldError for a missing or mistyped field, a value
+/// outside its range (`v` 1..2^31-1, `response.status` 100-999, `duration_ms` finite and >= 0,
+/// `recorded_at` an RFC 3339 date-time), more than max_headers() headers, or anything
+/// check_wire_safe() refuses: every reader of records (JSONL, bundles, library.db) goes
+/// through here, so no input path can skip a check.
 /// Records whose `v` is newer than kRecordVersion are read as far as they are understood.
 Interaction from_json(const nlohmann::json& object);
 

@@ -3,6 +3,7 @@
 #include "record/codec.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
+#include "util/limits.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -28,35 +29,85 @@ NamedInput open_input(const std::string& path) {
   return input;
 }
 
-JsonlReader::JsonlReader(std::istream& in, std::string source_name) : in_(in), source_(std::move(source_name)) {}
+std::size_t max_line_bytes() { return util::limit_from_env("GOSTLY_MAX_LINE_BYTES", std::size_t{256} << 20); }
+
+namespace {
+// Lines are read a block at a time; one that spans blocks is gathered in long_line_.
+constexpr std::size_t kBlock = 64 * 1024;
+} // namespace
+
+JsonlReader::JsonlReader(std::istream& in, std::string source_name, TornLastLine torn)
+    : in_(in), source_(std::move(source_name)), torn_mode_(torn), max_line_(max_line_bytes()) {}
+
+bool JsonlReader::next_line(std::string_view& line, bool& had_newline) {
+  bool spanning = false;
+  long_line_.clear();
+  for (;;) {
+    const char* data = buffer_.data() + begin_;
+    const std::size_t available = end_ - begin_;
+    const auto* newline = available ? static_cast<const char*>(std::memchr(data, '\n', available)) : nullptr;
+    const std::size_t take = newline ? static_cast<std::size_t>(newline - data) : available;
+    if ((spanning ? long_line_.size() : 0) + take > max_line_)
+      throw InputError(source_, line_ + 1, "",
+                       "line longer than " + std::to_string(max_line_) + " bytes (limit GOSTLY_MAX_LINE_BYTES)");
+    if (newline) {
+      begin_ += take + 1;
+      had_newline = true;
+      if (!spanning) {
+        line = std::string_view(data, take);
+      } else {
+        long_line_.append(data, take);
+        line = long_line_;
+      }
+      return true;
+    }
+    if (available) {
+      long_line_.append(data, available);
+      spanning = true;
+    }
+    // Refill. istream::read blocks until the block is full or the input ends: these readers
+    // take whole files and streams, nothing waits on a line as it arrives.
+    if (buffer_.size() != kBlock) buffer_.resize(kBlock);
+    begin_ = end_ = 0;
+    if (in_) {
+      in_.read(buffer_.data(), static_cast<std::streamsize>(kBlock));
+      end_ = static_cast<std::size_t>(in_.gcount());
+    }
+    if (in_.bad()) throw Error("cannot read " + source_ + ": " + std::strerror(errno));
+    if (end_ == 0) {
+      if (!spanning) return false;
+      had_newline = false;
+      line = long_line_;
+      return true;
+    }
+  }
+}
 
 bool JsonlReader::next_object(nlohmann::json& out) {
-  while (std::getline(in_, buffer_)) {
+  std::string_view text;
+  bool had_newline = false;
+  while (next_line(text, had_newline)) {
     ++line_;
-    bool had_newline = !in_.eof();
-    if (!buffer_.empty() && buffer_.back() == '\r') buffer_.pop_back();
-    std::size_t first = buffer_.find_first_not_of(" \t");
-    if (first == std::string::npos) continue;
-    out = nlohmann::json::parse(buffer_, nullptr, /*allow_exceptions=*/false);
-    if (out.is_discarded()) {
+    if (!had_newline && torn_mode_ == TornLastLine::error)
+      throw InputError(source_, line_, "", "truncated last line (no final newline)");
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    if (text.find_first_not_of(" \t") == std::string_view::npos) continue;
+    try {
+      out = util::parse_json(text);
+    } catch (const util::LimitError& e) {
+      throw InputError(source_, line_, "", std::string(e.what()) + " at byte " + std::to_string(e.byte()));
+    } catch (const nlohmann::json::exception& e) {
       if (!had_newline) {
         ++torn_;
-        spdlog::warn("{}:{}: skipping a torn last line ({} bytes, no final newline)", source_, line_, buffer_.size());
+        spdlog::warn("{}:{}: skipping a torn last line ({} bytes, no final newline)", source_, line_, text.size());
         return false;
       }
-      // Re-parse with exceptions to get nlohmann's byte position for the message.
-      try {
-        auto ignored = nlohmann::json::parse(buffer_);
-        (void)ignored;
-      } catch (const nlohmann::json::parse_error& e) {
-        throw InputError(source_, line_, "", std::string("invalid JSON at byte ") + std::to_string(e.byte));
-      }
-      throw InputError(source_, line_, "", "invalid JSON");
+      const auto* parse = dynamic_cast<const nlohmann::json::parse_error*>(&e);
+      throw InputError(source_, line_, "", parse ? "invalid JSON at byte " + std::to_string(parse->byte) : "invalid JSON");
     }
     if (!out.is_object()) throw InputError(source_, line_, "", "expected a JSON object per line");
     return true;
   }
-  if (in_.bad()) throw Error("cannot read " + source_ + ": " + std::strerror(errno));
   return false;
 }
 

@@ -9,6 +9,7 @@
 #include <istream>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace gostly::record {
 
@@ -22,17 +23,28 @@ struct NamedInput {
 /// Opens `path` ("-" = stdin) for reading; throws gostly::Error naming the file.
 NamedInput open_input(const std::string& path);
 
+/// Longest line a reader takes, in bytes before the newline: GOSTLY_MAX_LINE_BYTES, default
+/// 256 MiB (a record with two 64 MiB bodies base64'd fits). A reader never holds more than this
+/// plus one read buffer, however long a line without a newline runs on.
+std::size_t max_line_bytes();
+
+/// What a JSONL reader does with a last line that has no final newline and does not parse:
+/// a recorder killed mid-write leaves one (skip it with a warning); a bundle must not (error).
+enum class TornLastLine { skip, error };
+
 class JsonlReader {
 public:
-  JsonlReader(std::istream& in, std::string source_name);
+  JsonlReader(std::istream& in, std::string source_name, TornLastLine torn = TornLastLine::skip);
 
   /// Reads the next non-blank line as a JSON object into `out`; false at end of input.
-  /// Throws InputError (source, line) for a line that is not a JSON object, except a torn last
-  /// line (no final newline, not parseable), which is skipped with a warning.
+  /// Throws InputError (source, line) for a line that is not a JSON object, is longer than
+  /// max_line_bytes() or nests deeper than util::max_depth(), except a torn last line (no
+  /// final newline, not parseable), which is skipped with a warning.
   bool next_object(nlohmann::json& out);
 
-  /// Like next_object(), decoded as an interaction. Records of other types (`drift_event`,
-  /// `score`, ...) are skipped and counted. Throws InputError naming the bad field.
+  /// Like next_object(), decoded as an interaction (from_json(): every field checked, and
+  /// check_wire_safe()). Records of other types (`drift_event`, `score`, ...) are skipped and
+  /// counted. Throws InputError naming the bad field.
   bool next(Interaction& out);
 
   const std::string& source() const noexcept { return source_; }
@@ -41,9 +53,16 @@ public:
   std::uint64_t other_records_skipped() const noexcept { return other_; }
 
 private:
+  /// The next line without its newline (a view into buffer_ or long_line_); false at the end.
+  bool next_line(std::string_view& line, bool& had_newline);
+
   std::istream& in_;
   std::string source_;
-  std::string buffer_;
+  TornLastLine torn_mode_;
+  std::size_t max_line_;
+  std::string buffer_;        // read in blocks; lines are found with memchr
+  std::size_t begin_ = 0, end_ = 0;
+  std::string long_line_;     // a line that spans blocks, at most max_line_ + a block
   std::uint64_t line_ = 0;
   std::uint64_t torn_ = 0;
   std::uint64_t other_ = 0;

@@ -29,7 +29,8 @@ public:
   bool is_redacted(std::string_view header_name) const noexcept;
 
   /// Removes every redacted header from request and response, recording each removed name
-  /// (lower-case, once) in `interaction.redacted`.
+  /// (lower-case, once) in `interaction.redacted`, and drops URL userinfo (`user:pass@`) from
+  /// request.host, an absolute request.uri and a Host header, recorded as "userinfo".
   void apply(record::Interaction& interaction) const;
   /// Removes redacted headers from `headers`, appending removed names to `removed`.
   void strip(record::Headers& headers, std::vector<std::string>& removed) const;
@@ -39,5 +40,15 @@ public:
 private:
   std::vector<std::string> names_;
 };
+
+/// The name `Redactor::apply` records in `redacted` when it dropped URL credentials.
+inline constexpr std::string_view kUserinfo = "userinfo";
+
+/// Drops everything up to the last '@' of an authority (`user:pass@host:port` -> `host:port`);
+/// true when there was userinfo.
+bool strip_userinfo_from_authority(std::string& authority);
+/// The same for the authority of an absolute URL (`scheme://user@host/path`); an origin-form
+/// target (`/path`, where an '@' is data) is left alone. True when there was userinfo.
+bool strip_userinfo_from_url(std::string& url);
 
 } // namespace gostly::redact

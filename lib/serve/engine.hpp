@@ -5,6 +5,7 @@
 #include "http/server.hpp"
 #include "record/interaction.hpp"
 #include "serve/metrics.hpp"
+#include "serve/worker.hpp"
 #include "store/mode.hpp"
 
 #include <atomic>
@@ -52,6 +53,8 @@ struct EngineOptions {
   /// Runs the transition pipeline over the data dir's traffic/ into library.db (POST
   /// /v1/transition {"action":"run"}); called on a background thread while TRANSITIONING.
   std::function<void()> run_transition;
+  /// What a seed import or a transition run may cost (each runs as a child process).
+  WorkBudget work;
 };
 
 class Engine {

@@ -110,11 +110,56 @@ struct Engine::Impl {
   void check_transition_deadline();
   void join_transition_thread();
 
-  // The seed and drift routes of the control API (control.cpp). They run on the control
-  // listener's own thread, so a long import or check never holds up a proxy worker. Each returns
-  // the complete response bytes.
-  std::string seed_route(const record::Request& request, const std::string& format_name);
-  std::string drift_route(const record::Request& request, const std::string& path);
+  // ---- The control API. Its routes are a table (control.cpp: method, pattern, body limit,
+  // handler); the handlers live beside their domain in control_<domain>.cpp. All run on the
+  // control listener's own thread, so a long import or check never holds up a proxy worker,
+  // and control calls are serialised (two imports never race to rebuild one service's index).
+
+  /// One matched request: the `{name}` segments of its route's pattern, in order.
+  struct ControlCall {
+    const record::Request& request;
+    std::string path;
+    std::vector<std::string> params;
+  };
+  /// Each returns the complete response bytes; failures are exceptions the dispatcher maps
+  /// (control::HttpError its status, UsageError/LimitError 400, NotFoundError 404,
+  /// InputError 422, anything else 500).
+  using ControlHandler = std::string (Impl::*)(const ControlCall&);
+  struct ControlRoute {
+    std::string_view method;  // GET routes answer HEAD too
+    std::string_view pattern; // `/v1/drift/events/{id}/acknowledge`: {name} = one non-empty
+                              // segment, a final {name...} the rest of the path
+    ControlHandler handler;
+    std::size_t max_body;     // 413 beyond; the seed routes take up to --max-body
+    bool open = false;        // no X-API-Key (GET /healthz)
+  };
+  static const std::vector<ControlRoute>& control_routes();
+  std::string control_dispatch(const record::Request& request);
+
+  // control_mode.cpp
+  std::string healthz(const ControlCall& call);
+  std::string mode_get(const ControlCall& call);
+  std::string mode_post(const ControlCall& call);
+  std::string metrics_get(const ControlCall& call);
+  std::string reset_cursors(const ControlCall& call);
+  // control_services.cpp
+  std::string services_list(const ControlCall& call);
+  std::string service_get(const ControlCall& call);
+  std::string service_put(const ControlCall& call);
+  nlohmann::json describe_service(const ServiceConfig& config) const;
+  // control_transition.cpp
+  std::string transition_post(const ControlCall& call);
+  // control_seed.cpp: the import runs in a gostly-seed child under options.work (worker.hpp)
+  std::string seed_post(const ControlCall& call);
+  // control_drift.cpp
+  std::string drift_check(const ControlCall& call);
+  std::string drift_events(const ControlCall& call);
+  std::string drift_event(const ControlCall& call);
+  std::string drift_acknowledge(const ControlCall& call);
+  std::string drift_freshness_score(const ControlCall& call);
+  std::string drift_sparkline(const ControlCall& call);
+  std::string drift_metrics(const ControlCall& call);
+
   /// The gostly_drift_events_total lines of /metrics (zeros while there is no library.db).
   std::string drift_prometheus();
   /// Reloads one service's library from `db` and restarts its replay cursors.

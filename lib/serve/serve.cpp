@@ -5,7 +5,6 @@
 #include "serve/engine.hpp"
 #include "serve/signals.hpp"
 #include "store/data_dir.hpp"
-#include "transition/transition.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/time.hpp"
@@ -68,6 +67,18 @@ bool is_loopback(const std::string& host_port) {
   return hp->host == "localhost" || hp->host == "::1" || hp->host.starts_with("127.");
 }
 
+WorkBudget work_budget(const ServeOptions& o) {
+  WorkBudget budget;
+  if (!(o.work_timeout > 0) || o.work_timeout > 86400)
+    throw UsageError("--work-timeout: expected seconds, more than 0 and at most 86400");
+  budget.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.work_timeout * 1000 + 0.5));
+  auto memory = http::parse_size(o.work_memory);
+  if (!memory || *memory < (std::uint64_t{16} << 20))
+    throw UsageError("--work-memory '" + o.work_memory + "': expected a size of at least 16M, such as 512M or 2G");
+  budget.memory = *memory;
+  return budget;
+}
+
 } // namespace
 
 int run(const ServeOptions& o) {
@@ -95,12 +106,10 @@ int run(const ServeOptions& o) {
     spdlog::warn("control API without a key (--insecure-control): anyone on this machine can change modes");
   }
   store::DataDir(o.data_dir).ensure();
-  engine_options.run_transition = [data_dir = o.data_dir] {
-    transition::TransitionOptions options;
-    options.data_dir = data_dir;
-    auto result = transition::run_transition(options);
-    spdlog::info("transition run: {} records read, {} added, {} duplicates", result.records_read, result.added,
-                 result.duplicates);
+  engine_options.work = work_budget(o);
+  // In a child (worker.hpp): traffic/ holds files anyone with access to the data dir may write.
+  engine_options.run_transition = [data_dir = o.data_dir, budget = engine_options.work] {
+    run_transition_work(data_dir, budget);
   };
 
   auto proxy_options = server_options(o.listen, o.proxy);

@@ -31,6 +31,8 @@ struct ServeOptions {
   std::string mode;                  // empty = mode.txt, else LEARN
   ProxySettings proxy;
   bool insecure_control = false;
+  double work_timeout = 120;         // seconds a seed import or transition run may take
+  std::string work_memory = "2G";    // address space it may use
 };
 
 /// Runs gostly-serve until SIGINT/SIGTERM; returns the exit status. Throws UsageError for bad

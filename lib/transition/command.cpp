@@ -5,6 +5,7 @@
 #include "store/library_db.hpp"
 #include "store/mode.hpp"
 #include "transition/control_client.hpp"
+#include "transition/transition.hpp"
 #include "util/error.hpp"
 
 #include <nlohmann/json.hpp>
@@ -121,9 +122,10 @@ int run(const Options& o) {
 
   if (o.import_file) {
     std::filesystem::create_directories(dir.root());
+    const auto redactor = make_redactor(o.transition);
     auto r = with_control(o, [&] {
       store::LibraryDb db(dir.library_db());
-      return bundle::import_bundle(db, *o.import_file);
+      return bundle::import_bundle(db, *o.import_file, redactor);
     });
     if (o.json) {
       std::cout << json{{"type", "import_summary"}, {"file", *o.import_file}, {"records_read", r.records_read},

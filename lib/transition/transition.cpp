@@ -44,14 +44,19 @@ struct ScratchDb {
 
 } // namespace
 
+redact::Redactor make_redactor(const TransitionOptions& options) {
+  auto redactor = redact::Redactor::from_environment();
+  for (const auto& name : options.redact_headers) redactor.add(name);
+  return redactor;
+}
+
 TransitionResult run_transition(const TransitionOptions& options) {
   if (options.service) util::require_safe_id(*options.service, "--service");
   if (options.session) util::require_safe_id(*options.session, "--session");
 
   TransitionResult result;
   result.dry_run = options.dry_run;
-  auto redactor = redact::Redactor::from_environment();
-  for (const auto& name : options.redact_headers) redactor.add(name);
+  const auto redactor = make_redactor(options);
 
   store::DataDir dir(options.data_dir);
   std::optional<ScratchDb> scratch;

@@ -4,6 +4,8 @@
 // A malformed line anywhere aborts the whole run with nothing written. Callable as a library
 // function (gostly-serve runs it for POST /v1/transition {"action":"run"}): it prints nothing
 // and returns what it did.
+#include "redact/redact.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -41,6 +43,10 @@ struct TransitionResult {
 /// record, UsageError for a bad --service/--session, gostly::Error for I/O or database failures;
 /// in every case library.db is unchanged.
 TransitionResult run_transition(const TransitionOptions& options);
+
+/// The redaction every library input of this run goes through (JSONL and bundle import alike):
+/// the floor, REDACT_HEADERS and `options.redact_headers`, URL userinfo.
+redact::Redactor make_redactor(const TransitionOptions& options);
 
 /// The inputs run_transition() would read for `options` (resolving the traffic/ default).
 std::vector<std::string> resolve_inputs(const TransitionOptions& options);

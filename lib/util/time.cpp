@@ -37,48 +37,79 @@ std::string format_iso8601(SystemTime when) {
 
 std::string now_iso8601() { return format_iso8601(std::chrono::system_clock::now()); }
 
-std::optional<SystemTime> parse_iso8601(std::string_view text) {
-  std::string s(text);
-  int year, month, day, hour = 0, minute = 0, second = 0, consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &year, &month, &day, &consumed) != 3 || consumed != 10)
+namespace {
+
+// `n` ASCII digits at `s[pos]` as a number, or -1 (sscanf's %d would also take signs and spaces).
+int digits(std::string_view s, std::size_t pos, std::size_t n) noexcept {
+  if (pos + n > s.size()) return -1;
+  int value = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    value = value * 10 + (s[i] - '0');
+  }
+  return value;
+}
+
+bool is_leap(int year) noexcept { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+
+int days_in_month(int year, int month) noexcept {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month == 2 && is_leap(year) ? 29 : kDays[month - 1];
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil): no
+// timegm(), no locale, no time zone database.
+std::int64_t days_from_civil(int y, int m, int d) noexcept {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * static_cast<unsigned>(m + (m > 2 ? -3 : 9)) + 2) / 5 + static_cast<unsigned>(d) - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+} // namespace
+
+std::optional<SystemTime> parse_iso8601(std::string_view s) {
+  // Strict: fixed-width digits only, every field in range (a day that exists in its month,
+  // offsets up to 23:59), nothing after the zone. A date alone or a time without zone (read as
+  // UTC) are accepted as before.
+  const int year = digits(s, 0, 4), month = digits(s, 5, 2), day = digits(s, 8, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || s[4] != '-' || s[7] != '-' || day > days_in_month(year, month))
     return std::nullopt;
   std::size_t pos = 10;
-  double fraction = 0;
+  int hour = 0, minute = 0, second = 0;
   long offset_seconds = 0;
-  if (pos < s.size() && (s[pos] == 'T' || s[pos] == 't' || s[pos] == ' ')) {
-    if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d:%2d%n", &hour, &minute, &second, &consumed) != 3 ||
-        consumed != 8)
+  std::chrono::nanoseconds fraction{0};
+  if (pos < s.size()) {
+    if (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ') return std::nullopt;
+    hour = digits(s, pos + 1, 2), minute = digits(s, pos + 4, 2), second = digits(s, pos + 7, 2);
+    if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60 || s[pos + 3] != ':' ||
+        s[pos + 6] != ':')
       return std::nullopt;
     pos += 9;
     if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
       std::size_t start = ++pos;
-      while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+      std::int64_t ns = 0, scale = 1000000000;
+      for (; pos < s.size() && s[pos] >= '0' && s[pos] <= '9'; ++pos)
+        if (scale > 1) ns += (s[pos] - '0') * (scale /= 10);
       if (pos == start) return std::nullopt;
-      fraction = std::stod("0." + s.substr(start, pos - start));
+      fraction = std::chrono::nanoseconds(ns);
     }
     if (pos < s.size()) {
       if (s[pos] == 'Z' || s[pos] == 'z') {
         ++pos;
       } else if (s[pos] == '+' || s[pos] == '-') {
-        int oh, om;
-        if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
+        const int oh = digits(s, pos + 1, 2), om = digits(s, pos + 4, 2);
+        if (oh < 0 || oh > 23 || om < 0 || om > 59 || s[pos + 3] != ':') return std::nullopt;
         offset_seconds = (oh * 3600L + om * 60L) * (s[pos] == '+' ? 1 : -1);
         pos += 6;
       }
     }
   }
-  if (pos != s.size() || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-    return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  std::time_t t = timegm(&tm) - offset_seconds;
-  return std::chrono::system_clock::from_time_t(t) +
-         std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(fraction));
+  if (pos != s.size()) return std::nullopt;
+  const std::int64_t t = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  return SystemTime(std::chrono::duration_cast<SystemTime::duration>(std::chrono::seconds(t) + fraction));
 }
 
 std::string random_id(std::string_view prefix, bool with_time) {

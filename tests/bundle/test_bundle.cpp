@@ -1,5 +1,8 @@
 #include "bundle/bundle.hpp"
 
+#include "record/codec.hpp"
+#include "redact/redact.hpp"
+
 #include "store/library_db.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -83,7 +86,7 @@ TEST_CASE("bundle::export_bundle: a round trip into a fresh library keeps every 
   CHECK(exported.scrubbed.emails == 3);
 
   store::LibraryDb target(dir.path / "b.db");
-  auto imported = bundle::import_bundle(target, file);
+  auto imported = bundle::import_bundle(target, file, redact::Redactor());
   CHECK(imported.added == 4);
   CHECK(imported.services == std::vector<std::string>{"api", "payments"});
   auto api = target.load_library("api");
@@ -92,7 +95,7 @@ TEST_CASE("bundle::export_bundle: a round trip into a fresh library keeps every 
   CHECK(api[2].response.body == std::string("\x1f\x8b\x08\x00\xff\xfe", 6));
   CHECK(target.library_size("payments") == 1);
 
-  CHECK(bundle::import_bundle(target, file).duplicates == 4);
+  CHECK(bundle::import_bundle(target, file, redact::Redactor()).duplicates == 4);
 }
 
 TEST_CASE("bundle::export_bundle: an existing file is kept unless told to overwrite", "[bundle]") {
@@ -112,7 +115,7 @@ TEST_CASE("bundle::import_bundle: an entry escaping with ../ is refused and noth
   auto file = dir.path / "evil.tar.gz";
   make_archive(file, {{"manifest.json", kManifest}, {"services/api.jsonl", kRecord}, {"../escape.jsonl", kRecord}});
   store::LibraryDb db(dir.path / "a.db");
-  CHECK_THROWS_WITH(bundle::import_bundle(db, file), Catch::Contains("escapes") && Catch::Contains("../escape.jsonl"));
+  CHECK_THROWS_WITH(bundle::import_bundle(db, file, redact::Redactor()), Catch::Contains("escapes") && Catch::Contains("../escape.jsonl"));
   CHECK(db.library_size("api") == 0);
   CHECK_FALSE(fs::exists(dir.path.parent_path() / "escape.jsonl"));
 }
@@ -123,19 +126,19 @@ TEST_CASE("bundle::import_bundle: foreign, corrupt and inconsistent archives are
   auto file = dir.path / "x.tar.gz";
 
   make_archive(file, {{"README", "hello"}});
-  CHECK_THROWS_WITH(bundle::import_bundle(db, file), Catch::Contains("manifest.json"));
+  CHECK_THROWS_WITH(bundle::import_bundle(db, file, redact::Redactor()), Catch::Contains("manifest.json"));
 
   make_archive(file, {{"manifest.json", R"({"format":"something-else"})"}});
-  CHECK_THROWS_WITH(bundle::import_bundle(db, file), Catch::Contains("not a gostly bundle"));
+  CHECK_THROWS_WITH(bundle::import_bundle(db, file, redact::Redactor()), Catch::Contains("not a gostly bundle"));
 
   make_archive(file, {{"manifest.json", kManifest}, {"services/api.jsonl", kRecord + kRecord.substr(0, 30) + "\n"}});
-  CHECK_THROWS_WITH(bundle::import_bundle(db, file), Catch::Contains("services/api.jsonl:2"));
+  CHECK_THROWS_WITH(bundle::import_bundle(db, file, redact::Redactor()), Catch::Contains("services/api.jsonl:2"));
 
   make_archive(file, {{"manifest.json", kManifest}});
-  CHECK_THROWS_WITH(bundle::import_bundle(db, file), Catch::Contains("missing"));
+  CHECK_THROWS_WITH(bundle::import_bundle(db, file, redact::Redactor()), Catch::Contains("missing"));
 
   std::ofstream(file, std::ios::binary | std::ios::trunc) << "\x1f\x8b garbage that is not gzip";
-  CHECK_THROWS_AS(bundle::import_bundle(db, file), InputError);
+  CHECK_THROWS_AS(bundle::import_bundle(db, file, redact::Redactor()), InputError);
   CHECK(db.services().empty());
 }
 
@@ -146,4 +149,66 @@ TEST_CASE("bundle::is_safe_entry_name: relative names without .. only", "[bundle
   CHECK_FALSE(bundle::is_safe_entry_name("services/../../x"));
   CHECK_FALSE(bundle::is_safe_entry_name("/etc/passwd"));
   CHECK_FALSE(bundle::is_safe_entry_name(""));
+}
+
+TEST_CASE("bundle::import_bundle: credentials in headers and URL userinfo are redacted on import", "[bundle][hostile]") {
+  TempDir dir;
+  auto file = dir.path / "creds.tar.gz";
+  std::string record =
+      R"({"type":"interaction","id":"c1","service_id":"api","session_id":"s","recorded_at":"2026-01-01T00:00:00Z",)"
+      R"("request":{"method":"GET","uri":"http://user:SECRET-uri@api.test/p","host":"user:SECRET-host@api.test",)"
+      R"("headers":[["Authorization","Bearer SECRET-a"],["Cookie","sid=SECRET-c"],["x-api-key","SECRET-k"],["X-Tenant","SECRET-t"],["Accept","*/*"]]},)"
+      R"("response":{"status":200,"headers":[["Set-Cookie","sid=SECRET-s"],["Content-Type","text/plain"]]}})"
+      "\n";
+  make_archive(file, {{"manifest.json", kManifest}, {"services/api.jsonl", record}});
+  store::LibraryDb db(dir.path / "a.db");
+  redact::Redactor redactor;
+  redactor.add("x-tenant");
+  CHECK(bundle::import_bundle(db, file, redactor).added == 1);
+  auto library = db.load_library("api");
+  REQUIRE(library.size() == 1);
+  std::string stored = record::encode_line(library[0]);
+  CHECK(stored.find("SECRET") == std::string::npos);
+  CHECK(library[0].request.host == "api.test");
+  CHECK(library[0].request.headers == record::Headers{{"Accept", "*/*"}});
+  CHECK(library[0].response.headers == record::Headers{{"Content-Type", "text/plain"}});
+  CHECK_THAT(library[0].redacted, Catch::VectorContains(std::string("userinfo")) &&
+                                      Catch::VectorContains(std::string("set-cookie")) &&
+                                      Catch::VectorContains(std::string("x-tenant")));
+}
+
+TEST_CASE("bundle::import_bundle: hostile records are input errors naming entry, line and field", "[bundle][hostile]") {
+  TempDir dir;
+  store::LibraryDb db(dir.path / "a.db");
+  auto file = dir.path / "x.tar.gz";
+  const redact::Redactor floor;
+
+  std::string split = kRecord;
+  split.replace(split.find(R"("status":200)"), 12, R"("status":200,"headers":[["X","1\r\nSet-Cookie: a=1"]])");
+  make_archive(file, {{"manifest.json", kManifest}, {"services/api.jsonl", split}});
+  CHECK_THROWS_WITH(bundle::import_bundle(db, file, floor),
+                    Catch::Contains("services/api.jsonl:1: response.headers[0][1]: header value contains CR, LF or NUL"));
+
+  std::string deep = kRecord;
+  deep.insert(1, R"("future":)" + std::string(50000, '[') + std::string(50000, ']') + ",");
+  make_archive(file, {{"manifest.json", kManifest}, {"services/api.jsonl", deep}});
+  CHECK_THROWS_WITH(bundle::import_bundle(db, file, floor),
+                    Catch::Contains("services/api.jsonl:1: ") && Catch::Contains("limit GOSTLY_MAX_DEPTH"));
+
+  std::string deep_manifest = kManifest;
+  deep_manifest.insert(1, R"("x":)" + std::string(50000, '[') + std::string(50000, ']') + ",");
+  make_archive(file, {{"manifest.json", deep_manifest}, {"services/api.jsonl", kRecord}});
+  CHECK_THROWS_WITH(bundle::import_bundle(db, file, floor),
+                    Catch::Contains("manifest.json") && Catch::Contains("limit GOSTLY_MAX_DEPTH"));
+
+  std::string big_version = kManifest;
+  big_version.replace(big_version.find(R"("bundle_version":1)"), 18, R"("bundle_version":4294967297)");
+  make_archive(file, {{"manifest.json", big_version}, {"services/api.jsonl", kRecord}});
+  CHECK_THROWS_WITH(bundle::import_bundle(db, file, floor), Catch::Contains("bundle_version"));
+
+  std::string status = kRecord;
+  status.replace(status.find(R"("status":200)"), 12, R"("status":4294967496)");
+  make_archive(file, {{"manifest.json", kManifest}, {"services/api.jsonl", status}});
+  CHECK_THROWS_WITH(bundle::import_bundle(db, file, floor), Catch::Contains("services/api.jsonl:1: response.status"));
+  CHECK(db.services().empty());
 }

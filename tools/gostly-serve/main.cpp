@@ -16,6 +16,13 @@ int main(int argc, char** argv) {
   app.add_option("--route", opts.routes, "Route HOST=URL or /PREFIX=URL to its own service (repeatable)");
   app.add_option("--mode", opts.mode, "Starting global mode: LEARN, MOCK or PASSTHROUGH (default: mode.txt, else LEARN)");
   gostly::serve::add_proxy_settings(app, opts.proxy);
+  app.add_option("--work-timeout", opts.work_timeout,
+                 "Seconds a seed import or transition run (a child process) may take")
+      ->envname("GOSTLY_WORK_TIMEOUT")
+      ->capture_default_str();
+  app.add_option("--work-memory", opts.work_memory, "Memory (address space) a seed import or transition run may use")
+      ->envname("GOSTLY_WORK_MEMORY")
+      ->capture_default_str();
   app.add_flag("--insecure-control", opts.insecure_control,
                "Allow the control API without GHOST_API_KEY (loopback --control only)");
   return gostly::cli::run_tool(app, "gostly-serve", common, argc, argv, [&] {

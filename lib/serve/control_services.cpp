@@ -1,0 +1,143 @@
+// Control API, services: GET /services, GET|PUT /services/{id} (upstream, route, extra redacted
+// headers and a mode override per service). Routes and limits: control.cpp.
+#include "serve/control.hpp"
+#include "serve/engine_impl.hpp"
+#include "store/library_db.hpp"
+#include "util/encoding.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace gostly::serve {
+
+using namespace control;
+using store::Mode;
+
+namespace {
+
+const std::string& checked_id(const std::string& id) {
+  if (!util::is_safe_id(id)) throw HttpError(400, "service id '" + id + "': expected 1-128 of [A-Za-z0-9._-]");
+  return id;
+}
+
+} // namespace
+
+std::string Engine::Impl::services_list(const ControlCall&) {
+  json list = json::array();
+  for (const auto& config : current_table().services) list.push_back(config.id);
+  return reply_json(200, json{{"services", list}});
+}
+
+json Engine::Impl::describe_service(const ServiceConfig& config) const {
+  auto& state = *config.state;
+  int override_mode = state.mode_override.load();
+  std::string session;
+  {
+    std::lock_guard lock(state.session_mutex);
+    session = state.session_id;
+  }
+  json route;
+  if (config.route) route = config.route->match;
+  return json{{"id", config.id},
+              {"mode", store::to_string(effective(state))},
+              {"mode_override", override_mode >= 0 ? json(store::to_string(static_cast<Mode>(override_mode))) : json()},
+              {"upstream", config.upstream ? json(config.upstream->to_string()) : json()},
+              {"route", route},
+              {"redact_headers", config.extra_redact},
+              {"library_size", state.matcher.library_size()},
+              {"session_id", session},
+              {"session_size", state.matcher.session_size()}};
+}
+
+std::string Engine::Impl::service_get(const ControlCall& call) {
+  const std::string& id = checked_id(call.params.at(0));
+  for (const auto& config : current_table().services)
+    if (config.id == id) return reply_json(200, describe_service(config));
+  throw HttpError(404, "unknown service '" + id + "'");
+}
+
+std::string Engine::Impl::service_put(const ControlCall& call) {
+  const std::string& id = checked_id(call.params.at(0));
+  json body = parse_body(call.request);
+  std::lock_guard table_lock(table_mutex); // one writer at a time; readers are not blocked
+  auto next = std::make_shared<Table>(*table);
+  ServiceConfig* config = nullptr;
+  for (auto& c : next->services)
+    if (c.id == id) config = &c;
+  ServiceConfig fresh;
+  if (!config) {
+    fresh.id = id;
+    fresh.redactor = std::make_shared<redact::Redactor>(base_redactor);
+    config = &fresh;
+  }
+  std::optional<std::optional<Mode>> new_override;
+  if (auto it = body.find("upstream"); it != body.end()) {
+    if (it->is_null()) config->upstream.reset();
+    else {
+      auto url = it->is_string() ? http::parse_url(it->get<std::string>()) : std::nullopt;
+      if (!url) throw HttpError(400, "upstream: expected an http:// or https:// URL");
+      config->upstream = *url;
+    }
+  }
+  if (auto it = body.find("route"); it != body.end()) {
+    if (it->is_null()) config->route.reset();
+    else if (!it->is_string()) throw HttpError(400, "route: expected HOST or /PREFIX");
+    else {
+      Route route = parse_route_match(it->get<std::string>(), id);
+      for (const auto& other : next->services)
+        if (other.id != id && other.route && other.route->match == route.match)
+          throw HttpError(409, "route '" + route.match + "' already belongs to service '" + other.id + "'");
+      config->route = route;
+    }
+  }
+  if (auto it = body.find("redact_headers"); it != body.end()) {
+    if (!it->is_array()) throw HttpError(400, "redact_headers: expected an array of header names");
+    std::vector<std::string> names;
+    for (const auto& name : *it) {
+      if (!name.is_string()) throw HttpError(400, "redact_headers: expected strings");
+      names.push_back(util::to_lower(name.get<std::string>()));
+    }
+    auto redactor = std::make_shared<redact::Redactor>(base_redactor);
+    for (const auto& name : names) redactor->add(name);
+    config->extra_redact = std::move(names);
+    config->redactor = std::move(redactor);
+  }
+  if (auto it = body.find("mode"); it != body.end()) {
+    if (it->is_null()) new_override = std::optional<Mode>{};
+    else {
+      auto mode = it->is_string() ? store::parse_mode(it->get<std::string>()) : std::nullopt;
+      if (!mode || *mode == Mode::transitioning) throw HttpError(400, "mode: expected LEARN, MOCK, PASSTHROUGH or null");
+      new_override = mode;
+    }
+  }
+  bool created = config == &fresh;
+  if (created) {
+    // state_for takes states_mutex, never table_mutex, so holding table_mutex here is safe.
+    fresh.state = &state_for(id);
+    next->services.push_back(std::move(fresh));
+    config = &next->services.back();
+  }
+  index_routes(*next);
+  ServiceState& state = *config->state;
+  json described = describe_service(*config);
+  table = next;
+  generation.fetch_add(1, std::memory_order_release);
+  if (new_override) {
+    set_override(state, *new_override);
+    described["mode"] = store::to_string(effective(state));
+    described["mode_override"] = *new_override ? json(store::to_string(**new_override)) : json();
+    try {
+      std::error_code ec;
+      if (std::filesystem::exists(data.library_db(), ec)) {
+        store::LibraryDb db(data.library_db());
+        db.ensure_service(id);
+        db.set_service_mode(id, *new_override ? std::optional<std::string>(std::string(store::to_string(**new_override)))
+                                              : std::nullopt);
+      }
+    } catch (const std::exception& e) {
+      spdlog::warn("service {}: mode override not persisted: {}", id, e.what());
+    }
+  }
+  return reply_json(created ? 201 : 200, described);
+}
+
+} // namespace gostly::serve
