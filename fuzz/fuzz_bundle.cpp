@@ -6,6 +6,7 @@
 #include "fuzz.hpp"
 
 #include "bundle/bundle.hpp"
+#include "redact/redact.hpp"
 #include "store/library_db.hpp"
 
 #include <cstdio>
@@ -43,5 +44,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::FILE* f = std::fopen(input.c_str(), "wb");
     if (!f || std::fwrite(data, 1, size, f) != size || std::fclose(f) != 0) std::abort();
   }
-  return gostly::fuzz::run([&] { gostly::bundle::import_bundle(*workspace.db, input); });
+  static const gostly::redact::Redactor redactor; // the floor, as gostly-transition --import uses
+  return gostly::fuzz::run([&] { gostly::bundle::import_bundle(*workspace.db, input, redactor); });
 }

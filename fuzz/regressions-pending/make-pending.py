@@ -4,6 +4,7 @@ regenerate them: python3 fuzz/regressions-pending/make-pending.py (from the repo
 import json, os
 here = os.path.dirname(os.path.abspath(__file__))
 def put(target, name, text):
+    os.makedirs(os.path.join(here, target), exist_ok=True)
     with open(os.path.join(here, target, name), "w") as f:
         f.write(text)
 
