@@ -74,7 +74,9 @@ for t in $targets; do
     echo "   new: fuzz/regressions/$t/$f: $sig"
   done
   unset seen
-  cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
+  # Coverage as edges and features of the corpus replayed once (fork mode's own counts differ).
+  # shellcheck disable=SC2046
+  cov=$("$bin" -runs=0 -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$build/replay-" "$work" $(seeds "$t") 2>&1 | grep -oE 'INITED cov: [0-9]+ ft: [0-9]+' | sed 's/INITED //')
   runs=$(grep -oE '^#[0-9]+: cov' "$log" | tail -1 | tr -dc 0-9) # fork mode: executions so far
   found=$(($(ls "$out" | wc -l) - $(grep -c . <<<"$before")))
   summary+=("fuzz_$t: ${seconds}s, ${cov:-cov: ?}, runs ${runs:-?}, new findings $found")
