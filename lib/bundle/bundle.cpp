@@ -198,7 +198,15 @@ public:
     if (!a_) throw Error(name_ + ": cannot create archive reader");
     archive_read_support_filter_all(a_);
     archive_read_support_format_tar(a_);
-    if (archive_read_open_filename(a_, file.c_str(), kChunk) != ARCHIVE_OK) fail("archive", "cannot open");
+    if (archive_read_open_filename(a_, file.c_str(), kChunk) != ARCHIVE_OK) {
+      // A throwing constructor runs no destructor: free the handle here or every refused
+      // bundle leaks it (found by the bundle fuzzer).
+      const char* detail = archive_error_string(a_);
+      std::string why = std::string("cannot open") + (detail ? std::string(" (") + detail + ")" : std::string());
+      archive_read_free(a_);
+      a_ = nullptr;
+      throw InputError(name_, 0, "archive", why);
+    }
   }
   ~Reader() { archive_read_free(a_); }
 

@@ -429,6 +429,25 @@ nlohmann::ordered_json parse_document(const std::string& text, const std::string
   }
 }
 
+bool flag(const nlohmann::ordered_json& node, const char* key, bool fallback) noexcept {
+  if (!node.is_object()) return fallback;
+  auto it = node.find(key);
+  if (it == node.end()) return fallback;
+  if (it->is_boolean()) return it->get<bool>();
+  if (it->is_string()) {
+    const auto& text = it->get_ref<const std::string&>();
+    if (text == "true") return true;
+    if (text == "false") return false;
+  }
+  return fallback;
+}
+
+std::string string_or_empty(const nlohmann::ordered_json& node, const char* key) {
+  if (!node.is_object()) return {};
+  auto it = node.find(key);
+  return it != node.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 std::string optional_string(const nlohmann::ordered_json& node, const char* key, const std::string& pointer) {
   auto it = node.find(key);
   if (it == node.end() || it->is_null()) return {};

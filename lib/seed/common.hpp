@@ -122,6 +122,15 @@ std::size_t yaml_expansion_limit();
 /// and may add at most GOSTLY_MAX_YAML_EXPANSION bytes (see yaml_expansion_limit()).
 nlohmann::ordered_json parse_document(const std::string& text, const std::string& source);
 
+/// A boolean flag of a spec or collection (`required`, `readOnly`, `disabled`): true only for
+/// `true` or the string "true"; anything else, a missing key or a non-object `node` is `fallback`
+/// unless it is `false`/"false". Strangers write `"required": "yes"`; that must not abort.
+bool flag(const nlohmann::ordered_json& node, const char* key, bool fallback = false) noexcept;
+
+/// The string at `key` of `node`; "" when `node` is not an object or the value is missing or not a
+/// string (for fields whose absence is fine, such as a schema's `format`).
+std::string string_or_empty(const nlohmann::ordered_json& node, const char* key);
+
 /// The string value of `node` for a field that may be missing; throws EntryError otherwise.
 std::string optional_string(const nlohmann::ordered_json& node, const char* key, const std::string& pointer);
 

@@ -159,17 +159,17 @@ private:
     }
     Base base;
     if (v2_) {
-      base.host = doc_.value("host", "");
+      base.host = string_or_empty(doc_, "host");
       if (auto schemes = doc_.find("schemes"); schemes != doc_.end() && schemes->is_array() && !schemes->empty())
         base.scheme = text_of(schemes->front());
-      base.path = doc_.value("basePath", "");
+      base.path = string_or_empty(doc_, "basePath");
       while (!base.path.empty() && base.path.back() == '/') base.path.pop_back();
       return base;
     }
     auto servers = doc_.find("servers");
     if (servers == doc_.end() || !servers->is_array() || servers->empty() || !servers->front().is_object()) return base;
     const Json& server = servers->front();
-    std::string url = server.value("url", "");
+    std::string url = string_or_empty(server, "url");
     if (auto vars = server.find("variables"); vars != server.end() && vars->is_object())
       for (const auto& [name, variable] : vars->items()) {
         std::string value = variable.is_object() && variable.contains("default") ? text_of(variable["default"]) : "";
@@ -254,7 +254,7 @@ private:
       const Json& param = *params[i].second;
       std::string in = text_of(param["in"]);
       std::string name = text_of(param["name"]);
-      bool required = param.value("required", false) || in == "path";
+      bool required = flag(param, "required") || in == "path";
       if (in == "body") {
         set_body(base.request, value_for(param, param_ptrs[i], Direction::request), consumes(op));
         continue;

@@ -50,7 +50,7 @@ void read_variables(const Json& holder, std::map<std::string, std::string>& into
   auto list = holder.find("variable");
   if (list == holder.end() || !list->is_array()) return;
   for (const auto& variable : *list) {
-    if (!variable.is_object() || variable.value("disabled", false)) continue;
+    if (!variable.is_object() || flag(variable, "disabled")) continue;
     std::string name = variable.contains("key") ? text_of(variable["key"]) : text_of(variable.value("id", Json()));
     if (!name.empty()) into[name] = text_of(variable.value("value", Json()));
   }
@@ -260,7 +260,7 @@ private:
     if (list == url.end() || !list->is_array() || list->empty()) return;
     std::map<std::string, std::string> values;
     for (const auto& variable : *list) {
-      if (!variable.is_object() || variable.value("disabled", false)) continue;
+      if (!variable.is_object() || flag(variable, "disabled")) continue;
       std::string name = variable.contains("key") ? text_of(variable["key"]) : text_of(variable.value("id", Json()));
       if (name.empty() || !variable.contains("value") || variable["value"].is_null()) continue;
       std::string value = text_of(variable["value"]);
@@ -315,7 +315,7 @@ private:
     if (auto query = url.find("query"); query != url.end() && query->is_array()) {
       std::string q;
       for (const auto& param : *query) {
-        if (!param.is_object() || param.value("disabled", false)) continue;
+        if (!param.is_object() || flag(param, "disabled")) continue;
         q += (q.empty() ? "" : "&") + text_of(param.value("key", Json()));
         if (param.contains("value") && !param["value"].is_null()) q += "=" + text_of(param["value"]);
       }
@@ -345,7 +345,7 @@ private:
       for (std::size_t i = 0; i < header.size(); ++i) {
         const Json& h = header[i];
         if (!h.is_object()) throw EntryError{pointer + "/" + std::to_string(i), "expected an object with key and value"};
-        if (h.value("disabled", false)) continue;
+        if (flag(h, "disabled")) continue;
         headers.emplace_back(text_of(h.value("key", Json())), text_of(h.value("value", Json())));
       }
     } else {
@@ -394,7 +394,7 @@ private:
   }
 
   void convert_body(const Json& body, const std::string& pointer, const Scope& scope, record::Request& out) {
-    if (body.value("disabled", false)) return;
+    if (flag(body, "disabled")) return;
     std::string mode = text_of(body.value("mode", Json()));
     std::string content_type;
     if (mode == "raw") {
@@ -406,7 +406,7 @@ private:
       }
     } else if (mode == "urlencoded") {
       for (const auto& field : body.value("urlencoded", Json::array())) {
-        if (!field.is_object() || field.value("disabled", false)) continue;
+        if (!field.is_object() || flag(field, "disabled")) continue;
         std::string key = text_of(field.value("key", Json()));
         std::string value = text_of(field.value("value", Json()));
         resolve_soft(key, scope, pointer);
@@ -417,7 +417,7 @@ private:
       return set_type(out, content_type);
     } else if (mode == "formdata") {
       for (const auto& field : body.value("formdata", Json::array())) {
-        if (!field.is_object() || field.value("disabled", false)) continue;
+        if (!field.is_object() || flag(field, "disabled")) continue;
         std::string key = text_of(field.value("key", Json()));
         if (field.value("type", "text") == "file") {
           context_.warn(context_.source() + ": " + pointer + ": file field '" + key + "' left out (files are not in the collection)");

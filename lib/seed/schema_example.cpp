@@ -186,7 +186,7 @@ std::optional<Json> SchemaExample::build(const Json& schema, const std::string& 
     if (alternatives == schema.end() || !alternatives->is_array()) continue;
     for (std::size_t i = 0; i < alternatives->size(); ++i) {
       const Json& alternative = (*alternatives)[i];
-      if (alternative.is_object() && alternative.value("type", "") == "null") continue;
+      if (alternative.is_object() && string_or_empty(alternative, "type") == "null") continue;
       auto value = build(alternative, pointer + "/" + choice + "/" + std::to_string(i), depth + 1);
       if (value) return value;
     }
@@ -203,8 +203,8 @@ std::optional<Json> SchemaExample::build(const Json& schema, const std::string& 
     if (auto props = schema.find("properties"); props != schema.end() && props->is_object()) {
       for (const auto& [name, property] : props->items()) {
         if (property.is_object()) {
-          bool read_only = property.value("readOnly", false);
-          bool write_only = property.value("writeOnly", false);
+          bool read_only = flag(property, "readOnly");
+          bool write_only = flag(property, "writeOnly");
           if ((direction_ == Direction::request && read_only) || (direction_ == Direction::response && write_only)) continue;
         }
         auto value = build(property, pointer + "/properties/" + pointer_token(name), depth + 1);
@@ -251,7 +251,7 @@ std::optional<Json> SchemaExample::build(const Json& schema, const std::string& 
     return array;
   }
   if (type == "string") {
-    Json formatted = string_for_format(schema.value("format", ""));
+    Json formatted = string_for_format(string_or_empty(schema, "format"));
     if (!formatted.is_null()) return formatted;
     std::string text = kPlainString;
     if (auto min = schema.find("minLength"); min != schema.end() && min->is_number_integer())

@@ -17,10 +17,16 @@ SeedReport import(Format format, std::istream& in, const std::string& source_nam
                   const Sink& sink) {
   SeedReport report;
   ImportContext context(format, source_name, options, report);
-  switch (format) {
-  case Format::har: import_har(in, context, sink); break;
-  case Format::postman: import_postman(read_all(in, source_name), context, sink); break;
-  case Format::openapi: import_openapi(read_all(in, source_name), context, sink); break;
+  try {
+    switch (format) {
+    case Format::har: import_har(in, context, sink); break;
+    case Format::postman: import_postman(read_all(in, source_name), context, sink); break;
+    case Format::openapi: import_openapi(read_all(in, source_name), context, sink); break;
+    }
+  } catch (const nlohmann::json::exception& e) {
+    // A value of a type the importer did not expect where it did not check (a number too large
+    // for a double, an object where text belongs): still bad input, never a crash or a 500.
+    throw InputError(source_name, 0, "", std::string("unexpected value: ") + e.what());
   }
   return report;
 }

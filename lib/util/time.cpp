@@ -109,6 +109,10 @@ std::optional<SystemTime> parse_iso8601(std::string_view s) {
   }
   if (pos != s.size()) return std::nullopt;
   const std::int64_t t = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  // The clock counts nanoseconds in 64 bits: years outside about 1678-2261 do not fit (found by
+  // the HAR fuzzer as a signed overflow); such a time is out of range, not wrapped around.
+  constexpr auto kLimit = std::chrono::duration_cast<std::chrono::seconds>(SystemTime::duration::max()).count() - 1;
+  if (t >= kLimit || t <= -kLimit) return std::nullopt;
   return SystemTime(std::chrono::duration_cast<SystemTime::duration>(std::chrono::seconds(t) + fraction));
 }
 

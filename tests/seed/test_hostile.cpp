@@ -380,3 +380,21 @@ TEST_CASE("seed::hostile: invalid UTF-8 in a YAML collection is replaced, not an
   CHECK(r.records[0].request.body == "{\"query\":\"q\xEF\xBF\xBD\",\"variables\":{}}");
   CHECK(header(r.records[0].response.headers, "X") == "{\"a\":\"\xEF\xBF\xBD\"}");
 }
+
+TEST_CASE("seed: values of unexpected types are input errors or tolerated, never uncaught (fuzzer finds)",
+          "[seed][hostile]") {
+  // A number past a double's range is an InputError, not nlohmann's out_of_range escaping.
+  CHECK(input_error(Format::postman, R"({"info":{"name":"c","schema":"v2.1.0"},"item":[],"x":1e999})")
+            .find("number overflow") != std::string::npos);
+  CHECK(input_error(Format::openapi, openapi_with_json_example("1e999")).find("number overflow") != std::string::npos);
+  // `required`/`readOnly` written as strings do not abort the import.
+  auto result = import_text(Format::openapi, std::string(kOpenApiHead) +
+                                                 "paths:\n  /a/{id}:\n    get:\n      parameters:\n"
+                                                 "        - {name: id, in: path, required: 'yes', schema: {type: integer}}\n"
+                                                 "      responses:\n        '200':\n          description: ok\n"
+                                                 "          content:\n            application/json:\n              schema:\n"
+                                                 "                type: object\n                properties:\n"
+                                                 "                  a: {type: string, readOnly: 'no', writeOnly: 7}\n");
+  REQUIRE(result.records.size() == 1);
+  CHECK(result.records[0].response.status == 200);
+}

@@ -279,3 +279,11 @@ TEST_CASE("util::write_lines: a regular file opened without O_APPEND is cut back
   CHECK(util::read_small_file(path) == line + "\n" + line + "\n" + line + "\n{\"b\":2}\n");
   fs::remove_all(dir);
 }
+
+TEST_CASE("util::parse_iso8601 refuses times the clock cannot hold (no overflow)", "[util][time]") {
+  CHECK_FALSE(util::parse_iso8601("4048-05-01T00:00:00Z"));
+  CHECK_FALSE(util::parse_iso8601("9999-12-31"));
+  CHECK_FALSE(util::parse_iso8601("1000-01-01T00:00:00Z"));
+  CHECK(util::parse_iso8601("2261-12-31T23:59:59Z"));
+  CHECK(util::parse_iso8601("1970-01-01T00:00:00Z"));
+}
