@@ -4,8 +4,7 @@
 # timeout or OOM, so the known bugs do not end a session. New findings land in
 # fuzz/regressions/<target>/ (crash-*, timeout-*, oom-*, leak-*): one file per distinct stack
 # (the others are deleted), crashes minimised for up to FUZZ_MINIMIZE_SECONDS (default 30).
-# `make test` replays that directory, so a finding stays red until it is fixed or moved to
-# fuzz/regressions-pending/ (see fuzz/README.md). The growing corpus stays in BUILD/corpus/<target>/.
+# `make test` replays that directory, so a finding stays red until it is fixed (fuzz/README.md). The growing corpus stays in BUILD/corpus/<target>/.
 # Environment: FUZZ_SECONDS, FUZZ_TARGETS (space-separated names, default all built),
 # FUZZ_MINIMIZE_SECONDS, FUZZ_ARGS (more libFuzzer flags). Prints one summary line per target.
 set -uo pipefail

@@ -90,7 +90,7 @@ std::size_t weight(const Json& value) {
 
 SchemaExample::SchemaExample(const Json& document) : document_(document), work_limit_(work_limit()) {}
 
-std::size_t SchemaExample::work_limit() { return util::limit_from_env("GOSTLY_MAX_SCHEMA_WORK", 2'000'000); }
+std::size_t SchemaExample::work_limit() { return util::limit_from_env("GOSTLY_MAX_SCHEMA_WORK", 500'000); }
 
 void SchemaExample::spend(std::size_t units, const std::string& pointer) {
   if (units > work_limit_ - std::min(work_limit_, work_))

@@ -31,8 +31,8 @@ public:
   /// Follows `node`'s `$ref` chain (if any) and returns the target; `pointer` becomes the target's.
   const nlohmann::ordered_json& resolve(const nlohmann::ordered_json& node, std::string& pointer) const;
 
-  /// GOSTLY_MAX_SCHEMA_WORK: the work one document's examples may cost (default 2 000 000,
-  /// about a second; a large real spec, Twilio's 1.9 MB api_v2010, needs 5 000), counted as one
+  /// GOSTLY_MAX_SCHEMA_WORK: the work one document's examples may cost (default 500 000,
+  /// about a fifth of a second; a large real spec, Twilio's 1.9 MB api_v2010, needs 5 000), counted as one
   /// per schema visited and per property allOf merges, plus the size of every value copied
   /// (example, enum, default; one per value, one more per 64 bytes of string). $ref fan-out (allOf x 30 of a schema
   /// that does the same) and one big example referenced everywhere both run out of it.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the known crashers of issue 7 (items 1-5) as fuzz inputs; see README.md. Re-run to
-regenerate them: python3 fuzz/regressions-pending/make-pending.py (from the repository root)."""
+regenerate them: python3 fuzz/regressions/make-known.py (from the repository root)."""
 import json, os
 here = os.path.dirname(os.path.abspath(__file__))
 def put(target, name, text):
