@@ -27,7 +27,9 @@ basic=$(printf 'user:SECRET-curl' | base64)
 for secret in SECRET "$basic"; do
   not grep -q "$secret" "$T/rec.jsonl" || fail "$secret in the recorded JSONL: $(cat "$T/rec.jsonl")"
 done
-expect_contains "$(cat "$T/rec.jsonl")" '"userinfo"' "the record says userinfo was redacted"
+# The proxy drops userinfo where it splits the target (lib/http), before a record exists; the
+# Redactor's own userinfo floor, for every other input, is covered by tests/redact.
+expect_contains "$(cat "$T/rec.jsonl")" "\"host\":\"$up\"" "the recorded host is the API's, without userinfo"
 
 gostly-transition "$T/rec.jsonl" 2>/dev/null
 sqlite3 "$GOSTLY_DATA/library.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
