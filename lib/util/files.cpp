@@ -13,8 +13,33 @@
 namespace gostly::util {
 
 namespace {
+
+// Writes `bytes` until all are written or a write fails (EINTR retried; a write of 0 bytes counts
+// as ENOSPC rather than looping). Returns how many bytes landed and the failure's errno, 0 if none.
+std::pair<std::size_t, int> write_until_error(int fd, std::string_view bytes) noexcept {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n > 0) done += static_cast<std::size_t>(n);
+    else if (n < 0 && errno == EINTR) continue;
+    else return {done, n < 0 ? errno : ENOSPC};
+  }
+  return {done, 0};
+}
+
+// fsync() with EINTR retried; returns 0 or the errno.
+int fsync_retrying(int fd) noexcept {
+  while (::fsync(fd) != 0)
+    if (errno != EINTR) return errno;
+  return 0;
+}
+
 [[noreturn]] void fail(const char* what, const std::filesystem::path& path, int error = errno) {
   throw Error(std::string(what) + " " + path.string() + ": " + std::strerror(error));
+}
+
+void sync_fd(int fd, const std::filesystem::path& name) {
+  if (int error = fsync_retrying(fd)) fail("cannot sync", name, error);
 }
 
 bool under_proc(const std::filesystem::path& p) {
@@ -46,61 +71,34 @@ std::filesystem::path resolve_links(std::filesystem::path path, bool& magic) {
 void sync_directory(const std::filesystem::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return; // not ours to open (e.g. search-only permission): nothing more to do
-  int rc;
-  do {
-    rc = ::fsync(fd);
-  } while (rc != 0 && errno == EINTR);
-  int error = errno;
+  int error = fsync_retrying(fd);
   ::close(fd);
   // Some filesystems cannot sync a directory (EINVAL); the rename itself went through.
-  if (rc != 0 && error != EINVAL && error != EROFS) fail("cannot sync directory", dir, error);
+  if (error != 0 && error != EINVAL && error != EROFS) fail("cannot sync directory", dir, error);
 }
 
 } // namespace
 
 void write_all(int fd, std::string_view bytes, const std::string& name) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error("cannot write " + name + ": " + std::strerror(errno));
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
+  if (auto [done, error] = write_until_error(fd, bytes); error)
+    throw Error("cannot write " + name + ": " + std::strerror(error));
 }
 
 void write_lines(int fd, std::string_view lines, const std::string& name) {
-  std::size_t done = 0;
-  while (done < lines.size()) {
-    ssize_t n = ::write(fd, lines.data() + done, lines.size() - done);
-    if (n > 0) {
-      done += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    int error = n < 0 ? errno : ENOSPC;
-    std::string what = "cannot write " + name + ": " + std::strerror(error);
-    if (done > 0) {
-      // Part of this call's lines landed: cut them off so the next write starts on a line
-      // boundary (with O_APPEND the offset is the end of what we wrote, too).
-      off_t end = ::lseek(fd, 0, SEEK_CUR);
-      off_t start = end - static_cast<off_t>(done);
-      if (end < 0 || start < 0 || ::ftruncate(fd, start) != 0 || ::lseek(fd, start, SEEK_SET) < 0)
-        what += std::string("; and cannot cut back the partial line: ") + std::strerror(errno);
-    }
-    throw Error(what);
+  auto [done, error] = write_until_error(fd, lines);
+  if (!error) return;
+  std::string what = "cannot write " + name + ": " + std::strerror(error);
+  if (done > 0) {
+    // Part of this call's lines landed: cut them off so the next write starts on a line
+    // boundary (with O_APPEND the offset is the end of what we wrote, too).
+    off_t end = ::lseek(fd, 0, SEEK_CUR);
+    off_t start = end - static_cast<off_t>(done);
+    if (end < 0 || start < 0 || ::ftruncate(fd, start) != 0 || ::lseek(fd, start, SEEK_SET) < 0)
+      what += std::string("; and cannot cut back the partial line: ") + std::strerror(errno);
   }
+  throw Error(what);
 }
 
-namespace {
-void sync_fd(int fd, const std::filesystem::path& name) {
-  int rc;
-  do {
-    rc = ::fsync(fd);
-  } while (rc != 0 && errno == EINTR);
-  if (rc != 0) fail("cannot sync", name);
-}
-} // namespace
 
 AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
   bool magic = false;
