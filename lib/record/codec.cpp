@@ -497,7 +497,8 @@ Interaction from_json(const json& object) {
     if (!std::isfinite(in.duration_ms) || in.duration_ms < 0)
       throw FieldError{"duration_ms", "out of range: " + d->dump() + " (expected a finite number >= 0)"};
   }
-  const std::size_t header_limit = max_headers();
+  // Read once per process: from_json runs per record (transition, every library load).
+  static const std::size_t header_limit = max_headers();
 
   require(object, "", "request");
   const json& request = object["request"];

@@ -38,7 +38,8 @@ constexpr std::size_t kBlock = 64 * 1024;
 } // namespace
 
 JsonlReader::JsonlReader(std::istream& in, std::string source_name, TornLastLine torn)
-    : in_(in), source_(std::move(source_name)), torn_mode_(torn), max_line_(max_line_bytes()) {}
+    : in_(in), source_(std::move(source_name)), torn_mode_(torn), max_line_(max_line_bytes()),
+      max_depth_(util::max_depth()) {}
 
 bool JsonlReader::next_line(std::string_view& line, bool& had_newline) {
   bool spanning = false;
@@ -94,7 +95,7 @@ bool JsonlReader::next_object(nlohmann::json& out) {
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     if (text.find_first_not_of(" \t") == std::string_view::npos) continue;
     try {
-      out = util::parse_json(text);
+      out = util::parse_json(text, max_depth_);
     } catch (const util::LimitError& e) {
       throw InputError(source_, line_, "", std::string(e.what()) + " at byte " + std::to_string(e.byte()));
     } catch (const nlohmann::json::exception& e) {

@@ -60,6 +60,7 @@ private:
   std::string source_;
   TornLastLine torn_mode_;
   std::size_t max_line_;
+  std::size_t max_depth_; // read once: the environment does not change per line
   std::string buffer_;        // read in blocks; lines are found with memchr
   std::size_t begin_ = 0, end_ = 0;
   std::string long_line_;     // a line that spans blocks, at most max_line_ + a block
