@@ -12,10 +12,14 @@
 #include <memory>
 #include <string>
 
+namespace gostly::tls {
+class CertificateAuthority;
+}
+
 namespace gostly::http {
 
 namespace detail {
-class Connection;
+class Exchange;
 }
 
 struct ServerOptions {
@@ -31,7 +35,23 @@ struct ServerOptions {
   // staging hosts), loudly.
   std::string upstream_ca_file;
   bool upstream_insecure = false;
+  // TLS interception. With an authority, a CONNECT the handler accepts is answered 200 and the
+  // client's TLS is terminated with a leaf minted for the SNI name (ALPN h2 or http/1.1).
+  // `takes_tls`: this listener also takes TLS directly (its first byte is a ClientHello).
+  std::shared_ptr<tls::CertificateAuthority> authority;
+  bool takes_tls = false;
+  std::function<void(bool ok)> on_handshake; // every client handshake, for the metrics
 };
+
+/// A CONNECT tunnel relayed untouched, once it has closed.
+struct TunnelStats {
+  std::string authority;          // host:port
+  std::uint64_t bytes_up = 0;     // client -> upstream
+  std::uint64_t bytes_down = 0;   // upstream -> client
+  double duration_ms = 0;
+  std::string error;              // "" when both sides closed cleanly
+};
+using TunnelDone = std::function<void(const TunnelStats&)>;
 
 /// Why a forward failed; `none` means `response` holds the upstream's answer.
 enum class UpstreamFailure { none, unreachable, timeout, bad_response, too_large, tls };
@@ -52,7 +72,7 @@ std::string upstream_failure_response(const UpstreamResult& result, const std::s
 /// later from a forward() callback (both run on the connection's worker thread).
 class Responder {
 public:
-  explicit Responder(std::shared_ptr<detail::Connection> connection) noexcept;
+  explicit Responder(std::shared_ptr<detail::Exchange> exchange) noexcept;
 
   /// Sends complete HTTP/1.1 response bytes.
   void send(std::string bytes);
@@ -71,9 +91,17 @@ public:
   bool head_request() const noexcept;
   /// True when the client wants the connection closed after this reply.
   bool closing() const noexcept;
-  /// True when the request target was absolute-form (`GET http://host/path`: the client uses
-  /// this server as its HTTP_PROXY), false for origin-form (`GET /path`: it was pointed here).
-  bool absolute_form() const noexcept;
+  /// True when the client named the API itself: an absolute-form target (`GET http://host/path`,
+  /// it uses this server as its HTTP_PROXY) or a request inside a CONNECT tunnel; false when it
+  /// was pointed here (origin-form on the listener, or TLS straight to --tls-listen).
+  bool named_host() const noexcept;
+
+  /// Answers a CONNECT request (method CONNECT, `request.host` its authority): `200 Connection
+  /// Established`, then the tunnel's TLS is terminated and the requests inside come to the
+  /// handler with scheme https and the CONNECT host (`intercept`), or the bytes are relayed to
+  /// the authority untouched and `done` runs when the tunnel closes. Needs
+  /// ServerOptions::authority for `intercept`; a protocol that cannot carry a tunnel answers 405.
+  void open_tunnel(bool intercept, TunnelDone done = {});
 
   /// Runs `fn` on this connection's worker thread after the completions that are ready now
   /// (asio::post): lets a caller gather the work of one event-loop turn and do it once, such as
@@ -81,11 +109,12 @@ public:
   void defer(std::function<void()> fn);
 
 private:
-  std::shared_ptr<detail::Connection> connection_;
+  std::shared_ptr<detail::Exchange> exchange_;
 };
 
 /// Called on a worker thread for each complete request. `request.uri` is origin-form, `host` is
-/// the Host header or the authority of an absolute-form target, `body` the de-chunked bytes.
+/// the Host header or the authority of an absolute-form target (of the CONNECT for a tunnel, and
+/// for CONNECT itself), `scheme` https inside terminated TLS, `body` the de-chunked bytes.
 /// The handler may move out of `request`.
 using Handler = std::function<void(record::Request& request, Responder responder)>;
 

@@ -26,6 +26,7 @@
 #include "serve/engine_impl.hpp"
 #include "store/data_dir.hpp"
 #include "store/library_db.hpp"
+#include "tls/authority.hpp"
 #include "util/encoding.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -192,12 +193,15 @@ void Engine::Impl::publish(std::shared_ptr<const Table> next) {
   generation.fetch_add(1, std::memory_order_release);
 }
 
-const ServiceConfig& Engine::Impl::route(const record::Request& request) const {
+const ServiceConfig& Engine::Impl::route(const record::Request& request, bool* by_host) const {
   const Table& t = current_table();
   if (!t.host_routes.empty() && !request.host.empty()) {
     std::string host = util::to_lower(host_without_port(request.host));
     for (const auto& [match, index] : t.host_routes)
-      if (match == host) return t.services[index];
+      if (match == host) {
+        if (by_host) *by_host = true;
+        return t.services[index];
+      }
   }
   for (const auto& [prefix, index] : t.prefix_routes)
     if (prefix_matches(request.uri, prefix)) return t.services[index];
@@ -310,6 +314,17 @@ void Engine::Impl::record(ServiceState& state, const redact::Redactor& redactor,
   }
 }
 
+void Engine::Impl::record_line(ServiceState& state, const std::string& line) {
+  try {
+    if (options.line_sink) return options.line_sink(line);
+    std::lock_guard lock(state.log_mutex);
+    traffic_log(state).append_line(line);
+  } catch (const std::exception& e) {
+    metrics.count_io_error(options.line_sink ? IoOperation::record_output : IoOperation::traffic_append);
+    spdlog::warn("recording a {} record failed: {}", line.substr(0, 40), e.what());
+  }
+}
+
 namespace {
 // What one worker thread recorded in the current event-loop turn (a connection never leaves its
 // worker, so a thread-local batch needs no lock).
@@ -356,9 +371,9 @@ void Engine::Impl::commit_turn() {
   for (auto& [responder, reply] : replies) responder.send(std::move(reply));
 }
 
-void Engine::Impl::forward(const ServiceConfig& config, record::Request& request, http::Responder responder, bool learn,
-                           Clock::time_point started) {
-  if (!config.upstream) {
+void Engine::Impl::forward(const ServiceConfig& config, std::optional<http::Url> upstream_url, record::Request& request,
+                           http::Responder responder, bool learn, Clock::time_point started) {
+  if (!upstream_url) {
     metrics.count_request(learn ? MatchType::learn : MatchType::passthrough);
     responder.send(http::json_response(
         502, nlohmann::json{{"error", "no upstream configured"}, {"service", config.id},
@@ -371,9 +386,9 @@ void Engine::Impl::forward(const ServiceConfig& config, record::Request& request
   std::string recorded_at = util::now_iso8601();
   ServiceState* state = config.state;
   auto redactor = config.redactor;
-  auto upstream = config.upstream;
+  auto upstream = std::make_shared<const http::Url>(std::move(*upstream_url));
   auto service_id = config.id;
-  responder.forward(*config.upstream, *pending,
+  responder.forward(*upstream, *pending,
                     [this, pending, responder, learn, started, state, redactor, upstream, service_id,
                      recorded_at = std::move(recorded_at)](http::UpstreamResult&& result) mutable {
                       metrics.count_request(learn ? MatchType::learn : MatchType::passthrough);
@@ -397,7 +412,7 @@ void Engine::Impl::forward(const ServiceConfig& config, record::Request& request
                         interaction.request = std::move(*pending);
                         // A client pointed at the proxy only named the proxy: record where the
                         // request really went. A forward-proxy client named the API itself.
-                        if (!responder.absolute_form()) {
+                        if (!responder.named_host()) {
                           interaction.request.scheme = upstream->scheme;
                           interaction.request.host = upstream->authority();
                         }
@@ -500,11 +515,22 @@ void Engine::tick() {
 
 void Engine::handle(record::Request& request, http::Responder responder) {
   auto started = Clock::now();
-  if (request.uri == "/ca.crt" && request.method == "GET") {
-    responder.send(http::json_response(503, R"j({"error":"TLS interception is off: no CA certificate to serve"})j"));
+  if (request.method == "CONNECT") return impl_->handle_connect(request, std::move(responder));
+  if (request.uri == "/ca.crt" && request.method == "GET" && !responder.named_host()) {
+    if (!impl_->options.authority) {
+      responder.send(http::json_response(
+          503, R"j({"error":"TLS interception is off (ENABLE_TLS_INTERCEPTION): no CA certificate to serve"})j"));
+      return;
+    }
+    record::Response pem;
+    pem.headers = {{"Content-Type", "application/x-pem-file"},
+                   {"Content-Disposition", "attachment; filename=\"gostly-ca.crt\""}};
+    pem.body = impl_->options.authority->certificate_pem();
+    responder.send(pem);
     return;
   }
-  const ServiceConfig& config = impl_->route(request);
+  bool by_host = false;
+  const ServiceConfig& config = impl_->route(request, &by_host);
   ServiceState& state = *config.state;
   switch (impl_->effective(state)) {
   case Mode::mock: {
@@ -526,9 +552,58 @@ void Engine::handle(record::Request& request, http::Responder responder) {
         503, R"j({"error":"the mock library is being rebuilt (TRANSITIONING); retry shortly"})j", {{"Retry-After", "2"}}));
     impl_->metrics.observe_latency(Clock::now() - started);
     return;
-  case Mode::learn: return impl_->forward(config, request, std::move(responder), true, started);
-  case Mode::passthrough: return impl_->forward(config, request, std::move(responder), false, started);
+  case Mode::learn:
+  case Mode::passthrough: {
+    // A client that named the API (HTTP_PROXY, CONNECT) goes there, unless a host route says
+    // otherwise; one that was pointed here goes to the service's upstream.
+    std::optional<http::Url> upstream = config.upstream;
+    if (responder.named_host() && !by_host) upstream = http::parse_url(request.scheme + "://" + request.host);
+    bool learn = impl_->effective(state) == Mode::learn;
+    return impl_->forward(config, std::move(upstream), request, std::move(responder), learn, started);
   }
+  }
+}
+
+void Engine::Impl::handle_connect(const record::Request& request, http::Responder responder) {
+  if (!options.authority) {
+    responder.send(http::json_response(
+        501, R"j({"error":"CONNECT needs TLS interception, which is off: set ENABLE_TLS_INTERCEPTION=true"})j", {},
+        http::Close::yes));
+    return;
+  }
+  std::string host = util::to_lower(host_without_port(request.host));
+  if (std::find(options.no_intercept.begin(), options.no_intercept.end(), host) == options.no_intercept.end())
+    return responder.open_tunnel(true);
+  bool by_host = false;
+  const ServiceConfig& config = route(request, &by_host);
+  ServiceState& state = *config.state;
+  Mode mode = effective(state);
+  if (mode == Mode::mock || mode == Mode::transitioning) {
+    // A relayed tunnel reaches the real host: MOCK never does.
+    responder.send(http::json_response(
+        502, nlohmann::json{{"error", "host is --no-intercept: its tunnel would reach the real host, which MOCK never does"},
+                            {"host", request.host}}.dump(), {}, http::Close::yes));
+    return;
+  }
+  std::string recorded_at = util::now_iso8601();
+  responder.open_tunnel(false, [this, &state, learn = mode == Mode::learn, service_id = config.id,
+                                recorded_at = std::move(recorded_at)](const http::TunnelStats& stats) {
+    metrics.count_request(learn ? MatchType::learn : MatchType::passthrough);
+    if (!learn) return;
+    nlohmann::json line{{"v", record::kRecordVersion}, {"type", "tunnel"}, {"id", util::random_id("tun")},
+                        {"service_id", service_id}};
+    {
+      std::lock_guard lock(state.session_mutex);
+      line["session_id"] = state.session_id;
+    }
+    line["recorded_at"] = recorded_at;
+    line["host"] = stats.authority;
+    line["bytes_up"] = stats.bytes_up;
+    line["bytes_down"] = stats.bytes_down;
+    line["duration_ms"] = stats.duration_ms;
+    if (!stats.error.empty()) line["error"] = stats.error;
+    record_line(state, line.dump());
+  });
 }
 
 } // namespace gostly::serve

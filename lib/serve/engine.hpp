@@ -17,6 +17,10 @@
 #include <string>
 #include <vector>
 
+namespace gostly::tls {
+class CertificateAuthority;
+}
+
 namespace gostly::serve {
 
 /// A `--route` rule: `HOST=URL` routes by Host header (or absolute-form authority), `/PREFIX=URL`
@@ -38,6 +42,9 @@ Route parse_route_match(std::string_view match, const std::string& service_id);
 /// Where LEARN interactions go once redacted: gostly-record writes JSONL to a stream; when
 /// empty, the engine appends to `<data>/traffic/<service>.jsonl`. Throws on I/O failure.
 using RecordSink = std::function<void(const record::Interaction& redacted)>;
+/// Where records of other types go (`"type":"tunnel"`, `"type":"ws_frame"`): one compact JSON
+/// object per call, no newline. Empty: the service's traffic log, like interactions.
+using LineSink = std::function<void(std::string_view line)>;
 
 struct EngineOptions {
   std::filesystem::path data_dir = "./data";
@@ -51,6 +58,13 @@ struct EngineOptions {
   std::string api_key;                          // control API key; empty = no key check
   std::chrono::seconds transition_timeout{120}; // a begin without end reverts after this
   RecordSink sink;
+  LineSink line_sink;
+  /// TLS interception: CONNECT is answered and its TLS terminated with leaves from this CA, and
+  /// GET /ca.crt serves it. Null: interception is off (CONNECT 501, /ca.crt 503).
+  std::shared_ptr<tls::CertificateAuthority> authority;
+  /// Hosts whose CONNECT tunnels are relayed untouched (pinned clients); recorded as
+  /// `"type":"tunnel"` with byte counts only. Lower-case, no port.
+  std::vector<std::string> no_intercept;
   /// Bytes of RAM for the session-verbatim tier, one budget for all services, oldest keys
   /// evicted first (gostly-serve's --session-buffer-max); 0 = no session tier.
   std::uint64_t session_buffer_max = match::kDefaultSessionBufferMax;

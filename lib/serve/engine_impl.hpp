@@ -83,7 +83,8 @@ struct Engine::Impl {
   static void index_routes(Table& table);
   const Table& current_table() const;
   void publish(std::shared_ptr<const Table> next);
-  const ServiceConfig& route(const record::Request& request) const;
+  /// The service of `request`; `by_host` (when given) tells whether a host route chose it.
+  const ServiceConfig& route(const record::Request& request, bool* by_host = nullptr) const;
 
   store::Mode effective(const ServiceState& state) const noexcept;
   void entered(ServiceState& state, store::Mode from, store::Mode to);
@@ -98,10 +99,15 @@ struct Engine::Impl {
   void record_in_turn(ServiceState& state, const redact::Redactor& redactor, record::Interaction&& interaction,
                       http::Responder responder, std::string reply);
   void commit_turn();
+  /// A record that is not an interaction (tunnel, ws_frame), to the line sink or traffic log.
+  void record_line(ServiceState& state, const std::string& line);
+  /// CONNECT: MITM, an untouched tunnel for a --no-intercept host, or a refusal.
+  void handle_connect(const record::Request& request, http::Responder responder);
   /// The traffic log of `state`, opened on first use (caller holds state.log_mutex).
   util::AppendLog& traffic_log(ServiceState& state);
-  void forward(const ServiceConfig& config, record::Request& request, http::Responder responder, bool learn,
-               Clock::time_point started);
+  /// `upstream`: where the request goes (the service's, or the host a proxy client named).
+  void forward(const ServiceConfig& config, std::optional<http::Url> upstream, record::Request& request,
+               http::Responder responder, bool learn, Clock::time_point started);
   void load_libraries();
   std::vector<std::pair<std::string, std::uint64_t>> library_sizes() const;
 

@@ -100,6 +100,15 @@ std::string Metrics::render(const std::vector<std::pair<std::string, std::uint64
   line("# HELP gostly_session_buffer_evictions_total Session keys evicted, oldest first, to stay within the budget.");
   line("# TYPE gostly_session_buffer_evictions_total counter");
   line("gostly_session_buffer_evictions_total " + std::to_string(session.evictions));
+  if (leaf_cache_size_) {
+    line("# HELP gostly_tls_handshakes_total Client TLS handshakes gostly terminated (CONNECT interception, --tls-listen).");
+    line("# TYPE gostly_tls_handshakes_total counter");
+    line("gostly_tls_handshakes_total{result=\"ok\"} " + std::to_string(tls_handshakes(true)));
+    line("gostly_tls_handshakes_total{result=\"failed\"} " + std::to_string(tls_handshakes(false)));
+    line("# HELP gostly_tls_leaf_cache_size Leaf certificates minted from the CA and cached, one per host name.");
+    line("# TYPE gostly_tls_leaf_cache_size gauge");
+    line("gostly_tls_leaf_cache_size " + std::to_string(leaf_cache_size_()));
+  }
   line("# HELP ghost_request_duration_seconds Time from a complete request to its reply.");
   line("# TYPE ghost_request_duration_seconds histogram");
   std::uint64_t cumulative = 0;
@@ -117,5 +126,9 @@ std::string Metrics::render(const std::vector<std::pair<std::string, std::uint64
   line("ghost_request_duration_seconds_count " + std::to_string(latency_count_.load(std::memory_order_relaxed)));
   return out;
 }
+
+void Metrics::count_tls_handshake(bool ok) noexcept { tls_handshakes_[ok ? 1 : 0].fetch_add(1, std::memory_order_relaxed); }
+void Metrics::set_leaf_cache_source(std::function<std::uint64_t()> source) { leaf_cache_size_ = std::move(source); }
+std::uint64_t Metrics::tls_handshakes(bool ok) const noexcept { return tls_handshakes_[ok ? 1 : 0].load(std::memory_order_relaxed); }
 
 } // namespace gostly::serve

@@ -37,6 +37,13 @@ public:
   /// Adds one observation to the request latency histogram.
   void observe_latency(std::chrono::steady_clock::duration elapsed) noexcept;
 
+  /// One client TLS handshake gostly terminated (gostly_tls_handshakes_total{result}).
+  void count_tls_handshake(bool ok) noexcept;
+  /// Where render() reads the number of cached leaf certificates (none: the TLS metrics are not
+  /// shown, interception being off). Set once, before the control API serves.
+  void set_leaf_cache_source(std::function<std::uint64_t()> source);
+  std::uint64_t tls_handshakes(bool ok) const noexcept;
+
   /// Where render() reads the session buffer's figures (zeros without one). Set once, before
   /// the control API serves.
   void set_session_buffer_source(std::function<SessionBufferStats()> source);
@@ -59,6 +66,8 @@ private:
   std::atomic<std::uint64_t> latency_sum_ns_{0};
   std::chrono::system_clock::time_point started_;
   std::function<SessionBufferStats()> session_buffer_;
+  std::array<std::atomic<std::uint64_t>, 2> tls_handshakes_{}; // [0] failed, [1] ok
+  std::function<std::uint64_t()> leaf_cache_size_;
 };
 
 } // namespace gostly::serve

@@ -14,6 +14,11 @@ void add_proxy_settings(CLI::App& app, ProxySettings& settings) {
                  "PEM file of extra CA certificates trusted for https:// upstreams (system store and SSL_CERT_FILE too)");
   app.add_flag("--upstream-insecure", settings.upstream_insecure,
                "Do not verify https:// upstream certificates (self-signed staging hosts)");
+  app.add_option("--tls-listen", settings.tls_listen,
+                 "Also listen here for TLS straight from clients (SNI picks the service) and CONNECT; needs "
+                 "ENABLE_TLS_INTERCEPTION");
+  app.add_option("--no-intercept", settings.no_intercept,
+                 "Relay CONNECT tunnels to HOST untouched instead of intercepting them (pinned clients; repeatable)");
 }
 
 } // namespace gostly::serve

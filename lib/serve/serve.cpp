@@ -3,6 +3,7 @@
 #include "http/server.hpp"
 #include "record/jsonl.hpp"
 #include "serve/engine.hpp"
+#include "serve/interception.hpp"
 #include "serve/signals.hpp"
 #include "store/data_dir.hpp"
 #include "util/error.hpp"
@@ -111,6 +112,9 @@ int run(const ServeOptions& o) {
                      "': expected a size such as 1048576, 512K or 64M (0 turns the session-verbatim tier off)");
   engine_options.session_buffer_max = *session_buffer_max;
   store::DataDir(o.data_dir).ensure();
+  auto interception = setup_interception(o.proxy, o.data_dir);
+  engine_options.authority = interception.authority;
+  engine_options.no_intercept = interception.no_intercept;
   engine_options.work = work_budget(o);
   // In a child (worker.hpp): traffic/ holds files anyone with access to the data dir may write.
   engine_options.run_transition = [data_dir = o.data_dir, budget = engine_options.work] {
@@ -127,17 +131,21 @@ int run(const ServeOptions& o) {
 
   Engine engine(std::move(engine_options));
   engine.load_libraries();
-  http::Server proxy(proxy_options, [&engine](record::Request& r, http::Responder responder) {
+  apply_interception(interception, proxy_options, engine.metrics(), false);
+  http::Handler handler = [&engine](record::Request& r, http::Responder responder) {
     engine.handle(r, std::move(responder));
-  });
+  };
+  http::Server proxy(proxy_options, handler);
   http::Server control(control_options, [&engine](record::Request& r, http::Responder responder) {
     engine.handle_control(r, std::move(responder));
   });
   proxy.start();
   control.start();
+  auto tls_listener = open_tls_listener(interception, o.proxy, proxy_options, handler);
   // Printed whatever the log level: scripts and tests find the picked ports here.
-  std::cerr << "gostly-serve: proxy listening on " << proxy.bound_address() << "\n"
-            << "gostly-serve: control listening on " << control.bound_address() << "\n"
+  std::cerr << "gostly-serve: proxy listening on " << proxy.bound_address() << "\n";
+  if (tls_listener) std::cerr << "gostly-serve: TLS listening on " << tls_listener->bound_address() << "\n";
+  std::cerr << "gostly-serve: control listening on " << control.bound_address() << "\n"
             << "gostly-serve: mode " << store::to_string(engine.global_mode()) << std::endl;
   for (;;) {
     int signal = signals.wait(kTick);
@@ -146,6 +154,7 @@ int run(const ServeOptions& o) {
   }
   spdlog::info("shutting down");
   control.stop();
+  if (tls_listener) tls_listener->stop();
   proxy.stop();
   return 0;
 }
@@ -217,9 +226,9 @@ Child spawn_command(const RecordOptions& o, const std::string& proxy_url, const 
 int record_main(const RecordOptions& o) {
   SignalWaiter signals;
   raise_open_file_limit();
-  if (o.upstream.empty()) throw UsageError("--upstream is required (or set BACKEND_URL)");
   EngineOptions engine_options;
-  engine_options.upstream = parse_upstream(o.upstream, "--upstream");
+  // Without an upstream gostly-record is a forward proxy: each request goes where it names.
+  if (!o.upstream.empty()) engine_options.upstream = parse_upstream(o.upstream, "--upstream");
   util::require_safe_id(o.service, "--service");
   if (!o.session.empty()) util::require_safe_id(o.session, "--session");
   engine_options.default_service = o.service;
@@ -228,6 +237,9 @@ int record_main(const RecordOptions& o) {
   engine_options.start_mode = store::Mode::learn;
   engine_options.redact_headers = o.redact_headers;
   auto server_opts = server_options(o.listen, o.proxy);
+  auto interception = setup_interception(o.proxy, o.data_dir);
+  engine_options.authority = interception.authority;
+  engine_options.no_intercept = interception.no_intercept;
 
   std::string output_name;
   int fd = open_output(o, output_name);
@@ -237,14 +249,22 @@ int record_main(const RecordOptions& o) {
     std::lock_guard lock(writer_mutex);
     writer.write(interaction);
   };
+  engine_options.line_sink = [&](std::string_view line) {
+    std::lock_guard lock(writer_mutex);
+    writer.write_line(line);
+  };
   Engine engine(std::move(engine_options));
-  http::Server proxy(server_opts, [&engine](record::Request& r, http::Responder responder) {
+  apply_interception(interception, server_opts, engine.metrics(), false);
+  http::Handler handler = [&engine](record::Request& r, http::Responder responder) {
     engine.handle(r, std::move(responder));
-  });
+  };
+  http::Server proxy(server_opts, handler);
   proxy.start();
+  auto tls_listener = open_tls_listener(interception, o.proxy, server_opts, handler);
   std::string address = proxy.bound_address();
   if (address.starts_with("0.0.0.0:")) address = "127.0.0.1:" + address.substr(8);
   std::cerr << "gostly-record: listening on " << address << std::endl;
+  if (tls_listener) std::cerr << "gostly-record: TLS listening on " << tls_listener->bound_address() << std::endl;
 
   int status = 0;
   if (o.command.empty()) {
@@ -271,6 +291,7 @@ int record_main(const RecordOptions& o) {
       if (done < 0 && errno != EINTR) throw Error(std::string("waitpid: ") + std::strerror(errno));
     }
   }
+  if (tls_listener) tls_listener->stop();
   proxy.stop();
   {
     std::lock_guard lock(writer_mutex);

@@ -17,9 +17,12 @@ struct ProxySettings {
   double upstream_timeout = 30;      // seconds
   std::string upstream_ca;           // extra PEM trust roots for https:// upstreams
   bool upstream_insecure = false;    // do not verify https:// upstreams
+  std::string tls_listen;            // also take TLS (and CONNECT) here; needs interception
+  std::vector<std::string> no_intercept; // CONNECT hosts relayed untouched
 };
 
-/// Adds --threads, --max-body, --upstream-timeout, --upstream-ca and --upstream-insecure.
+/// Adds --threads, --max-body, --upstream-timeout, --upstream-ca, --upstream-insecure,
+/// --tls-listen and --no-intercept.
 void add_proxy_settings(CLI::App& app, ProxySettings& settings);
 
 struct ServeOptions {
@@ -41,6 +44,7 @@ struct ServeOptions {
 int run(const ServeOptions& options);
 
 struct RecordOptions {
+  std::string data_dir = "./data";   // where the interception CA lives (ca/)
   std::string upstream;              // env BACKEND_URL
   std::string listen = "127.0.0.1:8080";
   std::string output = "-";

@@ -117,8 +117,8 @@ CertificateAuthority::CertificateAuthority(X509Ptr certificate, KeyPtr key, std:
     : certificate_(std::move(certificate)), key_(std::move(key)), certificate_path_(std::move(certificate_path)) {}
 
 std::shared_ptr<CertificateAuthority> CertificateAuthority::load_or_create(const std::filesystem::path& ca_dir) {
-  const auto cert_path = ca_dir / "gostly-ca.crt";
-  const auto key_path = ca_dir / "gostly-ca.key";
+  const auto cert_path = ca_dir / "ca.crt";
+  const auto key_path = ca_dir / "ca.key";
   std::error_code ec;
   if (std::filesystem::exists(cert_path, ec) && std::filesystem::exists(key_path, ec)) {
     FILE* cf = std::fopen(cert_path.c_str(), "r");
@@ -199,6 +199,11 @@ std::shared_ptr<const LeafCertificate> CertificateAuthority::leaf_for(const std:
   if (!X509_sign(cert, key_.get(), EVP_sha256())) openssl_fail("cannot sign a leaf certificate for " + host);
   leaves_.emplace(host, leaf);
   return leaf;
+}
+
+std::size_t CertificateAuthority::leaf_cache_size() {
+  std::lock_guard lock(mutex_);
+  return leaves_.size();
 }
 
 ssl_ctx_st* CertificateAuthority::make_server_context(const std::string& default_host) {

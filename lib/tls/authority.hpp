@@ -1,9 +1,9 @@
 #pragma once
 // The MITM certificate authority behind the TLS-interception listener. On first use it creates
-// `ca/gostly-ca.crt` and `ca/gostly-ca.key` (EC P-256, key file mode 0600, created 0600 from the
+// `ca/ca.crt` and `ca/ca.key` (EC P-256, key file mode 0600, created 0600 from the
 // start so it is never readable by others even for a moment); later runs load them. Leaf
 // certificates for the hosts clients ask for (SNI) are minted on demand, signed by the CA and
-// cached in memory, so a client that trusts gostly-ca.crt once accepts every intercepted host.
+// cached in memory, so a client that trusts ca.crt once accepts every intercepted host.
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -43,6 +43,8 @@ public:
   /// A leaf certificate for `host` (a DNS name or an IP literal), valid for about a year,
   /// signed by this CA; minted once per host and cached.
   std::shared_ptr<const LeafCertificate> leaf_for(const std::string& host);
+  /// How many leaves are cached (gostly_tls_leaf_cache_size).
+  std::size_t leaf_cache_size();
 
   /// A TLS server context (TLS 1.2+, ALPN http/1.1) whose SNI callback presents leaf_for(servername);
   /// `default_host` is used when the client sends no SNI. The caller owns the returned context

@@ -5,9 +5,10 @@
 # sent with --request-target.)
 source "$(dirname "$0")/common.sh"
 start_api_upstream
-start_serve --upstream "$UPSTREAM" --mode LEARN
+# A host route sends the named host to the test upstream (unrouted, it would be the upstream itself).
+start_serve --route "api.example.test=$UPSTREAM" --mode LEARN
 body=$(curl -sS -x "http://$PROXY" --request-target 'http://user:SECRET@api.example.test/users/4' 'http://api.example.test/')
 expect_contains "$body" '"id":4' "forwarded"
-line=$(grep '/users/4' "$GOSTLY_DATA/traffic/default.jsonl")
+line=$(grep "/users/4" "$GOSTLY_DATA"/traffic/*.jsonl)
 expect_contains "$line" '"host":"api.example.test"' "recorded host"
-not grep -q SECRET "$GOSTLY_DATA/traffic/default.jsonl" || fail "userinfo recorded in the traffic log"
+not grep -q SECRET "$GOSTLY_DATA"/traffic/*.jsonl || fail "userinfo recorded in the traffic log"

@@ -60,7 +60,7 @@ TEST_CASE("tls::CertificateAuthority: created once with a 0600 key, then reloade
   TempDir dir;
   auto ca = tls::CertificateAuthority::load_or_create(dir.path / "ca");
   struct stat st {};
-  REQUIRE(::stat((dir.path / "ca" / "gostly-ca.key").c_str(), &st) == 0);
+  REQUIRE(::stat((dir.path / "ca" / "ca.key").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   auto again = tls::CertificateAuthority::load_or_create(dir.path / "ca");
   CHECK(again->certificate_pem() == ca->certificate_pem());

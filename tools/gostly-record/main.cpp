@@ -8,7 +8,8 @@ int main(int argc, char** argv) {
   gostly::cli::CommonOptions common;
   gostly::serve::RecordOptions opts;
   gostly::cli::setup_app(app, "gostly-record", common);
-  app.add_option("--upstream", opts.upstream, "Upstream base URL (http(s)://HOST[:PORT][/PATH])")->envname("BACKEND_URL");
+  gostly::cli::add_data_option(app, opts.data_dir);
+  app.add_option("--upstream", opts.upstream, "Upstream base URL (http(s)://HOST[:PORT][/PATH]); without it, a forward proxy")->envname("BACKEND_URL");
   app.add_option("--listen", opts.listen, "Proxy address HOST:PORT (port 0 picks a free one)")->capture_default_str();
   app.add_option("-o,--output", opts.output, "JSONL output file (- = stdout)")->capture_default_str();
   app.add_flag("--force", opts.force, "Overwrite an existing --output file");
