@@ -155,10 +155,8 @@ private:
       request_.uri = std::move(absolute->origin_form);
     } else {
       request_.scheme = origin_.scheme;
-      // Inside a tunnel the CONNECT target is where the request goes, whatever Host says.
-      request_.host = !origin_.authority.empty() && origin_.named_host ? origin_.authority
-                      : host_header                                   ? *host_header
-                                                                      : origin_.authority;
+      // Inside a tunnel Host names the CONNECT target as the client sees it (no default port).
+      request_.host = host_header ? *host_header : origin_.authority;
       request_.uri.assign(target);
     }
     request_.body = std::move(message.body());
