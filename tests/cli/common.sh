@@ -106,3 +106,21 @@ api() {
   shift 2
   curl -sS -X "$method" "http://$CONTROL$path" -H "X-API-Key: $GHOST_API_KEY" "$@"
 }
+
+# make_test_ca: a test CA ($T/test-ca.crt/.key) and a leaf for 127.0.0.1 and localhost signed by it
+# ($T/test-leaf.crt/.key), EC P-256, valid for a day: a real TLS upstream for HTTPS tests.
+make_test_ca() {
+  command -v openssl >/dev/null || skip "openssl not installed"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "/CN=gostly test CA" \
+    -keyout "$T/test-ca.key" -out "$T/test-ca.crt" 2>"$T/openssl.log"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$T/test-leaf.key" -out "$T/test-leaf.csr" 2>>"$T/openssl.log"
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$T/test-leaf.ext"
+  openssl x509 -req -in "$T/test-leaf.csr" -CA "$T/test-ca.crt" -CAkey "$T/test-ca.key" -CAcreateserial -days 1 \
+    -extfile "$T/test-leaf.ext" -out "$T/test-leaf.crt" 2>>"$T/openssl.log"
+}
+
+# metric NAME_WITH_LABELS: the value of one line of the control API's /metrics (empty when absent).
+metric() {
+  api GET /metrics | awk -v name="$1" '$1 == name { print $2 }'
+}

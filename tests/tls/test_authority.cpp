@@ -1,15 +1,21 @@
 #include "tls/authority.hpp"
 
+#include "util/error.hpp"
 #include "util/time.hpp"
 
+#include <arpa/inet.h>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 #include <openssl/bio.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
+#include <thread>
+#include <vector>
 
 using namespace gostly;
 namespace fs = std::filesystem;
@@ -86,4 +92,215 @@ TEST_CASE("tls::CertificateAuthority: IP literals get an IP subjectAltName", "[t
   auto leaf = ca->leaf_for("127.0.0.1");
   CHECK(X509_check_ip_asc(leaf->certificate.get(), "127.0.0.1", 0) == 1);
   CHECK(X509_check_host(ca->leaf_for("api.example.com")->certificate.get(), "api.example.com", 0, 0, nullptr) == 1);
+}
+
+namespace {
+X509* read_pem_certificate(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  return cert;
+}
+
+// X509_verify_cert with the CA as the only root and the sslserver purpose (so the EKU counts).
+int verify_against(const std::string& ca_pem, X509* leaf) {
+  X509* ca = read_pem_certificate(ca_pem);
+  X509_STORE* store = X509_STORE_new();
+  X509_STORE_add_cert(store, ca);
+  X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+  X509_STORE_CTX_init(ctx, store, leaf, nullptr);
+  X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
+  int ok = X509_verify_cert(ctx);
+  int error = X509_STORE_CTX_get_error(ctx);
+  X509_STORE_CTX_free(ctx);
+  X509_STORE_free(store);
+  X509_free(ca);
+  return ok == 1 ? X509_V_OK : (error == X509_V_OK ? -1 : error);
+}
+
+// The subjectAltName entries as "DNS:name" / "IP:addr" strings, in order.
+std::vector<std::string> san_entries(X509* cert) {
+  std::vector<std::string> out;
+  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    if (name->type == GEN_DNS) {
+      const ASN1_IA5STRING* s = name->d.dNSName;
+      out.push_back("DNS:" + std::string(reinterpret_cast<const char*>(s->data), static_cast<std::size_t>(s->length)));
+    } else if (name->type == GEN_IPADD) {
+      const ASN1_OCTET_STRING* s = name->d.iPAddress;
+      char text[INET6_ADDRSTRLEN] = "";
+      ::inet_ntop(s->length == 4 ? AF_INET : AF_INET6, s->data, text, sizeof text);
+      out.push_back(std::string("IP:") + text);
+    } else {
+      out.push_back("other:" + std::to_string(name->type));
+    }
+  }
+  GENERAL_NAMES_free(names);
+  return out;
+}
+
+mode_t mode_of(const fs::path& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+struct Umask {
+  mode_t saved;
+  explicit Umask(mode_t mask) : saved(::umask(mask)) {}
+  ~Umask() { ::umask(saved); }
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void spill(const fs::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+} // namespace
+
+TEST_CASE("tls::CertificateAuthority: a leaf chains to ca.crt as the only root, for server auth", "[tls]") {
+  TempDir dir;
+  auto ca = tls::CertificateAuthority::load_or_create(dir.path / "ca");
+  std::string ca_on_disk = slurp(dir.path / "ca" / "ca.crt");
+  REQUIRE(ca_on_disk == ca->certificate_pem());
+  for (const char* host : {"api.example.com", "127.0.0.1", "::1", "localhost"}) {
+    INFO(host);
+    auto leaf = ca->leaf_for(host);
+    CHECK(verify_against(ca_on_disk, leaf->certificate.get()) == X509_V_OK);
+    // serverAuth is in the extended key usage, and the leaf is no CA.
+    CHECK((X509_get_extended_key_usage(leaf->certificate.get()) & XKU_SSL_SERVER) != 0);
+    CHECK(X509_check_ca(leaf->certificate.get()) == 0);
+    // Browsers refuse leaves valid for more than 398 days.
+    int days = 0, seconds = 0;
+    REQUIRE(ASN1_TIME_diff(&days, &seconds, X509_get0_notBefore(leaf->certificate.get()),
+                           X509_get0_notAfter(leaf->certificate.get())) == 1);
+    CHECK(days * 86400L + seconds <= 398L * 86400);
+    CHECK(days >= 300); // and not uselessly short
+    // The PEM a client sees is the same certificate.
+    X509* reread = read_pem_certificate(leaf->certificate_pem());
+    REQUIRE(reread);
+    CHECK(X509_cmp(reread, leaf->certificate.get()) == 0);
+    X509_free(reread);
+  }
+  // A leaf from another CA does not chain to this one.
+  TempDir other;
+  auto stranger = tls::CertificateAuthority::load_or_create(other.path / "ca");
+  CHECK(verify_against(ca_on_disk, stranger->leaf_for("api.example.com")->certificate.get()) != X509_V_OK);
+}
+
+TEST_CASE("tls::CertificateAuthority: SAN is DNS:name for names, IP:addr for IPv4 and IPv6 literals", "[tls]") {
+  TempDir dir;
+  auto ca = tls::CertificateAuthority::load_or_create(dir.path / "ca");
+  using V = std::vector<std::string>;
+  CHECK(san_entries(ca->leaf_for("api.example.com")->certificate.get()) == V{"DNS:api.example.com"});
+  CHECK(san_entries(ca->leaf_for("localhost")->certificate.get()) == V{"DNS:localhost"});
+  CHECK(san_entries(ca->leaf_for("127.0.0.1")->certificate.get()) == V{"IP:127.0.0.1"});
+  CHECK(san_entries(ca->leaf_for("10.1.2.3")->certificate.get()) == V{"IP:10.1.2.3"});
+  CHECK(san_entries(ca->leaf_for("::1")->certificate.get()) == V{"IP:::1"});
+  CHECK(san_entries(ca->leaf_for("2001:db8::42")->certificate.get()) == V{"IP:2001:db8::42"});
+  CHECK(X509_check_ip_asc(ca->leaf_for("::1")->certificate.get(), "::1", 0) == 1);
+  CHECK(X509_check_ip_asc(ca->leaf_for("2001:db8::42")->certificate.get(), "2001:db8::42", 0) == 1);
+
+  // A long but valid DNS name (63-character labels, beyond the 64-character CN limit) still gets its SAN.
+  std::string label(63, 'a');
+  std::string long_name = label + "." + label + "." + label + ".example";
+  CHECK(san_entries(ca->leaf_for(long_name)->certificate.get()) == V{"DNS:" + long_name});
+  CHECK(X509_check_host(ca->leaf_for(long_name)->certificate.get(), long_name.c_str(), long_name.size(), 0, nullptr) == 1);
+
+  // A client-chosen SNI name is one name: a comma in it never adds a second SAN entry.
+  std::string sneaky = "a.example,DNS:bank.example";
+  try {
+    auto leaf = ca->leaf_for(sneaky);
+    CHECK(X509_check_host(leaf->certificate.get(), "bank.example", 0, 0, nullptr) != 1);
+    CHECK(san_entries(leaf->certificate.get()).size() <= 1);
+  } catch (const Error&) {
+    SUCCEED("refused");
+  }
+}
+
+TEST_CASE("tls::CertificateAuthority: key 0600 and CA dir 0700 even under umask 000", "[tls]") {
+  TempDir dir;
+  {
+    Umask open_umask(0);
+    tls::CertificateAuthority::load_or_create(dir.path / "data" / "ca");
+  }
+  CHECK(mode_of(dir.path / "data" / "ca") == 0700);
+  CHECK(mode_of(dir.path / "data" / "ca" / "ca.key") == 0600);
+  CHECK((mode_of(dir.path / "data" / "ca" / "ca.crt") & 0022) == 0); // the certificate is public but not writable by others
+  // No temporary file is left behind.
+  std::size_t entries = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir.path / "data" / "ca")) ++entries;
+  CHECK(entries == 2);
+  // A key someone loosened is tightened again on the next load.
+  fs::permissions(dir.path / "data" / "ca" / "ca.key", fs::perms::owner_read | fs::perms::owner_write |
+                                                         fs::perms::group_read | fs::perms::others_read);
+  tls::CertificateAuthority::load_or_create(dir.path / "data" / "ca");
+  CHECK(mode_of(dir.path / "data" / "ca" / "ca.key") == 0600);
+}
+
+TEST_CASE("tls::CertificateAuthority: a corrupt or mismatched CA is an error naming the file", "[tls]") {
+  TempDir dir, other;
+  auto ca_dir = dir.path / "ca";
+  tls::CertificateAuthority::load_or_create(ca_dir);
+  tls::CertificateAuthority::load_or_create(other.path / "ca");
+  const std::string good_key = slurp(ca_dir / "ca.key");
+  const std::string good_cert = slurp(ca_dir / "ca.crt");
+  auto message_of = [&] {
+    try {
+      tls::CertificateAuthority::load_or_create(ca_dir);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+
+  SECTION("garbage ca.key") {
+    spill(ca_dir / "ca.key", "not a key\n");
+    CHECK_THAT(message_of(), Catch::Contains((ca_dir / "ca.key").string()));
+  }
+  SECTION("truncated ca.key") {
+    spill(ca_dir / "ca.key", good_key.substr(0, good_key.size() / 2));
+    CHECK_THAT(message_of(), Catch::Contains((ca_dir / "ca.key").string()));
+  }
+  SECTION("ca.key of another CA") {
+    spill(ca_dir / "ca.key", slurp(other.path / "ca" / "ca.key"));
+    CHECK_THAT(message_of(), Catch::Contains((ca_dir / "ca.key").string()));
+  }
+  SECTION("garbage ca.crt") {
+    spill(ca_dir / "ca.crt", "garbage\n");
+    CHECK_THAT(message_of(), Catch::Contains((ca_dir / "ca.crt").string()));
+  }
+  SECTION("ca.crt present, ca.key missing: an error, the trusted certificate is not replaced") {
+    fs::remove(ca_dir / "ca.key");
+    CHECK_THAT(message_of(), Catch::Contains((ca_dir / "ca.key").string()));
+    CHECK(slurp(ca_dir / "ca.crt") == good_cert);
+  }
+  SECTION("ca.key present, ca.crt missing: an error, the key is not replaced") {
+    fs::remove(ca_dir / "ca.crt");
+    CHECK_THAT(message_of(), Catch::Contains((ca_dir / "ca.crt").string()));
+    CHECK(slurp(ca_dir / "ca.key") == good_key);
+  }
+}
+
+TEST_CASE("tls::CertificateAuthority: many threads asking for one host's leaf mint it once", "[tls]") {
+  TempDir dir;
+  auto ca = tls::CertificateAuthority::load_or_create(dir.path / "ca");
+  constexpr int kThreads = 16;
+  std::vector<std::shared_ptr<const tls::LeafCertificate>> got(kThreads);
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, i] {
+      ready.fetch_add(1);
+      while (ready.load() < kThreads) std::this_thread::yield();
+      got[i] = ca->leaf_for(i % 2 ? "same.example" : "SAME.example");
+    });
+  for (auto& t : threads) t.join();
+  for (const auto& leaf : got) CHECK(leaf == got[0]); // host names are case-insensitive: one leaf
+  CHECK(ca->leaf_cache_size() == 1);
 }
