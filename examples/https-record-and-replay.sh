@@ -45,15 +45,13 @@ UPSTREAM_PORT=$(wait_addr "$WORK/upstream.log" "listening on"); UPSTREAM_PORT=${
 API="https://localhost:$UPSTREAM_PORT"
 echo "upstream at $API"
 
-# The client: plain curl. It finds the proxy in HTTPS_PROXY and the CA in CURL_CA_BUNDLE when
-# gostly-record sets them, else in GOSTLY_PROXY_URL and data/ca/ca.crt.
+# The client: plain curl, told the proxy (GOSTLY_PROXY_URL) and the CA to trust (CLIENT_CA)
+# explicitly, so whatever proxy or CA variables your shell has do not interfere.
 cat >"$WORK/client.sh" <<'CLIENT'
 #!/bin/sh
 set -eu
 out=$1 api=$2
-proxy=${HTTPS_PROXY:-$GOSTLY_PROXY_URL}
-ca=${CURL_CA_BUNDLE:-$GOSTLY_DATA/ca/ca.crt}
-c() { curl -sS --fail --proxy "$proxy" --cacert "$ca" "$@"; }
+c() { curl -sS --fail --proxy "$GOSTLY_PROXY_URL" --cacert "$CLIENT_CA" "$@"; }
 c -o "$out/user.json" "$api/users/42"
 c -o "$out/created.json" -X POST -H 'Content-Type: application/json' -d '{"name":"Ada"}' "$api/users"
 c -o "$out/post.json" "$api/posts/7"
@@ -63,8 +61,9 @@ chmod +x "$WORK/client.sh"
 
 say "1. LEARN: ENABLE_TLS_INTERCEPTION=true gostly-record --upstream-ca test-ca.crt -o s1.jsonl -- client.sh"
 mkdir -p "$WORK/live" "$WORK/mock" "$WORK/direct"
-gostly-record --data "$DATA" --listen 127.0.0.1:0 --upstream-ca "$WORK/test-ca.crt" -o "$WORK/s1.jsonl" -- \
-  "$WORK/client.sh" "$WORK/live" "$API"
+# gostly-record creates data/ca/ca.crt before it starts the client.
+CLIENT_CA="$DATA/ca/ca.crt" gostly-record --data "$DATA" --listen 127.0.0.1:0 --upstream-ca "$WORK/test-ca.crt" \
+  -o "$WORK/s1.jsonl" -- "$WORK/client.sh" "$WORK/live" "$API"
 echo "recorded $(wc -l <"$WORK/s1.jsonl") interactions, each with \"scheme\":\"https\" and the real host:"
 grep -o '"scheme":"https","host":"[^"]*"' "$WORK/s1.jsonl" | sort | uniq -c
 echo "the CA clients trusted: $DATA/ca/ca.crt (key mode $(stat -c %a "$DATA/ca/ca.key"))"
@@ -84,7 +83,7 @@ PROXY=$(wait_addr "$WORK/serve.log" "proxy listening on")
 TLS=$(wait_addr "$WORK/serve.log" "TLS listening on")
 curl -sS -o "$WORK/ca.crt" "http://$PROXY/ca.crt"
 cmp -s "$WORK/ca.crt" "$DATA/ca/ca.crt" && echo "GET http://$PROXY/ca.crt serves data/ca/ca.crt"
-HTTPS_PROXY="http://$TLS" CURL_CA_BUNDLE="$WORK/ca.crt" "$WORK/client.sh" "$WORK/mock" "$API"
+GOSTLY_PROXY_URL="http://$TLS" CLIENT_CA="$WORK/ca.crt" "$WORK/client.sh" "$WORK/mock" "$API"
 for f in user created post; do
   cmp -s "$WORK/live/$f.json" "$WORK/mock/$f.json" || { echo "MOCK answered $f differently"; exit 1; }
 done

@@ -62,10 +62,11 @@ std::unique_ptr<http::Server> open_tls_listener(const InterceptionSetup& setup, 
     auto server = std::make_unique<http::Server>(options, handler);
     server->start();
     return server;
-  } catch (const UsageError&) {
-    throw;
+  } catch (const UsageError& e) {
+    throw UsageError(std::string("--tls-listen: ") + e.what());
   } catch (const std::exception& e) {
-    if (setup.mode == Interception::strict) throw;
+    if (setup.mode == Interception::strict)
+      throw Error(std::string("--tls-listen (ENABLE_TLS_INTERCEPTION=strict): ") + e.what());
     spdlog::error("--tls-listen: {}; plain HTTP keeps serving (ENABLE_TLS_INTERCEPTION=strict would stop here)", e.what());
     return nullptr;
   }

@@ -1,5 +1,6 @@
 #include "tls/authority.hpp"
 
+#include "util/encoding.hpp"
 #include "util/error.hpp"
 
 #include <arpa/inet.h>
@@ -67,10 +68,45 @@ void set_random_serial(X509* cert) {
   BN_free(bn);
 }
 
-bool is_ip_literal(const std::string& host) {
-  unsigned char buf[16];
-  return ::inet_pton(AF_INET, host.c_str(), buf) == 1 || ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
+// The subjectAltName of a leaf: IP:addr for an IPv4 or IPv6 literal, else DNS:name. Built as a
+// GENERAL_NAME, not through OpenSSL's "DNS:a,IP:b" config syntax, so a client-chosen SNI name is
+// always exactly one name (a comma in it can never add a second).
+void add_subject_alt_name(X509* cert, const std::string& host) {
+  unsigned char ip[16];
+  GENERAL_NAME* name = GENERAL_NAME_new();
+  if (::inet_pton(AF_INET, host.c_str(), ip) == 1 || ::inet_pton(AF_INET6, host.c_str(), ip) == 1) {
+    int len = host.find(':') == std::string::npos ? 4 : 16;
+    ASN1_OCTET_STRING* octets = ASN1_OCTET_STRING_new();
+    ASN1_OCTET_STRING_set(octets, ip, len);
+    GENERAL_NAME_set0_value(name, GEN_IPADD, octets);
+  } else {
+    ASN1_IA5STRING* dns = ASN1_IA5STRING_new();
+    ASN1_STRING_set(dns, host.data(), static_cast<int>(host.size()));
+    GENERAL_NAME_set0_value(name, GEN_DNS, dns);
+  }
+  GENERAL_NAMES* names = sk_GENERAL_NAME_new_null();
+  sk_GENERAL_NAME_push(names, name);
+  int ok = X509_add1_ext_i2d(cert, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT);
+  GENERAL_NAMES_free(names);
+  if (ok != 1) openssl_fail("cannot add the subjectAltName for " + host);
 }
+
+// What a leaf may be minted for: an IP literal or a DNS name (letters, digits, '-', '_', '.', a
+// leading "*." wildcard), at most 253 characters. Anything else in an SNI name is refused.
+bool is_host_name(const std::string& host) {
+  if (host.empty() || host.size() > 253) return false;
+  unsigned char ip[16];
+  if (::inet_pton(AF_INET6, host.c_str(), ip) == 1) return true;
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    char c = host[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+              (c == '*' && i == 0 && host.size() > 2 && host[1] == '.');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+constexpr std::size_t kLeafCacheMax = 10000; // distinct SNI names kept; past it the cache starts over
 
 // Writes `bytes` to `path` created with `mode` from the start (never wider), via a temp + rename.
 void write_private_file(const std::filesystem::path& path, const std::string& bytes, mode_t mode) {
@@ -120,7 +156,13 @@ std::shared_ptr<CertificateAuthority> CertificateAuthority::load_or_create(const
   const auto cert_path = ca_dir / "ca.crt";
   const auto key_path = ca_dir / "ca.key";
   std::error_code ec;
-  if (std::filesystem::exists(cert_path, ec) && std::filesystem::exists(key_path, ec)) {
+  bool have_cert = std::filesystem::exists(cert_path, ec), have_key = std::filesystem::exists(key_path, ec);
+  // Half a CA is an error, never a reason to make a new one: clients trust the old ca.crt.
+  if (have_cert != have_key)
+    throw Error((have_cert ? key_path : cert_path).string() + " is missing but " +
+                (have_cert ? cert_path : key_path).string() + " exists: restore it, or remove " + ca_dir.string() +
+                " to make a new CA (clients must then trust the new ca.crt)");
+  if (have_cert && have_key) {
     FILE* cf = std::fopen(cert_path.c_str(), "r");
     if (!cf) throw Error("cannot open " + cert_path.string() + ": " + std::strerror(errno));
     X509Ptr cert(PEM_read_X509(cf, nullptr, nullptr, nullptr));
@@ -173,9 +215,14 @@ std::string CertificateAuthority::certificate_pem() const { return to_pem(certif
 
 std::string LeafCertificate::certificate_pem() const { return to_pem(certificate.get()); }
 
-std::shared_ptr<const LeafCertificate> CertificateAuthority::leaf_for(const std::string& host) {
+std::shared_ptr<const LeafCertificate> CertificateAuthority::leaf_for(const std::string& requested) {
+  std::string host = util::to_lower(requested); // host names are case-insensitive: one leaf each
+  // One lock around lookup and minting: many handshakes for a new host mint its leaf once.
   std::lock_guard lock(mutex_);
   if (auto it = leaves_.find(host); it != leaves_.end()) return it->second;
+  if (!is_host_name(host)) throw Error("cannot mint a certificate for '" + requested + "': not a host name");
+  // A client making up names must not grow memory without end: leaves handed out stay valid.
+  if (leaves_.size() >= kLeafCacheMax) leaves_.clear();
 
   auto leaf = std::make_shared<LeafCertificate>();
   leaf->key = generate_key();
@@ -186,12 +233,13 @@ std::shared_ptr<const LeafCertificate> CertificateAuthority::leaf_for(const std:
   X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
   X509_gmtime_adj(X509_getm_notAfter(cert), 397L * 24 * 3600); // within browsers' 398-day limit
   X509_set_pubkey(cert, leaf->key.get());
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(host.c_str()), -1,
-                             -1, 0);
+  if (host.size() <= 64) { // the CN's upper bound; clients go by the subjectAltName anyway
+    X509_NAME* name = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(host.c_str()), -1,
+                               -1, 0);
+  }
   X509_set_issuer_name(cert, X509_get_subject_name(certificate_.get()));
-  std::string san = (is_ip_literal(host) ? "IP:" : "DNS:") + host;
-  add_extension(cert, certificate_.get(), NID_subject_alt_name, san.c_str());
+  add_subject_alt_name(cert, host);
   add_extension(cert, certificate_.get(), NID_basic_constraints, "critical,CA:FALSE");
   add_extension(cert, certificate_.get(), NID_key_usage, "critical,digitalSignature,keyEncipherment");
   add_extension(cert, certificate_.get(), NID_ext_key_usage, "serverAuth");

@@ -13,7 +13,7 @@ ENABLE_TLS_INTERCEPTION=true timeout 30 gostly-record --data "$GOSTLY_DATA" --li
     curl -sS --proxy "$GOSTLY_PROXY_URL" --cacert "$0/test-ca.crt" -o "$0/user.b" "https://$1/users/3" || exit 11
     openssl s_client -proxy "${GOSTLY_PROXY_URL#http://}" -connect "$1" -showcerts </dev/null >"$0/sclient.out" 2>&1 || exit 12
   ' "$T" "$UP" 2>"$T/record.log" || fail "the recorded commands failed (status $?)"
-expect_contains "$(cat "$T/user.b")" '"id": 3' "body through the relayed tunnel"
+expect_contains "$(cat "$T/user.b")" '"id":3' "body through the relayed tunnel"
 # The certificate the client saw is the upstream's, issued by the test CA, not by gostly's CA.
 openssl x509 -in "$T/sclient.out" -noout -issuer >"$T/issuer.txt"
 expect_contains "$(cat "$T/issuer.txt")" "gostly test CA" "issuer of the certificate seen through the tunnel"
