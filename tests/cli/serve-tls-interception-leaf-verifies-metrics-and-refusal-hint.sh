@@ -18,10 +18,10 @@ cmp -s "$T/served-ca.crt" "$GOSTLY_DATA/ca/ca.crt" || fail "/ca.crt is not data/
 openssl x509 -in "$T/served-ca.crt" -noout -text | grep -q "CA:TRUE" || fail "/ca.crt is not a CA certificate"
 
 # s_client through the proxy (CONNECT), checking the chain and the name/IP against the served CA.
-# check_leaf NAME SERVERNAME VERIFY_OPTION EXPECTED_SAN
+# check_leaf NAME CONNECT_TARGET "VERIFY_OPTIONS" EXPECTED_SAN
 check_leaf() {
-  local name=$1 servername=$2 verify=$3 san=$4
-  timeout 10 openssl s_client -proxy "$PROXY" -connect "$servername:$UP_PORT" -servername "$servername" \
+  local name=$1 target=$2 verify=$3 san=$4
+  timeout 10 openssl s_client -proxy "$PROXY" -connect "$target" \
     -CAfile "$T/served-ca.crt" $verify -verify_return_error -showcerts </dev/null >"$T/$name.out" 2>&1 ||
     fail "$name: s_client did not verify the leaf: $(tail -n 5 "$T/$name.out")"
   grep -q "Verify return code: 0 (ok)" "$T/$name.out" || fail "$name: no 'Verify return code: 0'"
@@ -31,15 +31,18 @@ check_leaf() {
   openssl verify -CAfile "$T/served-ca.crt" -purpose sslserver "$T/$name.pem" >/dev/null ||
     fail "$name: openssl verify refused the leaf"
 }
-check_leaf localhost localhost "-verify_hostname localhost" "DNS:localhost"
-check_leaf ip 127.0.0.1 "-verify_ip 127.0.0.1" "IP Address:127.0.0.1"
+check_leaf localhost "localhost:$UP_PORT" "-servername localhost -verify_hostname localhost" "DNS:localhost"
+check_leaf ip "127.0.0.1:$UP_PORT" "-verify_ip 127.0.0.1" "IP Address:127.0.0.1"
+# An IPv6 literal (no SNI is sent for an address): the leaf is for the CONNECT host. Nothing
+# listens there; the handshake with gostly comes first.
+check_leaf ipv6 "[::1]:$UP_PORT" "-verify_ip ::1" "IP Address:0:0:0:0:0:0:0:1"
 
 # curl through CONNECT: trusts only the gostly CA; the upstream's answer comes back.
 curl -sS --proxy "http://$PROXY" --cacert "$T/served-ca.crt" -o "$T/user.b" -w '%{http_code}' "https://127.0.0.1:$UP_PORT/users/7" >"$T/user.code"
 expect_eq "$(cat "$T/user.code")" 200 "curl through CONNECT"
 expect_contains "$(cat "$T/user.b")" '"id":7' "curl through CONNECT body"
 ok=$(metric 'gostly_tls_handshakes_total{result="ok"}')
-expect_eq "$ok" 3 "ok handshakes after s_client x2 + curl"
+expect_eq "$ok" 4 "ok handshakes after s_client x3 + curl"
 expect_eq "$(metric 'gostly_tls_handshakes_total{result="failed"}')" 0 "failed handshakes so far"
 
 # A client that does not trust the gostly CA (only the upstream's own CA): refused every time,
@@ -54,5 +57,5 @@ expect_eq "$(metric 'gostly_tls_handshakes_total{result="ok"}')" "$ok" "ok hands
 expect_eq "$(grep -c "refused gostly's certificate for localhost" "$T/serve.log")" 1 "refusal warnings for localhost"
 grep "refused gostly's certificate for localhost" "$T/serve.log" | grep -q -- "--no-intercept localhost" ||
   fail "the refusal warning gives no --no-intercept hint"
-# Leaves cached: localhost and 127.0.0.1 (one each, however many handshakes).
-expect_eq "$(metric gostly_tls_leaf_cache_size)" 2 "leaf cache size"
+# Leaves cached: localhost, 127.0.0.1 and ::1 (one each, however many handshakes).
+expect_eq "$(metric gostly_tls_leaf_cache_size)" 3 "leaf cache size"
