@@ -112,7 +112,10 @@ constexpr std::size_t kLeafCacheMax = 10000; // distinct SNI names kept; past it
 void write_private_file(const std::filesystem::path& path, const std::string& bytes, mode_t mode) {
   auto temp = path;
   temp += ".tmp." + std::to_string(::getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  // A new file only (O_EXCL, never through a symlink someone planted); a stale temp is removed once.
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = ::open(temp.c_str(), flags, mode);
+  if (fd < 0 && errno == EEXIST && ::unlink(temp.c_str()) == 0) fd = ::open(temp.c_str(), flags, mode);
   if (fd < 0) throw Error("cannot create " + temp.string() + ": " + std::strerror(errno));
   ::fchmod(fd, mode); // umask may have narrowed it; never widened beyond `mode`
   bool ok = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) && ::fsync(fd) == 0;
@@ -180,7 +183,11 @@ std::shared_ptr<CertificateAuthority> CertificateAuthority::load_or_create(const
     return std::make_shared<CertificateAuthority>(std::move(cert), std::move(key), cert_path);
   }
 
-  std::filesystem::create_directories(ca_dir);
+  // The CA directory is made 0700 from the start (not made and then narrowed), so under a wide
+  // umask no one else can put anything in it in between.
+  if (ca_dir.has_parent_path()) std::filesystem::create_directories(ca_dir.parent_path());
+  if (::mkdir(ca_dir.c_str(), 0700) != 0 && errno != EEXIST)
+    throw Error("cannot create " + ca_dir.string() + ": " + std::strerror(errno));
   ::chmod(ca_dir.c_str(), 0700);
   KeyPtr key = generate_key();
   X509Ptr cert(X509_new());

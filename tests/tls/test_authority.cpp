@@ -15,6 +15,7 @@
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 using namespace gostly;
@@ -303,4 +304,18 @@ TEST_CASE("tls::CertificateAuthority: many threads asking for one host's leaf mi
   for (auto& t : threads) t.join();
   for (const auto& leaf : got) CHECK(leaf == got[0]); // host names are case-insensitive: one leaf
   CHECK(ca->leaf_cache_size() == 1);
+}
+
+TEST_CASE("tls::CertificateAuthority: a planted symlink at the temporary key path is not followed", "[tls]") {
+  TempDir dir;
+  auto ca_dir = dir.path / "ca";
+  fs::create_directories(ca_dir);
+  fs::permissions(ca_dir, fs::perms::owner_all);
+  auto victim = dir.path / "victim";
+  spill(victim, "untouched");
+  fs::create_symlink(victim, ca_dir / ("ca.key.tmp." + std::to_string(::getpid())));
+  tls::CertificateAuthority::load_or_create(ca_dir);
+  CHECK(slurp(victim) == "untouched"); // the private key never went through the link
+  CHECK(mode_of(ca_dir / "ca.key") == 0600);
+  CHECK_FALSE(fs::is_symlink(ca_dir / "ca.key"));
 }
