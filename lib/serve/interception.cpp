@@ -23,7 +23,7 @@ InterceptionSetup setup_interception(const ProxySettings& settings, const std::f
   InterceptionSetup setup;
   setup.mode = interception_from_env();
   if (setup.mode == Interception::off) {
-    if (!settings.tls_listen.empty())
+    if (!settings.tls_listen.empty() && settings.tls_listen != "none")
       throw UsageError("--tls-listen needs TLS interception: set ENABLE_TLS_INTERCEPTION=true (or strict)");
     if (!settings.no_intercept.empty())
       throw UsageError("--no-intercept needs TLS interception: set ENABLE_TLS_INTERCEPTION=true (or strict)");
@@ -54,9 +54,11 @@ void apply_interception(const InterceptionSetup& setup, http::ServerOptions& opt
 }
 
 std::unique_ptr<http::Server> open_tls_listener(const InterceptionSetup& setup, const ProxySettings& settings,
-                                                http::ServerOptions options, const http::Handler& handler) {
-  if (settings.tls_listen.empty() || !setup.authority) return nullptr;
-  options.listen = settings.tls_listen;
+                                                http::ServerOptions options, const http::Handler& handler,
+                                                const std::string& default_address) {
+  std::string address = settings.tls_listen.empty() ? default_address : settings.tls_listen;
+  if (address.empty() || address == "none" || !setup.authority) return nullptr;
+  options.listen = address;
   options.takes_tls = true;
   try {
     auto server = std::make_unique<http::Server>(options, handler);

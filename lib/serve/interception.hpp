@@ -36,9 +36,14 @@ InterceptionSetup setup_interception(const ProxySettings& settings, const std::f
 /// Fills the TLS fields of a listener's options and hooks the handshake counter to `metrics`.
 void apply_interception(const InterceptionSetup& setup, http::ServerOptions& options, Metrics& metrics, bool takes_tls);
 
-/// The --tls-listen listener, started; null when there is none, or when it cannot bind under
-/// `lax` (logged). Throws under `strict`.
+/// The --tls-listen listener (`default_address` when the flag is not given; "none" = no
+/// listener), started; null when there is none, or when it cannot bind under `lax` (logged).
+/// Throws under `strict`.
 std::unique_ptr<http::Server> open_tls_listener(const InterceptionSetup& setup, const ProxySettings& settings,
-                                                http::ServerOptions options, const http::Handler& handler);
+                                                http::ServerOptions options, const http::Handler& handler,
+                                                const std::string& default_address = {});
+
+/// gostly-serve's TLS port when interception is on and --tls-listen is not given (DESIGN.md).
+inline constexpr const char* kDefaultTlsListen = "127.0.0.1:8443";
 
 } // namespace gostly::serve

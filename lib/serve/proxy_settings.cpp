@@ -16,7 +16,7 @@ void add_proxy_settings(CLI::App& app, ProxySettings& settings) {
                "Do not verify https:// upstream certificates (self-signed staging hosts)");
   app.add_option("--tls-listen", settings.tls_listen,
                  "Also listen here for TLS straight from clients (SNI picks the service) and CONNECT; needs "
-                 "ENABLE_TLS_INTERCEPTION");
+                 "ENABLE_TLS_INTERCEPTION (none = no such listener)");
   app.add_option("--no-intercept", settings.no_intercept,
                  "Relay CONNECT tunnels to HOST untouched instead of intercepting them (pinned clients; repeatable)");
 }

@@ -141,7 +141,7 @@ int run(const ServeOptions& o) {
   });
   proxy.start();
   control.start();
-  auto tls_listener = open_tls_listener(interception, o.proxy, proxy_options, handler);
+  auto tls_listener = open_tls_listener(interception, o.proxy, proxy_options, handler, kDefaultTlsListen);
   // Printed whatever the log level: scripts and tests find the picked ports here.
   std::cerr << "gostly-serve: proxy listening on " << proxy.bound_address() << "\n";
   if (tls_listener) std::cerr << "gostly-serve: TLS listening on " << tls_listener->bound_address() << "\n";

@@ -92,7 +92,13 @@ start_api_upstream() {
 
 # start_serve [ARGS...]: gostly-serve on free ports; sets PROXY and CONTROL (HOST:PORT).
 start_serve() {
-  gostly-serve --data "$GOSTLY_DATA" --listen 127.0.0.1:0 --control 127.0.0.1:0 "$@" >"$T/serve.log" 2>&1 &
+  # With interception on, the TLS listener's default 127.0.0.1:8443 would collide between tests.
+  local tls=()
+  case " $* " in
+  *" --tls-listen "*) ;;
+  *) case "${ENABLE_TLS_INTERCEPTION:-}" in "" | false | 0 | off | no) ;; *) tls=(--tls-listen 127.0.0.1:0) ;; esac ;;
+  esac
+  gostly-serve --data "$GOSTLY_DATA" --listen 127.0.0.1:0 --control 127.0.0.1:0 "${tls[@]}" "$@" >"$T/serve.log" 2>&1 &
   SERVE_PID=$!
   PIDS+=($SERVE_PID)
   PROXY=$(bound_address "$T/serve.log" "proxy listening on")

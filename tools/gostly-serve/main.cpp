@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   app.add_option("--route", opts.routes, "Route HOST=URL or /PREFIX=URL to its own service (repeatable)");
   app.add_option("--mode", opts.mode, "Starting global mode: LEARN, MOCK or PASSTHROUGH (default: mode.txt, else LEARN)");
   gostly::serve::add_proxy_settings(app, opts.proxy);
+  app.get_option("--tls-listen")
+      ->description("Also listen here for TLS straight from clients (SNI picks the service) and CONNECT, when "
+                    "ENABLE_TLS_INTERCEPTION is on (default 127.0.0.1:8443; none = no such listener)");
   app.add_option("--work-timeout", opts.work_timeout,
                  "Seconds a seed import or transition run (a child process) may take")
       ->envname("GOSTLY_WORK_TIMEOUT")
