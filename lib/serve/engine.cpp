@@ -412,7 +412,7 @@ void Engine::Impl::forward(const ServiceConfig& config, std::optional<http::Url>
                         interaction.request = std::move(*pending);
                         // A client pointed at the proxy only named the proxy: record where the
                         // request really went. A forward-proxy client named the API itself.
-                        if (!responder.named_host()) {
+                        if (!names_api(interaction.request, responder)) {
                           interaction.request.scheme = upstream->scheme;
                           interaction.request.host = upstream->authority();
                         }
@@ -513,10 +513,29 @@ void Engine::tick() {
   impl_->check_transition_deadline();
 }
 
+void Engine::set_own_address(const std::string& bound_address) {
+  auto colon = bound_address.rfind(':');
+  if (colon == std::string::npos) return;
+  std::string host = util::to_lower(bound_address.substr(0, colon));
+  std::string port = bound_address.substr(colon);
+  impl_->own_authorities = {host + port};
+  // Loopback and wildcard listeners are reached under every loopback name.
+  if (host.starts_with("127.") || host == "localhost" || host == "[::1]" || host == "0.0.0.0" || host == "[::]")
+    for (const char* name : {"127.0.0.1", "localhost", "[::1]"}) impl_->own_authorities.push_back(name + port);
+}
+
+bool Engine::Impl::names_api(const record::Request& request, const http::Responder& responder) const {
+  if (!responder.named_host()) return false;
+  if (own_authorities.empty() || request.method == "CONNECT") return true;
+  std::string host = util::to_lower(request.host);
+  return std::find(own_authorities.begin(), own_authorities.end(), host) == own_authorities.end();
+}
+
 void Engine::handle(record::Request& request, http::Responder responder) {
   auto started = Clock::now();
   if (request.method == "CONNECT") return impl_->handle_connect(request, std::move(responder));
-  if (request.uri == "/ca.crt" && request.method == "GET" && !responder.named_host()) {
+  const bool named = impl_->names_api(request, responder);
+  if (request.uri == "/ca.crt" && request.method == "GET" && !named) {
     if (!impl_->options.authority) {
       responder.send(http::json_response(
           503, R"j({"error":"TLS interception is off (ENABLE_TLS_INTERCEPTION): no CA certificate to serve"})j"));
@@ -557,7 +576,7 @@ void Engine::handle(record::Request& request, http::Responder responder) {
     // A client that named the API (HTTP_PROXY, CONNECT) goes there, unless a host route says
     // otherwise; one that was pointed here goes to the service's upstream.
     std::optional<http::Url> upstream = config.upstream;
-    if (responder.named_host() && !by_host) upstream = http::parse_url(request.scheme + "://" + request.host);
+    if (named && !by_host) upstream = http::parse_url(request.scheme + "://" + request.host);
     bool learn = impl_->effective(state) == Mode::learn;
     return impl_->forward(config, std::move(upstream), request, std::move(responder), learn, started);
   }

@@ -103,6 +103,10 @@ public:
 
   Metrics& metrics() noexcept;
 
+  /// The proxy listener's HOST:PORT, set before it serves: a proxy client that names it (curl
+  /// applying HTTP_PROXY to GOSTLY_PROXY_URL) is answered as one pointed here, not forwarded to itself.
+  void set_own_address(const std::string& bound_address);
+
 private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -79,6 +79,10 @@ struct Engine::Impl {
   std::thread transition_thread;
   std::string transition_last_error;
 
+  std::vector<std::string> own_authorities; // set_own_address(); read-only once serving
+  /// The client named an API (CONNECT, absolute-form, inside a tunnel), not this proxy itself.
+  bool names_api(const record::Request& request, const http::Responder& responder) const;
+
   ServiceState& state_for(const std::string& id);
   static void index_routes(Table& table);
   const Table& current_table() const;

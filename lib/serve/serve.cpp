@@ -2,10 +2,12 @@
 
 #include "http/server.hpp"
 #include "record/jsonl.hpp"
+#include "serve/command_env.hpp"
 #include "serve/engine.hpp"
 #include "serve/interception.hpp"
 #include "serve/signals.hpp"
 #include "store/data_dir.hpp"
+#include "tls/authority.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/time.hpp"
@@ -183,19 +185,7 @@ struct Child {
   int spawn_error = 0;
 };
 
-Child spawn_command(const RecordOptions& o, const std::string& proxy_url, const SignalWaiter& signals) {
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e; ++e) {
-    std::string_view entry(*e);
-    auto drop = [&](std::string_view name) { return entry.starts_with(std::string(name) + "="); };
-    if (drop("GOSTLY_PROXY_URL") || (o.set_proxy_env && (drop("HTTP_PROXY") || drop("http_proxy")))) continue;
-    env_storage.emplace_back(entry);
-  }
-  env_storage.push_back("GOSTLY_PROXY_URL=" + proxy_url);
-  if (o.set_proxy_env) {
-    env_storage.push_back("HTTP_PROXY=" + proxy_url);
-    env_storage.push_back("http_proxy=" + proxy_url);
-  }
+Child spawn_command(const RecordOptions& o, std::vector<std::string> env_storage, const SignalWaiter& signals) {
   std::vector<char*> envp;
   for (auto& entry : env_storage) envp.push_back(entry.data());
   envp.push_back(nullptr);
@@ -221,6 +211,42 @@ Child spawn_command(const RecordOptions& o, const std::string& proxy_url, const 
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   return child;
+}
+
+// What CMD is told (command_env.hpp): the proxy always, HTTPS and the CA bundle with interception.
+// The bundle is rewritten on every run, so it follows the system roots.
+std::vector<std::string> command_environment_for(const RecordOptions& o, const InterceptionSetup& interception,
+                                                 const std::string& address) {
+  if (o.set_proxy_env)
+    spdlog::warn("--set-proxy-env is deprecated and does nothing: HTTP_PROXY and http_proxy (and with interception "
+                 "HTTPS_PROXY and https_proxy) are always set for the command");
+  CommandEnvSettings settings;
+  settings.proxy_url = "http://" + address;
+  settings.proxy_authority = address;
+  if (interception.authority) {
+    std::error_code ec;
+    settings.ca_file = std::filesystem::absolute(interception.authority->certificate_path(), ec);
+    if (ec) settings.ca_file = interception.authority->certificate_path();
+    settings.bundle_file = settings.ca_file.parent_path() / "bundle.crt";
+    const char* inherited = std::getenv("SSL_CERT_FILE");
+    auto roots = system_roots_file(inherited ? inherited : "");
+    try {
+      if (!write_ca_bundle(settings.bundle_file, roots, interception.authority->certificate_pem()))
+        spdlog::warn("no readable system trust roots (SSL_CERT_FILE, /etc/ssl/certs/ca-certificates.crt): {} holds "
+                     "only the gostly CA, so the command trusts nothing else",
+                     settings.bundle_file.string());
+    } catch (const Error& e) {
+      // A read-only data dir with a CA in it: the CA alone still lets intercepted hosts verify.
+      spdlog::warn("cannot write the CA bundle ({}); the command trusts {} alone", e.what(), settings.ca_file.string());
+      settings.bundle_file = settings.ca_file;
+    }
+  } else {
+    spdlog::info("interception is off: HTTPS_PROXY is not set for the command, so its https:// requests go direct "
+                 "and are not recorded (ENABLE_TLS_INTERCEPTION=true records them)");
+  }
+  std::vector<std::string> parent;
+  for (char** e = environ; *e; ++e) parent.emplace_back(*e);
+  return command_environment(parent, settings);
 }
 
 int record_main(const RecordOptions& o) {
@@ -259,10 +285,11 @@ int record_main(const RecordOptions& o) {
     engine.handle(r, std::move(responder));
   };
   http::Server proxy(server_opts, handler);
-  proxy.start();
-  auto tls_listener = open_tls_listener(interception, o.proxy, server_opts, handler);
   std::string address = proxy.bound_address();
   if (address.starts_with("0.0.0.0:")) address = "127.0.0.1:" + address.substr(8);
+  engine.set_own_address(proxy.bound_address());
+  proxy.start();
+  auto tls_listener = open_tls_listener(interception, o.proxy, server_opts, handler);
   std::cerr << "gostly-record: listening on " << address << std::endl;
   if (tls_listener) std::cerr << "gostly-record: TLS listening on " << tls_listener->bound_address() << std::endl;
 
@@ -273,7 +300,7 @@ int record_main(const RecordOptions& o) {
       if (signal == SIGINT || signal == SIGTERM) break;
     }
   } else {
-    Child child = spawn_command(o, "http://" + address, signals);
+    Child child = spawn_command(o, command_environment_for(o, interception, address), signals);
     if (child.spawn_error) {
       proxy.stop();
       std::cerr << "gostly-record: error: cannot run '" << o.command.front() << "': " << std::strerror(child.spawn_error) << "\n";

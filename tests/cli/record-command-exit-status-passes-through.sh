@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # gostly-record -- CMD exits with CMD's status (128+N when killed), 127 when CMD is not found,
-# 126 when it cannot be run; CMD finds the proxy in GOSTLY_PROXY_URL.
+# 126 when it cannot be run; CMD finds the proxy in GOSTLY_PROXY_URL (and HTTP_PROXY, which a client
+# pointed at GOSTLY_PROXY_URL may apply to it: still one record, not a request through itself).
 source "$(dirname "$0")/common.sh"
 start_api_upstream
 rec() { gostly-record --upstream "$UPSTREAM" --listen 127.0.0.1:0 -o "$T/out.jsonl" --force "$@" 2>>"$T/record.log"; }
@@ -16,6 +17,8 @@ status=0; rec -- "$T/not-exec" || status=$?
 expect_eq "$status" 126 "command cannot be run"
 status=0; gostly-record --upstream "not a url" -- true 2>/dev/null || status=$?
 expect_eq "$status" 125 "own failure"
-status=0; rec -- sh -c 'test "$HTTP_PROXY" = "$GOSTLY_PROXY_URL"' || status=$?
-expect_eq "$status" 1 "HTTP_PROXY not set without --set-proxy-env"
-rec --set-proxy-env -- sh -c 'test "$HTTP_PROXY" = "$GOSTLY_PROXY_URL"' || fail "--set-proxy-env did not set HTTP_PROXY"
+# The proxy variables are always set now; --set-proxy-env is accepted, warned about, and changes nothing.
+rec -- sh -c 'test "$HTTP_PROXY" = "$GOSTLY_PROXY_URL"' || fail "HTTP_PROXY not set for the command"
+: >"$T/record.log"
+rec --set-proxy-env -- sh -c 'test "$HTTP_PROXY" = "$GOSTLY_PROXY_URL"' || fail "--set-proxy-env broke HTTP_PROXY"
+grep -q "set-proxy-env is deprecated" "$T/record.log" || fail "no deprecation warning for --set-proxy-env: $(cat "$T/record.log")"
