@@ -4,7 +4,8 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"Records HTTP traffic through a proxy as interaction JSONL.\n"
-               "With -- CMD ARGS, runs CMD with GOSTLY_PROXY_URL set and exits with its status."};
+               "With -- CMD ARGS, runs CMD with GOSTLY_PROXY_URL and HTTP_PROXY set (with interception also\n"
+               "HTTPS_PROXY and the CA bundle variables) and exits with its status."};
   gostly::cli::CommonOptions common;
   gostly::serve::RecordOptions opts;
   gostly::cli::setup_app(app, "gostly-record", common);
@@ -16,7 +17,7 @@ int main(int argc, char** argv) {
   app.add_option("--service", opts.service, "Service id written in each record")->capture_default_str();
   app.add_option("--session", opts.session, "Session id written in each record (default: a new one)");
   app.add_option("--redact-header", opts.redact_headers, "Also strip this header before writing (repeatable)");
-  app.add_flag("--set-proxy-env", opts.set_proxy_env, "Also set HTTP_PROXY and http_proxy for the command");
+  app.add_flag("--set-proxy-env", opts.set_proxy_env, "Deprecated, does nothing: the proxy variables are always set");
   gostly::serve::add_proxy_settings(app, opts.proxy);
   app.add_option("command", opts.command, "Command to run behind the proxy (after --)");
   return gostly::cli::run_tool(app, "gostly-record", common, argc, argv, [&] {
