@@ -9,6 +9,9 @@ DEBIAN_PACKAGES=(
   nlohmann-json3-dev libsqlite3-dev sqlite3 libarchive-dev catch2 libspdlog-dev libfmt-dev libyaml-cpp-dev
   libgoogle-perftools-dev
   curl python3 scdoc openssl jq python3-jsonschema
+  # tests/cli/record-https-real-clients-*: a real TLS upstream (nginx, git smart HTTP through
+  # fcgiwrap + git-http-backend) and unmodified clients (Python requests, Node).
+  nginx-light fcgiwrap python3-requests nodejs
   # The fuzz targets (make fuzz, and the sanitizer replay in make test): clang, its runtimes
   # (libclang-rt-dev pulls libclang-rt-14-dev, which has libclang_rt.fuzzer, asan and ubsan) and
   # llvm-symbolizer (in llvm) for readable sanitizer stacks.
