@@ -138,6 +138,7 @@ int run(const ServeOptions& o) {
     engine.handle(r, std::move(responder));
   };
   http::Server proxy(proxy_options, handler);
+  engine.set_own_address(proxy.bound_address()); // before serving: workers read it unlocked
   http::Server control(control_options, [&engine](record::Request& r, http::Responder responder) {
     engine.handle_control(r, std::move(responder));
   });
