@@ -9,8 +9,8 @@ DEBIAN_PACKAGES=(
   nlohmann-json3-dev libsqlite3-dev sqlite3 libarchive-dev catch2 libspdlog-dev libfmt-dev libyaml-cpp-dev
   libgoogle-perftools-dev
   curl python3 scdoc openssl jq python3-jsonschema
-  # HTTP/2 clients for the h2 process tests and benchmarks (nghttp, h2load).
-  nghttp2-client
+  # HTTP/2 clients for the h2 process tests and benchmarks (nghttp, h2load; Node's http2 module).
+  nghttp2-client nodejs
   # The fuzz targets (make fuzz, and the sanitizer replay in make test): clang, its runtimes
   # (libclang-rt-dev pulls libclang-rt-14-dev, which has libclang_rt.fuzzer, asan and ubsan) and
   # llvm-symbolizer (in llvm) for readable sanitizer stacks.
