@@ -103,7 +103,8 @@ class H2Stream final : public Exchange {
 public:
   enum class State { receiving, ready, awaiting, replied };
 
-  H2Stream(std::shared_ptr<H2Connection> connection, std::int32_t id) : connection_(std::move(connection)), id_(id) {}
+  H2Stream(std::weak_ptr<H2Connection> connection, std::int32_t id, Worker& worker, const Shared& shared)
+      : connection_(std::move(connection)), id_(id), worker_(worker), shared_(shared) {}
 
   void reply(std::string bytes) override;
   void reply(std::shared_ptr<const std::string> prepared) override;
@@ -113,11 +114,15 @@ public:
   bool head() const noexcept override { return head_; }
   bool closing() const noexcept override { return false; }
   bool named_host() const noexcept override { return named_host_; }
-  Worker& worker() noexcept override;
-  const Shared& shared() const noexcept override;
+  Worker& worker() noexcept override { return worker_; }
+  const Shared& shared() const noexcept override { return shared_; }
 
-  std::shared_ptr<H2Connection> connection_;
+  // Weak: the connection's pending read or write keeps it alive while its session lives, and a
+  // strong reference here would make a cycle with the connection's stream map.
+  std::weak_ptr<H2Connection> connection_;
   std::int32_t id_;
+  Worker& worker_;
+  const Shared& shared_;
   State state_ = State::receiving;
   bool closed_ = false;        // nghttp2 closed the stream (done, reset) or the connection went
   bool queued_ = false;        // in the connection's ready list
@@ -171,8 +176,7 @@ public:
   /// Sends `answer` on `stream` (called by H2Stream::reply on this worker's thread).
   void submit(H2Stream& stream, std::shared_ptr<const Reframed> answer) {
     if (!session_ || stream.closed_) return;
-    if (stream.state_ == H2Stream::State::awaiting) --awaiting_;
-    else if (stream.state_ == H2Stream::State::receiving) --receiving_;
+    uncount(stream);
     stream.state_ = H2Stream::State::replied;
     stream.answer_ = std::move(answer);
     const auto& reframed = *stream.answer_;
@@ -185,9 +189,6 @@ public:
     if (rv != 0) spdlog::debug("HTTP/2 stream {}: cannot submit the response: {}", stream.id_, nghttp2_strerror(rv));
     if (!dispatching_) flush();
   }
-
-  Worker& worker() noexcept { return worker_; }
-  const Shared& shared() const noexcept { return shared_; }
 
 private:
   static const nghttp2_session_callbacks* callbacks() {
@@ -213,7 +214,7 @@ private:
   static int on_begin_headers(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
     auto& c = self(user_data);
-    auto stream = std::make_shared<H2Stream>(c.shared_from_this(), frame->hd.stream_id);
+    auto stream = std::make_shared<H2Stream>(c.weak_from_this(), frame->hd.stream_id, c.worker_, c.shared_);
     nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, stream.get());
     c.streams_.emplace(frame->hd.stream_id, std::move(stream));
     ++c.receiving_;
@@ -259,14 +260,17 @@ private:
     if (!s || s->state_ != H2Stream::State::receiving) return 0; // answered already: dropped
     auto& c = self(user_data);
     if (s->refusal_.status) return 0;
-    if (s->request_.body.size() + len > c.shared_.options.max_body) {
-      s->refusal_ = {413, "request body over the limit of " + std::to_string(c.shared_.options.max_body) +
-                              " bytes (--max-body)"};
-      s->request_.body.clear();
+    // The bodies of all the streams still arriving count together, so a connection holds no
+    // more than one HTTP/1.1 request could (not kMaxStreams times --max-body).
+    if (c.arriving_bytes_ + len > c.shared_.options.max_body) {
+      bool alone = c.arriving_bytes_ == s->request_.body.size();
+      s->refusal_ = {413, std::string(alone ? "request body" : "request bodies arriving together on this connection") +
+                              " over the limit of " + std::to_string(c.shared_.options.max_body) + " bytes (--max-body)"};
       c.queue(*s);
       return 0;
     }
     s->request_.body.append(reinterpret_cast<const char*>(data), len);
+    c.arriving_bytes_ += len;
     return 0;
   }
 
@@ -312,16 +316,26 @@ private:
 
   void queue(H2Stream& s) {
     if (s.queued_ || s.state_ != H2Stream::State::receiving) return;
+    uncount(s);
     s.queued_ = true;
     s.state_ = H2Stream::State::ready;
-    --receiving_;
+    if (s.refusal_.status) s.request_.body.clear();
     ready_.push_back(s.id_);
+  }
+
+  // Takes `s` out of the counts of the state it leaves (they set the connection's deadline).
+  void uncount(H2Stream& s) {
+    if (s.state_ == H2Stream::State::receiving) {
+      --receiving_;
+      arriving_bytes_ -= s.request_.body.size();
+    } else if (s.state_ == H2Stream::State::awaiting) {
+      --awaiting_;
+    }
   }
 
   // A stream that nghttp2 closed, or every stream when the connection goes.
   void forget(H2Stream& s) {
-    if (s.state_ == H2Stream::State::receiving) --receiving_;
-    else if (s.state_ == H2Stream::State::awaiting) --awaiting_;
+    uncount(s);
     s.state_ = H2Stream::State::replied;
     s.closed_ = true;
   }
@@ -477,6 +491,7 @@ private:
   std::unordered_map<std::int32_t, std::shared_ptr<H2Stream>> streams_;
   std::vector<std::int32_t> ready_;
   std::size_t receiving_ = 0;
+  std::uint64_t arriving_bytes_ = 0; // request body bytes of the streams in `receiving`
   std::size_t awaiting_ = 0;
   bool dispatching_ = false;
   bool writing_ = false;
@@ -487,16 +502,14 @@ private:
 
 void H2Stream::reply(std::string bytes) {
   if (closed_ || state_ == State::replied) return;
-  connection_->submit(*this, reframe(std::make_shared<const std::string>(std::move(bytes)), head_));
+  if (auto connection = connection_.lock())
+    connection->submit(*this, reframe(std::make_shared<const std::string>(std::move(bytes)), head_));
 }
 
 void H2Stream::reply(std::shared_ptr<const std::string> prepared) {
   if (closed_ || state_ == State::replied || !prepared) return;
-  connection_->submit(*this, prepared_cache.get(prepared));
+  if (auto connection = connection_.lock()) connection->submit(*this, prepared_cache.get(prepared));
 }
-
-Worker& H2Stream::worker() noexcept { return connection_->worker(); }
-const Shared& H2Stream::shared() const noexcept { return connection_->shared(); }
 
 } // namespace
 

@@ -2,8 +2,8 @@
 # HTTP/2 with many streams on one connection, and its limits: h2load's 200 requests 32 at a time
 # on one connection to MOCK on --tls-listen all answered; Node's http2 client on one session:
 # 100 concurrent streams (hits and misses) each get their own answer, a body over --max-body gets
-# 413 (announced, or growing without a length), a header list over 64 KiB gets 431, and the
-# session still works after; in LEARN a stream reset while its upstream call is pending leaves
+# 413 (announced, growing without a length, or two bodies arriving together on the connection
+# over it), a header list over 64 KiB gets 431, and the session still works after; in LEARN a stream reset while its upstream call is pending leaves
 # the other streams and the connection working, and the late reply is dropped.
 source "$(dirname "$0")/common.sh"
 command -v h2load >/dev/null || skip "h2load not installed (nghttp2-client)"
@@ -79,6 +79,13 @@ async function mock() {
     more();
   });
   expect("growing body status", growing.status, 413);
+  // Bodies arriving together on one connection count together: 2 x 700 bytes pass 1K.
+  const twin = () => request({ ":method": "POST", ":path": "/twins" }, undefined, (req) => {
+    req.write("t".repeat(700));
+    setTimeout(() => req.end(), 100);
+  });
+  const twins = (await Promise.all([twin(), twin()])).map((r) => r.status).sort().join(" ");
+  expect("bodies arriving together", twins, "404 413");
   // A header list over 64 KiB.
   const huge = await request({ ":path": "/users/1", "x-big": "z".repeat(70 * 1024) });
   expect("huge header status", huge.status, 431);
