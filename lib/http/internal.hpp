@@ -96,7 +96,7 @@ public:
   explicit TlsTermination(const ServerOptions& options);
   ~TlsTermination();
   asio::ssl::context& context() noexcept { return context_; }
-  bool offers_h2() const noexcept { return false; }
+  bool offers_h2() const noexcept { return true; }
   void count_handshake(bool ok) const;
   /// Logs a refused certificate once per host, with the hint that helps (pinning, trust).
   void log_refusal(const std::string& host, const std::string& detail);
@@ -158,6 +158,8 @@ struct Origin {
 void serve_http1(Socket socket, Worker& worker, const Shared& shared, Origin origin = {});
 /// Serves HTTP/1.1 inside TLS that gostly terminated.
 void serve_http1(std::unique_ptr<ClientTlsStream> stream, Worker& worker, const Shared& shared, Origin origin);
+/// Serves HTTP/2 inside TLS that gostly terminated (ALPN picked h2), many streams at once.
+void serve_h2(std::unique_ptr<ClientTlsStream> stream, Worker& worker, const Shared& shared, Origin origin);
 /// Terminates TLS on `socket` (its first byte is a ClientHello) and hands the decrypted stream to
 /// HTTP/2 or HTTP/1.1 by ALPN. `origin.authority` is the CONNECT target, "" for --tls-listen.
 void terminate_tls(Socket socket, Worker& worker, const Shared& shared, Origin origin);

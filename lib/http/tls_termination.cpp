@@ -10,6 +10,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <cstring>
+
 namespace gostly::http::detail {
 
 namespace {
@@ -91,7 +93,8 @@ private:
     Origin origin = origin_;
     origin.scheme = "https";
     if (origin.authority.empty() && !name.empty()) origin.authority = name;
-    (void)alpn; // http/1.1 is all that is offered yet
+    if (alpn_len == 2 && std::memcmp(alpn, "h2", 2) == 0)
+      return serve_h2(std::move(stream_), worker_, shared_, std::move(origin));
     serve_http1(std::move(stream_), worker_, shared_, std::move(origin));
   }
 

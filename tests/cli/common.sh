@@ -76,6 +76,21 @@ start_upstream() {
   wait_for_port "127.0.0.1:$port"
 }
 
+# make_test_tls NAME: a test CA ($T/ca.crt, $T/ca.key, made once) and a leaf for 127.0.0.1 and
+# localhost signed by it ($T/NAME.crt, $T/NAME.key), valid for a day (openssl).
+make_test_tls() {
+  local name=$1
+  if [ ! -f "$T/ca.crt" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "/CN=gostly test CA" \
+      -keyout "$T/ca.key" -out "$T/ca.crt" 2>>"$T/openssl.log"
+  fi
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$T/$name.key" -out "$T/$name.csr" 2>>"$T/openssl.log"
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$T/$name.ext"
+  openssl x509 -req -in "$T/$name.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreateserial -days 1 \
+    -extfile "$T/$name.ext" -out "$T/$name.crt" 2>>"$T/openssl.log"
+}
+
 # start_api_upstream [ARGS...]: the example JSON API (examples/upstream.py, a real Python HTTP
 # server with GET/POST/PATCH/DELETE on /users and /posts); sets UPSTREAM and UPSTREAM_PID.
 # With --tls-cert/--tls-key it serves HTTPS and UPSTREAM is an https:// URL.

@@ -7,13 +7,7 @@ source "$(dirname "$0")/common.sh"
 command -v openssl >/dev/null || skip "openssl not installed"
 
 # A test CA and a leaf for 127.0.0.1 and localhost, valid for a day.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "/CN=gostly test CA" \
-  -keyout "$T/ca.key" -out "$T/ca.crt" 2>"$T/openssl.log"
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
-  -keyout "$T/leaf.key" -out "$T/leaf.csr" 2>>"$T/openssl.log"
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$T/leaf.ext"
-openssl x509 -req -in "$T/leaf.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreateserial -days 1 \
-  -extfile "$T/leaf.ext" -out "$T/leaf.crt" 2>>"$T/openssl.log"
+make_test_tls leaf
 
 start_api_upstream --tls-cert "$T/leaf.crt" --tls-key "$T/leaf.key"
 PORT=${UPSTREAM##*:}
