@@ -326,14 +326,11 @@ private:
   }
 
   void on_piece_written(bool ok) {
-    if (!ok) return end_stream("client", "the client closed the connection");
+    if (!ok) return cut_stream("client", "the client closed the connection");
     // The record keeps the first --max-body bytes; what is past them has been sent and goes.
-    if (body().size() > options_.max_body) {
-      body().resize(static_cast<std::size_t>(options_.max_body));
-      result_.truncated_by = "max-body";
-    }
+    keep_at_most_max_body();
     sent_ = body().size();
-    if (parser_->is_done()) return end_stream(nullptr, {});
+    if (parser_->is_done()) return complete_stream();
     tcp_layer(*stream_).expires_after(options_.upstream_timeout);
     std::visit(
         [this](auto& stream) {
@@ -350,30 +347,50 @@ private:
       parser_->put_eof(ec);
     }
     if (ec == beast::error::timeout)
-      return end_stream("upstream", "read " + key_ + ": no body bytes within the upstream timeout");
-    if (ec) return end_stream("upstream", "read " + key_ + ": " + ec.message());
+      return cut_stream("upstream", "read " + key_ + ": no body bytes within the upstream timeout");
+    if (ec) return cut_stream("upstream", "read " + key_ + ": " + ec.message());
+    if (parser_->is_done()) return complete_stream();
     if (body().size() > sent_) {
       std::string_view piece(body().data() + sent_, body().size() - sent_);
       result_.body_bytes += piece.size();
       return client_->stream_piece(piece, [self = shared_from_this()](bool ok) { self->on_piece_written(ok); });
     }
-    on_piece_written(true); // a chunk header or the end, no body bytes: read on (or end)
+    on_piece_written(true); // a chunk header, no body bytes: read on
   }
 
-  // `cut_by` empty: the body is complete (the record may still be cut at --max-body).
-  void end_stream(const char* cut_by, std::string detail) {
-    const bool complete = cut_by == nullptr;
-    client_->stream_end(complete);
-    if (complete) {
-      give_back_if_reusable();
-    } else {
-      result_.truncated_by = cut_by;
-      beast::error_code ignored;
-      tcp_layer(*stream_).socket().close(ignored);
-    }
+  void keep_at_most_max_body() {
+    if (body().size() <= options_.max_body) return;
+    body().resize(static_cast<std::size_t>(options_.max_body));
+    result_.truncated_by = "max-body";
+  }
+
+  // The whole body is in: the result goes to the handler (which records it) before the client
+  // gets the last piece and the end, so that, as with a reply sent whole, a LEARN record is on
+  // disk once the client has its whole answer.
+  void complete_stream() {
+    tail_.assign(body(), sent_);
+    result_.body_bytes += tail_.size();
+    keep_at_most_max_body();
+    give_back_if_reusable();
+    auto client = std::move(client_);
     result_.streamed = true;
     result_.response.body = std::move(body());
+    finish(UpstreamFailure::none, {});
+    if (tail_.empty()) return client->stream_end(true);
+    client->stream_piece(tail_, [self = shared_from_this(), client](bool ok) { client->stream_end(ok); });
+  }
+
+  // The stream ends early: the client sees it cut, the upstream connection is closed, and the
+  // result holds what the client was sent.
+  void cut_stream(const char* cut_by, std::string detail) {
+    client_->stream_end(false);
     client_.reset();
+    beast::error_code ignored;
+    tcp_layer(*stream_).socket().close(ignored);
+    result_.streamed = true;
+    result_.truncated_by = cut_by;
+    body().resize(std::min(body().size(), sent_));
+    result_.response.body = std::move(body());
     finish(UpstreamFailure::none, std::move(detail));
   }
 
@@ -403,6 +420,7 @@ private:
   std::optional<UpstreamParser> parser_;
   std::shared_ptr<Exchange> client_; // set when the client's protocol streams
   std::size_t sent_ = 0;             // body() bytes already given to the client
+  std::string tail_;                 // the last piece, sent after the result is handed over
   beast::flat_buffer buffer_;
   UpstreamResult result_;
   Clock::time_point started_;
