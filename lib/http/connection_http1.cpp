@@ -6,8 +6,10 @@
 // past it; both get 413 and the connection closes), converts the message to a record::Request
 // and calls the handler. Pipelined requests wait in the read buffer until the reply to the
 // current one is written, which bounds a pipeline by the buffer, not by a queue of replies.
-// Replies are always complete wire bytes written with one async_write: either a string the
+// Replies are complete wire bytes written with one async_write: either a string the
 // connection owns or shared, pre-serialized bytes from the mock library, which are not copied.
+// The exception is a streamed upstream answer (stream_head/piece/end): its head, then each
+// piece as the upstream call hands it over, one write each.
 //
 // CONNECT goes to the handler like any request; if it opens a tunnel the socket leaves this
 // connection for terminate_tls() or relay_tunnel() once the 200 is written.

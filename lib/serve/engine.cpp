@@ -10,7 +10,10 @@
 // goes to the matcher's session buffer (RAM only, so the session-verbatim tier can replay it with
 // credentials), and the redacted copy (floor + REDACT_HEADERS + per-service rules) is written with
 // one write() per line before the client gets its reply, so a line is on disk once the client
-// has seen the answer. A disk error is counted and logged; the client still gets its answer.
+// has seen the answer. A streamed answer (a body still arriving after its head, see
+// lib/http/upstream_call.cpp) is recorded when its body is complete, before the client gets the
+// last piece, or when it is cut. A disk error is counted and logged; the client still gets its
+// answer.
 //
 // Modes. The effective mode of a service is TRANSITIONING while a transition runs, otherwise its
 // own override when it has one, otherwise the global mode. Entering MOCK resets replay cursors;
@@ -428,7 +431,7 @@ void Engine::Impl::forward(const ServiceConfig& config, std::optional<http::Url>
                         }
                         interaction.response = std::move(result.response);
                         if (result.streamed) {
-                          // The client has had every byte already; the record says what it misses.
+                          // The stream was the reply; the record says what its body misses, if anything.
                           note_stream_end(result, interaction.request);
                           if (!result.truncated_by.empty()) {
                             interaction.response.extra["body_truncated"] = true;
