@@ -319,14 +319,15 @@ private:
     // and async_read_some then waits for more instead of returning the chunk it has.
     parser_->eager(false);
     take_head();
-    sent_ = body().size();
-    result_.body_bytes = sent_;
+    sent_ = 0;
+    in_flight_ = body().size();
     client_->stream_head(result_.response, parser_->content_length().has_value(), body(),
                          [self = shared_from_this()](bool ok) { self->on_piece_written(ok); });
   }
 
   void on_piece_written(bool ok) {
     if (!ok) return cut_stream("client", "the client closed the connection");
+    result_.body_bytes += std::exchange(in_flight_, 0);
     // The record keeps the first --max-body bytes; what is past them has been sent and goes.
     keep_at_most_max_body();
     sent_ = body().size();
@@ -352,7 +353,7 @@ private:
     if (parser_->is_done()) return complete_stream();
     if (body().size() > sent_) {
       std::string_view piece(body().data() + sent_, body().size() - sent_);
-      result_.body_bytes += piece.size();
+      in_flight_ = piece.size();
       return client_->stream_piece(piece, [self = shared_from_this()](bool ok) { self->on_piece_written(ok); });
     }
     on_piece_written(true); // a chunk header, no body bytes: read on
@@ -388,8 +389,9 @@ private:
     beast::error_code ignored;
     tcp_layer(*stream_).socket().close(ignored);
     result_.streamed = true;
+    body().resize(std::min(body().size(), sent_)); // not a piece the client did not get
+    keep_at_most_max_body();
     result_.truncated_by = cut_by;
-    body().resize(std::min(body().size(), sent_));
     result_.response.body = std::move(body());
     finish(UpstreamFailure::none, std::move(detail));
   }
@@ -420,6 +422,7 @@ private:
   std::optional<UpstreamParser> parser_;
   std::shared_ptr<Exchange> client_; // set when the client's protocol streams
   std::size_t sent_ = 0;             // body() bytes already given to the client
+  std::size_t in_flight_ = 0;        // bytes of the piece being written to it
   std::string tail_;                 // the last piece, sent after the result is handed over
   beast::flat_buffer buffer_;
   UpstreamResult result_;

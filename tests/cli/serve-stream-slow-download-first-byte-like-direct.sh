@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# A slow download (the head and a first 64 KiB piece at once, then a piece every 100 ms) through
+# A slow download (the head and a first 64 KiB piece at once, then a piece every 150 ms) through
 # the proxy in PASSTHROUGH and LEARN: the first byte comes about as soon as it does straight from
-# the upstream (it used to come after the whole download), the bytes are the same, chunked, by
-# Content-Length and close-delimited (and to an HTTP/1.0 client), and LEARN records the whole
-# body. The upstream timeout is the longest pause between pieces, not a bound on the whole
+# the upstream (it used to come after the whole 600 ms download; the bound, direct + 300 ms, is
+# loose for a loaded machine: measured medians are about 1 ms both ways), the bytes are the
+# same, chunked, by Content-Length and close-delimited (and to an HTTP/1.0 client), and LEARN
+# records the whole body. The upstream timeout is the longest pause between pieces, not a bound on the whole
 # stream: a 1.6 s stream with 400 ms pauses passes a 1 s timeout; a 1.5 s pause ends the stream,
 # which the client sees cut and the record marks "truncated_by":"upstream".
 source "$(dirname "$0")/common.sh"
 python3 -u "$FIXTURES/stream-upstream.py" >"$T/upstream.log" 2>&1 &
 PIDS+=($!)
 UP=$(bound_address "$T/upstream.log")
-Q="chunks=5&size=65536&ms=100"
+Q="chunks=5&size=65536&ms=150"
 
 # ttfb URL OUT [curl args]: prints curl's time to first byte in ms; the body goes to OUT.
 ttfb() {
@@ -29,7 +30,7 @@ for mode in PASSTHROUGH LEARN; do
   for framing in chunked length close; do
     proxied=$(ttfb "http://$PROXY/download?$Q&framing=$framing" "$T/proxied.bin")
     echo "$mode $framing: time to first byte ${direct} ms direct, ${proxied} ms through the proxy" >&2
-    below "$proxied" "$(python3 -c "print($direct + 150)")" || fail "$mode $framing: first byte after $proxied ms (direct: $direct ms)"
+    below "$proxied" "$(python3 -c "print($direct + 300)")" || fail "$mode $framing: first byte after $proxied ms (direct: $direct ms)"
     expect_eq "$(sum "$T/proxied.bin")" "$(sum "$T/direct.bin")" "$mode $framing: the bytes"
   done
   if [ "$mode" = PASSTHROUGH ]; then kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true; continue; fi
@@ -57,7 +58,7 @@ want = open(sys.argv[2], "rb").read()
 by_uri = {}
 for r in records:
     by_uri.setdefault(r["request"]["uri"].split("&framing")[0], []).append(r["response"])
-downloads = by_uri["/download?chunks=5&size=65536&ms=100"]
+downloads = by_uri["/download?chunks=5&size=65536&ms=150"]
 assert len(downloads) == 4, len(downloads)  # chunked, length, close, HTTP/1.0
 for response in downloads:
     assert base64.b64decode(response["body_b64"]) == want, "body differs"
