@@ -6,14 +6,19 @@
 // past it; both get 413 and the connection closes), converts the message to a record::Request
 // and calls the handler. Pipelined requests wait in the read buffer until the reply to the
 // current one is written, which bounds a pipeline by the buffer, not by a queue of replies.
-// Replies are always complete wire bytes written with one async_write: either a string the
+// Replies are complete wire bytes written with one async_write: either a string the
 // connection owns or shared, pre-serialized bytes from the mock library, which are not copied.
+// The exception is a streamed upstream answer (stream_head/piece/end): its head, then each
+// piece as the upstream call hands it over, one write each.
 //
 // CONNECT goes to the handler like any request; if it opens a tunnel the socket leaves this
 // connection for terminate_tls() or relay_tunnel() once the 200 is written.
 #include "http/internal.hpp"
 
 #include "util/encoding.hpp"
+
+#include <array>
+#include <charconv>
 
 #include <spdlog/spdlog.h>
 
@@ -72,6 +77,33 @@ public:
   void open_tunnel(bool intercept, TunnelDone done) override;
   void hand_over_tunnel(beast::error_code ec);
 
+  // Streaming: the head at once, then each piece as one write (one chunk when the upstream gave
+  // no length; an HTTP/1.0 client, which cannot take chunked, gets the body ended by a close).
+  bool streams() const noexcept override { return true; }
+  void stream_head(const record::Response& response, bool length_known, std::string_view piece, Written written) override {
+    if (replied_) return written(false);
+    replied_ = true;
+    chunked_ = !length_known && !http10_;
+    if (!length_known && http10_) close_ = true;
+    record::Headers extra;
+    if (chunked_) extra.emplace_back("Transfer-Encoding", "chunked");
+    out_owned_ = serialize_response(response, extra, BodyMode::head, close_ ? Close::yes : Close::no);
+    write_piece(out_owned_, piece, std::move(written));
+  }
+  void stream_piece(std::string_view piece, Written written) override { write_piece({}, piece, std::move(written)); }
+  void stream_end(bool complete) override {
+    const bool chunked = std::exchange(chunked_, false);
+    if (!complete || !socket().is_open()) {
+      close_ = true;
+      return close();
+    }
+    if (!chunked) return on_write({});
+    static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+    deadline_ = Clock::now() + shared_.options.body_timeout;
+    asio::async_write(*stream_, asio::buffer(kLastChunk.data(), kLastChunk.size()),
+                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+  }
+
 private:
   void read_header() {
     parser_.emplace();
@@ -90,6 +122,7 @@ private:
     if (auto refusal = check_request_head(*parser_, shared_.options.max_body); refusal.status) return refuse(refusal);
     auto& message = parser_->get();
     close_ = !message.keep_alive();
+    http10_ = message.version() < 11;
     head_ = message.method() == bhttp::verb::head;
     if (parser_->is_done()) return dispatch();
     if (auto expect = message.find(bhttp::field::expect);
@@ -169,6 +202,28 @@ private:
     }
   }
 
+  void write_piece(std::string_view head, std::string_view piece, Written written) {
+    std::array<asio::const_buffer, 4> buffers{asio::buffer(head.data(), head.size())};
+    if (!piece.empty()) {
+      if (chunked_) {
+        chunk_line_.resize(20);
+        auto end = std::to_chars(chunk_line_.data(), chunk_line_.data() + 16, piece.size(), 16).ptr;
+        chunk_line_.resize(static_cast<std::size_t>(end - chunk_line_.data()));
+        chunk_line_ += "\r\n";
+        buffers[1] = asio::buffer(chunk_line_);
+        buffers[3] = asio::buffer("\r\n", 2);
+      }
+      buffers[2] = asio::buffer(piece.data(), piece.size());
+    }
+    deadline_ = Clock::now() + shared_.options.body_timeout;
+    asio::async_write(*stream_, buffers,
+                      [self = this->shared_from_this(), written = std::move(written)](beast::error_code ec, std::size_t) {
+                        self->deadline_ = Clock::time_point::max(); // waiting for the upstream is not the client's time
+                        if (ec) self->close();
+                        written(!ec);
+                      });
+  }
+
   void write_reply(std::string_view bytes) {
     replied_ = true;
     deadline_ = Clock::now() + shared_.options.body_timeout;
@@ -204,6 +259,9 @@ private:
   bool close_ = false;
   bool named_host_ = false;
   bool replied_ = false;
+  bool http10_ = false;
+  bool chunked_ = false; // the reply being streamed is chunked
+  std::string chunk_line_;
   Origin origin_;
   bool tunnel_intercept_ = false;
   TunnelDone tunnel_done_;

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -139,11 +140,34 @@ public:
   /// Answers a CONNECT: 200, then TLS is terminated inside the tunnel (or the bytes relayed when
   /// `intercept` is false). A protocol that cannot carry a tunnel answers 405.
   virtual void open_tunnel(bool intercept, TunnelDone done);
+
+  // Streaming (LEARN and PASSTHROUGH): an upstream response whose body is not complete with its
+  // head goes on piece by piece as it arrives. A protocol that does not override these keeps
+  // the buffered behaviour: the upstream call reads the whole response (within --max-body) and
+  // the handler replies with it.
+  using Written = std::function<void(bool ok)>; // ok false: the client is gone
+  virtual bool streams() const noexcept { return false; }
+  /// Sends the head of `response` (its body is ignored; Content-Length kept when `length_known`,
+  /// else the protocol's own framing), then `piece`. From here on the reply is this stream:
+  /// reply() does nothing. `written` runs once the bytes are out; `piece` must live until then.
+  virtual void stream_head(const record::Response& response, bool length_known, std::string_view piece, Written written) {
+    (void)response, (void)length_known, (void)piece;
+    written(false);
+  }
+  /// The next piece of the body (not empty), under the same rules.
+  virtual void stream_piece(std::string_view piece, Written written) {
+    (void)piece;
+    written(false);
+  }
+  /// The body is over; `complete` false when it ended early (the upstream failed or timed out),
+  /// so the client must see it cut, not ended.
+  virtual void stream_end(bool complete) { (void)complete; }
 };
 
 /// Forwards `request` to `upstream` on `worker` (see Responder::forward).
+/// With a `client` that streams(), a body still arriving after its head goes on to it as it comes.
 void start_upstream_call(Worker& worker, const Shared& shared, const Url& upstream, const record::Request& request,
-                         std::function<void(UpstreamResult&&)> done);
+                         std::function<void(UpstreamResult&&)> done, std::shared_ptr<Exchange> client = nullptr);
 
 // ---- connection types and the hand-over between them ----
 

@@ -68,7 +68,7 @@ void Responder::defer(std::function<void()> fn) { asio::post(exchange_->worker()
 void Responder::open_tunnel(bool intercept, TunnelDone done) { exchange_->open_tunnel(intercept, std::move(done)); }
 
 void Responder::forward(const Url& upstream, const record::Request& request, std::function<void(UpstreamResult&&)> done) {
-  detail::start_upstream_call(exchange_->worker(), exchange_->shared(), upstream, request, std::move(done));
+  detail::start_upstream_call(exchange_->worker(), exchange_->shared(), upstream, request, std::move(done), exchange_);
 }
 
 struct Server::Impl {

@@ -25,10 +25,14 @@ class Exchange;
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";       // HOST:PORT, port 0 = pick a free one
   unsigned threads = 0;                        // 0 = one per core
-  std::uint64_t max_body = 64ull << 20;        // request (and upstream response) body limit -> 413
+  // Request body limit -> 413. An upstream response body past it is a 502 when it is read whole
+  // (a protocol that does not stream); a streamed one goes on whole and only this much is kept.
+  std::uint64_t max_body = 64ull << 20;
   std::chrono::milliseconds idle_timeout{60000};   // waiting for (the headers of) the next request
   std::chrono::milliseconds body_timeout{60000};   // reading a request body
-  std::chrono::milliseconds upstream_timeout{30000}; // connect, and then the whole response
+  // Connect, send and get the response head (with the whole body when it is read whole); then,
+  // for a streamed body, the longest wait for its next piece.
+  std::chrono::milliseconds upstream_timeout{30000};
   std::size_t max_idle_upstream_per_host = 64;
   // https:// upstreams: the system trust store (and SSL_CERT_FILE / SSL_CERT_DIR) plus this PEM
   // file when given; `upstream_insecure` skips certificate and host name checks (self-signed
@@ -62,6 +66,11 @@ struct UpstreamResult {
   record::Response response;     // hop-by-hop headers removed; body byte for byte (not decoded)
   double duration_ms = 0;
   bool reused_connection = false;
+  // The body went to the client piece by piece as it arrived: the reply is done (send() must not
+  // be called), `response` is what to record.
+  bool streamed = false;
+  std::string truncated_by;      // "" when `response.body` is whole, else "max-body", "client" or "upstream"
+  std::uint64_t body_bytes = 0;  // streamed: the body bytes the client was sent
 };
 
 /// The JSON error reply for a failed forward: 502 (unreachable, bad or oversized response) or
@@ -83,8 +92,9 @@ public:
   void send(const record::Response& response, const record::Headers& extra = {});
 
   /// Forwards `request` (origin-form uri, end-to-end headers) to `upstream`, reusing a pooled
-  /// connection when one is idle. `done` runs on this worker thread with the outcome; it never
-  /// runs later than the upstream timeout.
+  /// connection when one is idle. `done` runs on this worker thread with the outcome, within the
+  /// upstream timeout unless the body streams: a body not complete with its head goes to the
+  /// client as it arrives (over HTTP/1.1), and `done` gets a result marked `streamed` at its end.
   void forward(const Url& upstream, const record::Request& request, std::function<void(UpstreamResult&&)> done);
 
   /// True when the request was HEAD (a prepared reply must then be cut after its headers).

@@ -4,10 +4,20 @@
 // An UpstreamCall takes an idle pooled connection for host:port when there is one, else resolves
 // and connects. One deadline covers connect, write and read, so a forward never outlives the
 // upstream timeout. If a reused connection fails before any response byte arrives (the upstream
-// closed it while idle) the call retries once on a fresh connection. A response is read whole
-// (bounded by the body limit) and its connection goes back to the pool only when the upstream
-// keeps it alive and nothing extra is buffered. Failures come back as values (no exceptions cross
-// an Asio handler): unreachable/bad response -> 502, timeout -> 504.
+// closed it while idle) the call retries once on a fresh connection. A response whose body came
+// with its head (most answers: one read) is returned whole; its connection goes back to the pool
+// only when the upstream keeps it alive and nothing extra is buffered. Failures come back as
+// values (no exceptions cross an Asio handler): unreachable/bad response -> 502, timeout -> 504.
+//
+// Streaming. When the body is not complete with the head and the client's protocol streams
+// (Exchange::streams(), HTTP/1.1), the head goes to the client at once and each piece as it is
+// read; the next read starts when the client has taken the piece, so a slow client slows the
+// upstream instead of filling memory. The upstream timeout then bounds each wait for a piece,
+// not the whole stream (an SSE stream may run for hours). The body is kept for the record up to
+// --max-body; past it the client still gets every byte and the result says "max-body". A client
+// that hangs up, or an upstream that fails mid-body, ends the stream (the upstream connection is
+// closed) and the result holds what the client was sent, saying which side cut it. Without a
+// streaming client the body is read whole within --max-body, as before.
 //
 // https:// upstreams. The same exchange runs over beast::ssl_stream after a TLS handshake that
 // sends SNI and checks the certificate chain and the host name (RFC 6125) against the system
@@ -18,6 +28,7 @@
 
 #include "util/error.hpp"
 
+#include <limits>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
@@ -71,14 +82,46 @@ asio::ssl::context& Shared::upstream_tls() const {
   return *tls;
 }
 
+// Beast's string_body reserves the announced Content-Length up front; a streamed download may
+// announce gigabytes of which only --max-body are kept, so this body reserves at most that.
+struct UpstreamBody {
+  struct value_type {
+    std::string bytes;
+    std::uint64_t reserve_limit = 0;
+  };
+  class reader {
+  public:
+    template <bool isRequest, class Fields>
+    reader(bhttp::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+    void init(const boost::optional<std::uint64_t>& length, beast::error_code& ec) {
+      if (length) body_.bytes.reserve(static_cast<std::size_t>(std::min(*length, body_.reserve_limit)));
+      ec = {};
+    }
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+      const auto size = body_.bytes.size();
+      const auto extra = beast::buffer_bytes(buffers);
+      body_.bytes.resize(size + extra);
+      ec = {};
+      return asio::buffer_copy(asio::buffer(body_.bytes.data() + size, extra), buffers);
+    }
+    void finish(beast::error_code& ec) { ec = {}; }
+
+  private:
+    value_type& body_;
+  };
+};
+using UpstreamParser = bhttp::response_parser<UpstreamBody>;
+
 class UpstreamCall : public std::enable_shared_from_this<UpstreamCall> {
 public:
   UpstreamCall(Worker& worker, const Shared& shared, const Url& url, const record::Request& request,
-               std::function<void(UpstreamResult&&)> done)
+               std::function<void(UpstreamResult&&)> done, std::shared_ptr<Exchange> client)
       : worker_(worker), options_(shared.options), shared_(shared), url_(url),
         tls_(url.scheme == "https"), key_(url.scheme + "://" + url.host + ":" + std::to_string(url.port)),
         resolver_(worker.ioc), done_(std::move(done)), wire_(serialize_request(request, url)) {
     head_ = request.method == "HEAD";
+    if (client && client->streams()) client_ = std::move(client);
   }
 
   void start() {
@@ -167,7 +210,10 @@ private:
   void read() {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(options_.max_body);
+    // A streamed body has no limit for the client (only the record keeps --max-body of it). Not
+    // boost::none: Beast 1.74 compares a Content-Length with the optional, and none is smaller.
+    parser_->body_limit(client_ ? std::numeric_limits<std::uint64_t>::max() : options_.max_body);
+    parser_->get().body().reserve_limit = options_.max_body;
     if (head_) parser_->skip(true);
     // Beast's first read is 512 bytes into an empty buffer; most answers fit in one 16 KiB read,
     // which saves a recvmsg per exchange.
@@ -194,7 +240,7 @@ private:
     if (auto framing = check_framing(message, message.version());
         framing == Framing::too_many_fields || (body_follows && framing != Framing::ok))
       return finish(UpstreamFailure::bad_response, "response from " + key_ + ": " + describe(framing));
-    if (auto length = parser_->content_length(); body_follows && length && *length > options_.max_body)
+    if (auto length = parser_->content_length(); !client_ && body_follows && length && *length > options_.max_body)
       return finish(UpstreamFailure::too_large, too_large_detail());
     if (!body_follows) return on_read({});
     // Most bodies came in with their head: parse them now rather than post an async_read that
@@ -203,8 +249,9 @@ private:
       parser_->eager(true);
       buffer_.consume(parser_->put(buffer_.data(), ec));
       if (ec && ec != bhttp::error::need_more) return retry_or_fail(ec, "read");
-      if (parser_->is_done()) return on_read({});
+      if (parser_->is_done() && (!client_ || body().size() <= options_.max_body)) return on_read({});
     }
+    if (client_) return start_stream();
     std::visit(
         [this](auto& stream) {
           bhttp::async_read(stream, buffer_, *parser_, [self = shared_from_this()](beast::error_code rec, std::size_t) {
@@ -244,15 +291,109 @@ private:
       parser_->put_eof(ec);
     }
     if (ec) return retry_or_fail(ec, "read");
+    take_head();
+    result_.response.body = std::move(body());
+    give_back_if_reusable();
+    finish(UpstreamFailure::none, {});
+  }
+
+  std::string& body() { return parser_->get().body().bytes; }
+
+  void take_head() {
     auto& message = parser_->get();
     result_.response.status = message.result_int();
     result_.response.reason.assign(sv(message.reason()));
     for (const auto& field : message) result_.response.headers.emplace_back(sv(field.name_string()), sv(field.value()));
     strip_hop_by_hop(result_.response.headers);
-    result_.response.body = std::move(message.body());
-    bool reusable = message.keep_alive() && !parser_->need_eof() && buffer_.size() == 0;
+  }
+
+  void give_back_if_reusable() {
+    bool reusable = parser_->get().keep_alive() && !parser_->need_eof() && buffer_.size() == 0;
     if (reusable) worker_.pool.give(key_, std::move(*stream_), options_.max_idle_upstream_per_host);
+  }
+
+  // ---- streaming (see the top of this file) ----
+
+  void start_stream() {
+    // An eager parser that has taken a chunk and meets a partial chunk header reports need_more,
+    // and async_read_some then waits for more instead of returning the chunk it has.
+    parser_->eager(false);
+    take_head();
+    sent_ = 0;
+    in_flight_ = body().size();
+    client_->stream_head(result_.response, parser_->content_length().has_value(), body(),
+                         [self = shared_from_this()](bool ok) { self->on_piece_written(ok); });
+  }
+
+  void on_piece_written(bool ok) {
+    if (!ok) return cut_stream("client", "the client closed the connection");
+    result_.body_bytes += std::exchange(in_flight_, 0);
+    // The record keeps the first --max-body bytes; what is past them has been sent and goes.
+    keep_at_most_max_body();
+    sent_ = body().size();
+    if (parser_->is_done()) return complete_stream();
+    tcp_layer(*stream_).expires_after(options_.upstream_timeout);
+    std::visit(
+        [this](auto& stream) {
+          bhttp::async_read_some(stream, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            self->on_piece_read(ec);
+          });
+        },
+        *stream_);
+  }
+
+  void on_piece_read(beast::error_code ec) {
+    if (ec == asio::ssl::error::stream_truncated && parser_->need_eof()) {
+      ec = {};
+      parser_->put_eof(ec);
+    }
+    if (ec == beast::error::timeout)
+      return cut_stream("upstream", "read " + key_ + ": no body bytes within the upstream timeout");
+    if (ec) return cut_stream("upstream", "read " + key_ + ": " + ec.message());
+    if (parser_->is_done()) return complete_stream();
+    if (body().size() > sent_) {
+      std::string_view piece(body().data() + sent_, body().size() - sent_);
+      in_flight_ = piece.size();
+      return client_->stream_piece(piece, [self = shared_from_this()](bool ok) { self->on_piece_written(ok); });
+    }
+    on_piece_written(true); // a chunk header, no body bytes: read on
+  }
+
+  void keep_at_most_max_body() {
+    if (body().size() <= options_.max_body) return;
+    body().resize(static_cast<std::size_t>(options_.max_body));
+    result_.truncated_by = "max-body";
+  }
+
+  // The whole body is in: the result goes to the handler (which records it) before the client
+  // gets the last piece and the end, so that, as with a reply sent whole, a LEARN record is on
+  // disk once the client has its whole answer.
+  void complete_stream() {
+    tail_.assign(body(), sent_);
+    result_.body_bytes += tail_.size();
+    keep_at_most_max_body();
+    give_back_if_reusable();
+    auto client = std::move(client_);
+    result_.streamed = true;
+    result_.response.body = std::move(body());
     finish(UpstreamFailure::none, {});
+    if (tail_.empty()) return client->stream_end(true);
+    client->stream_piece(tail_, [self = shared_from_this(), client](bool ok) { client->stream_end(ok); });
+  }
+
+  // The stream ends early: the client sees it cut, the upstream connection is closed, and the
+  // result holds what the client was sent.
+  void cut_stream(const char* cut_by, std::string detail) {
+    client_->stream_end(false);
+    client_.reset();
+    beast::error_code ignored;
+    tcp_layer(*stream_).socket().close(ignored);
+    result_.streamed = true;
+    body().resize(std::min(body().size(), sent_)); // not a piece the client did not get
+    keep_at_most_max_body();
+    result_.truncated_by = cut_by;
+    result_.response.body = std::move(body());
+    finish(UpstreamFailure::none, std::move(detail));
   }
 
   void finish(UpstreamFailure failure, std::string detail) {
@@ -278,7 +419,11 @@ private:
   std::function<void(UpstreamResult&&)> done_;
   std::string wire_;
   std::optional<UpstreamStream> stream_;
-  std::optional<ResponseParser> parser_;
+  std::optional<UpstreamParser> parser_;
+  std::shared_ptr<Exchange> client_; // set when the client's protocol streams
+  std::size_t sent_ = 0;             // body() bytes already given to the client
+  std::size_t in_flight_ = 0;        // bytes of the piece being written to it
+  std::string tail_;                 // the last piece, sent after the result is handed over
   beast::flat_buffer buffer_;
   UpstreamResult result_;
   Clock::time_point started_;
@@ -289,8 +434,8 @@ private:
 
 
 void start_upstream_call(Worker& worker, const Shared& shared, const Url& upstream, const record::Request& request,
-                         std::function<void(UpstreamResult&&)> done) {
-  std::make_shared<UpstreamCall>(worker, shared, upstream, request, std::move(done))->start();
+                         std::function<void(UpstreamResult&&)> done, std::shared_ptr<Exchange> client) {
+  std::make_shared<UpstreamCall>(worker, shared, upstream, request, std::move(done), std::move(client))->start();
 }
 
 } // namespace detail

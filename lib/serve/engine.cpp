@@ -10,7 +10,10 @@
 // goes to the matcher's session buffer (RAM only, so the session-verbatim tier can replay it with
 // credentials), and the redacted copy (floor + REDACT_HEADERS + per-service rules) is written with
 // one write() per line before the client gets its reply, so a line is on disk once the client
-// has seen the answer. A disk error is counted and logged; the client still gets its answer.
+// has seen the answer. A streamed answer (a body still arriving after its head, see
+// lib/http/upstream_call.cpp) is recorded when its body is complete, before the client gets the
+// last piece, or when it is cut. A disk error is counted and logged; the client still gets its
+// answer.
 //
 // Modes. The effective mode of a service is TRANSITIONING while a transition runs, otherwise its
 // own override when it has one, otherwise the global mode. Entering MOCK resets replay cursors;
@@ -371,6 +374,16 @@ void Engine::Impl::commit_turn() {
   for (auto& [responder, reply] : replies) responder.send(std::move(reply));
 }
 
+namespace {
+// A streamed answer has been sent already; one the upstream cut is worth a line in the log
+// (a client that hangs up mid-stream, an SSE reader giving up, is ordinary).
+void note_stream_end(const http::UpstreamResult& result, const record::Request& request) {
+  if (result.truncated_by == "upstream")
+    spdlog::warn("{} {}: the upstream cut the stream after {} body bytes: {}", request.method, request.uri,
+                 result.body_bytes, result.detail);
+}
+} // namespace
+
 void Engine::Impl::forward(const ServiceConfig& config, std::optional<http::Url> upstream_url, record::Request& request,
                            http::Responder responder, bool learn, Clock::time_point started) {
   if (!upstream_url) {
@@ -417,6 +430,18 @@ void Engine::Impl::forward(const ServiceConfig& config, std::optional<http::Url>
                           interaction.request.host = upstream->authority();
                         }
                         interaction.response = std::move(result.response);
+                        if (result.streamed) {
+                          // The stream was the reply; the record says what its body misses, if anything.
+                          note_stream_end(result, interaction.request);
+                          if (!result.truncated_by.empty()) {
+                            interaction.response.extra["body_truncated"] = true;
+                            interaction.response.extra["truncated_by"] = result.truncated_by;
+                            interaction.response.extra["body_bytes"] = result.body_bytes;
+                          }
+                          record(*state, *redactor, std::move(interaction));
+                          metrics.observe_latency(Clock::now() - started);
+                          return;
+                        }
                         // The reply is sent from the unredacted response, so it is serialized
                         // before record() strips credentials from the interaction.
                         std::string reply = http::serialize_response(
@@ -428,6 +453,8 @@ void Engine::Impl::forward(const ServiceConfig& config, std::optional<http::Url>
                         } else {
                           record_in_turn(*state, *redactor, std::move(interaction), responder, std::move(reply));
                         }
+                      } else if (result.streamed) {
+                        note_stream_end(result, *pending);
                       } else {
                         responder.send(result.response);
                       }

@@ -6,9 +6,9 @@ namespace gostly::serve {
 
 void add_proxy_settings(CLI::App& app, ProxySettings& settings) {
   app.add_option("--threads", settings.threads, "Proxy worker threads (0 = one per core)")->capture_default_str();
-  app.add_option("--max-body", settings.max_body, "Largest request or upstream response body (e.g. 512K, 64M)")
+  app.add_option("--max-body", settings.max_body, "Largest request body, and most of an upstream response recorded (e.g. 512K, 64M)")
       ->capture_default_str();
-  app.add_option("--upstream-timeout", settings.upstream_timeout, "Seconds to connect and get a whole upstream response")
+  app.add_option("--upstream-timeout", settings.upstream_timeout, "Seconds to connect and get an upstream response head; then the longest pause in a streamed body")
       ->capture_default_str();
   app.add_option("--upstream-ca", settings.upstream_ca,
                  "PEM file of extra CA certificates trusted for https:// upstreams (system store and SSL_CERT_FILE too)");
