@@ -117,6 +117,19 @@ public:
   Worker& worker() noexcept override { return worker_; }
   const Shared& shared() const noexcept override { return shared_; }
 
+  // Streaming: the head at once; the body's pieces are copied into `pending_` and pulled by the
+  // data provider as the client's flow-control window allows (NGHTTP2_ERR_DEFERRED while none
+  // is pending), so a client that reads slowly slows the upstream read, as over HTTP/1.1.
+  bool streams() const noexcept override { return true; }
+  void stream_head(const record::Response& response, bool length_known, std::string_view piece, Written written) override;
+  void stream_piece(std::string_view piece, Written written) override;
+  void stream_end(bool complete) override;
+  /// Runs the pending `written` callback (later, on this worker: never inside nghttp2).
+  void settle_written(bool ok) {
+    if (!written_) return;
+    asio::post(worker_.ioc, [written = std::exchange(written_, nullptr), ok] { written(ok); });
+  }
+
   // Weak: the connection's pending read or write keeps it alive while its session lives, and a
   // strong reference here would make a cycle with the connection's stream map.
   std::weak_ptr<H2Connection> connection_;
@@ -136,6 +149,10 @@ public:
   record::Request request_;
   std::shared_ptr<const Reframed> answer_; // held until the stream closes
   std::string_view body_left_;             // what the data provider still has to send
+  std::string pending_;                    // streamed body bytes not yet pulled by nghttp2
+  std::size_t pending_sent_ = 0;
+  bool stream_eof_ = false;                // the streamed body is complete
+  Written written_;
 };
 
 class H2Connection final : public Expiring, public std::enable_shared_from_this<H2Connection> {
@@ -187,6 +204,32 @@ public:
     int rv = nghttp2_submit_response(session_, stream.id_, reframed.nva.data(), reframed.nva.size(),
                                      stream.body_left_.empty() ? nullptr : &provider);
     if (rv != 0) spdlog::debug("HTTP/2 stream {}: cannot submit the response: {}", stream.id_, nghttp2_strerror(rv));
+    if (!dispatching_) flush();
+  }
+
+  /// Starts a streamed answer on `stream`: the head, then a body the data provider defers.
+  void submit_streamed(H2Stream& stream, std::shared_ptr<const Reframed> head) {
+    if (!session_ || stream.closed_) return stream.settle_written(false);
+    uncount(stream);
+    stream.state_ = H2Stream::State::replied;
+    stream.answer_ = std::move(head);
+    nghttp2_data_provider provider{};
+    provider.source.ptr = &stream;
+    provider.read_callback = &H2Connection::read_streamed_body;
+    const auto& nva = stream.answer_->nva;
+    if (int rv = nghttp2_submit_response(session_, stream.id_, nva.data(), nva.size(), stream.head_ ? nullptr : &provider);
+        rv != 0) {
+      spdlog::debug("HTTP/2 stream {}: cannot submit the response: {}", stream.id_, nghttp2_strerror(rv));
+      return stream.settle_written(false);
+    }
+    if (!dispatching_) flush();
+  }
+
+  /// More of a streamed body is pending on `stream`, or it ended (`complete` false: cut it).
+  void resume_streamed(H2Stream& stream, bool complete = true) {
+    if (!session_ || stream.closed_) return stream.settle_written(false);
+    if (!complete) nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream.id_, NGHTTP2_INTERNAL_ERROR);
+    else nghttp2_session_resume_data(session_, stream.id_);
     if (!dispatching_) flush();
   }
 
@@ -314,6 +357,30 @@ private:
     return static_cast<ssize_t>(n);
   }
 
+  static ssize_t read_streamed_body(nghttp2_session*, std::int32_t, std::uint8_t* buf, std::size_t length,
+                                    std::uint32_t* flags, nghttp2_data_source* source, void*) {
+    auto* s = static_cast<H2Stream*>(source->ptr);
+    std::size_t left = s->pending_.size() - s->pending_sent_;
+    if (left == 0) {
+      if (s->stream_eof_) {
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+        return 0;
+      }
+      s->settle_written(true); // all of it is out: ask for the next piece
+      return NGHTTP2_ERR_DEFERRED;
+    }
+    std::size_t n = std::min(length, left);
+    std::memcpy(buf, s->pending_.data() + s->pending_sent_, n);
+    s->pending_sent_ += n;
+    if (s->pending_sent_ == s->pending_.size()) {
+      s->pending_.clear();
+      s->pending_sent_ = 0;
+      if (s->stream_eof_) *flags |= NGHTTP2_DATA_FLAG_EOF;
+      else s->settle_written(true);
+    }
+    return static_cast<ssize_t>(n);
+  }
+
   void queue(H2Stream& s) {
     if (s.queued_ || s.state_ != H2Stream::State::receiving) return;
     uncount(s);
@@ -338,6 +405,7 @@ private:
     uncount(s);
     s.state_ = H2Stream::State::replied;
     s.closed_ = true;
+    s.settle_written(false); // a streamed answer's client is gone
   }
 
   void read() {
@@ -400,11 +468,9 @@ private:
       s.named_host_ = true;
     } else {
       const std::string* host_header = record::find_header(request.headers, "host");
-      // Inside a tunnel the CONNECT target is where the request goes, whatever :authority says.
-      request.host = !origin_.authority.empty() && origin_.named_host ? origin_.authority
-                     : !s.authority_.empty()                          ? s.authority_
-                     : host_header                                    ? *host_header
-                                                                      : origin_.authority;
+      // Inside a tunnel :authority names the CONNECT target as the client sees it, as Host does
+      // over HTTP/1.1.
+      request.host = !s.authority_.empty() ? s.authority_ : host_header ? *host_header : origin_.authority;
       request.uri = std::move(s.path_);
     }
     std::shared_ptr<H2Stream> keep = streams_.at(s.id_);
@@ -509,6 +575,40 @@ void H2Stream::reply(std::string bytes) {
 void H2Stream::reply(std::shared_ptr<const std::string> prepared) {
   if (closed_ || state_ == State::replied || !prepared) return;
   if (auto connection = connection_.lock()) connection->submit(*this, prepared_cache.get(prepared));
+}
+
+void H2Stream::stream_head(const record::Response& response, bool length_known, std::string_view piece,
+                           Written written) {
+  auto connection = connection_.lock();
+  if (closed_ || state_ == State::replied || !connection) return written(false);
+  auto head = reframe(std::make_shared<const std::string>(serialize_response(response, {}, BodyMode::head)), true);
+  if (!length_known) {
+    // The upstream framed it by chunks or by closing: HTTP/2 frames it by END_STREAM.
+    auto mutable_head = std::make_shared<Reframed>(*head);
+    std::erase_if(mutable_head->response.headers, [](const record::Header& h) { return h.first == "content-length"; });
+    mutable_head->nva.clear();
+    mutable_head->nva.push_back(make_nv(":status", mutable_head->response.status_text));
+    for (const auto& [name, value] : mutable_head->response.headers) mutable_head->nva.push_back(make_nv(name, value));
+    head = std::move(mutable_head);
+  }
+  written_ = std::move(written);
+  pending_.assign(piece);
+  connection->submit_streamed(*this, std::move(head));
+}
+
+void H2Stream::stream_piece(std::string_view piece, Written written) {
+  auto connection = connection_.lock();
+  if (closed_ || !connection) return written(false);
+  written_ = std::move(written);
+  pending_.append(piece);
+  connection->resume_streamed(*this);
+}
+
+void H2Stream::stream_end(bool complete) {
+  auto connection = connection_.lock();
+  if (closed_ || !connection) return;
+  stream_eof_ = true;
+  connection->resume_streamed(*this, complete);
 }
 
 } // namespace
