@@ -8,6 +8,8 @@ DEBIAN_PACKAGES=(
   libcli11-dev libcurl4-openssl-dev libboost-dev libboost-system-dev libssl-dev libnghttp2-dev
   nlohmann-json3-dev libsqlite3-dev sqlite3 libarchive-dev catch2 libspdlog-dev libfmt-dev libyaml-cpp-dev
   libgoogle-perftools-dev
+  # Content-Encoding of recorded bodies (lib/record/body_encoding): gzip/deflate, br.
+  zlib1g-dev libbrotli-dev
   curl python3 scdoc openssl jq python3-jsonschema
   # The fuzz targets (make fuzz, and the sanitizer replay in make test): clang, its runtimes
   # (libclang-rt-dev pulls libclang-rt-14-dev, which has libclang_rt.fuzzer, asan and ubsan) and

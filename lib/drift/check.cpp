@@ -66,6 +66,9 @@ void log_non_object_routes(const SessionFingerprint& baseline, const SessionFing
       auto other = route.body_kinds[static_cast<std::size_t>(BodyKind::array)] +
                    route.body_kinds[static_cast<std::size_t>(BodyKind::scalar)] +
                    route.body_kinds[static_cast<std::size_t>(BodyKind::not_json)];
+      if (route.undecodable > 0)
+        spdlog::warn("{} {}: {} response bodies could not be decoded ({}); they give no body signal", key.method,
+                     key.route, route.undecodable, route.undecodable_reason);
       if (other > 0 && logged.insert(key).second)
         spdlog::warn("{} {}: {} response bodies are not JSON objects; they give no field-level drift signal",
                      key.method, key.route, other);

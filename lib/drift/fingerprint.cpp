@@ -25,6 +25,8 @@
 #include "drift/fingerprint.hpp"
 
 #include "drift/route.hpp"
+#include "record/body_encoding.hpp"
+#include "util/limits.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -377,7 +379,18 @@ void SessionFingerprint::add(const record::Interaction& interaction) {
   if (route.statuses.size() < 64 || route.statuses.count(interaction.response.status))
     ++route.statuses[interaction.response.status];
 
-  const std::string& body = interaction.response.body;
+  // Bodies are fingerprinted as the client read them: Content-Encoding undone first. A body that
+  // does not decode (corrupt, unknown coding, past GOSTLY_MAX_DECODED_BODY) is counted and
+  // named by check.cpp, and gives no body signal.
+  std::string decoded;
+  const std::string* body_ptr = &interaction.response.body;
+  try {
+    body_ptr = &record::decoded_body(interaction.response, decoded);
+  } catch (const Error& error) { // BodyEncodingError, util::LimitError
+    if (route.undecodable++ == 0) route.undecodable_reason = error.what();
+    return;
+  }
+  const std::string& body = *body_ptr;
   BodyKind kind;
   nlohmann::json parsed;
   if (blank(body)) {

@@ -84,6 +84,8 @@ struct RouteFingerprint {
   std::map<int, std::uint64_t> statuses;
   std::map<std::string, FieldStats> fields;
   std::uint64_t fields_dropped = 0;              // paths beyond kMaxFieldsPerRoute
+  std::uint64_t undecodable = 0;                 // bodies whose Content-Encoding did not decode
+  std::string undecodable_reason;                // the first such error (names a coding, never a value)
 
   static constexpr std::size_t kMaxFieldsPerRoute = 512;
   static constexpr std::size_t kMaxDepth = 8;

@@ -3,6 +3,7 @@
 #include "helpers.hpp"
 
 #include <catch2/catch.hpp>
+#include <zlib.h>
 
 using namespace gostly::drift;
 using gostly::drift::testing::response;
@@ -113,4 +114,31 @@ TEST_CASE("drift::fingerprint: object keys that are data fold into {key}", "[dri
   const auto& route = fp.routes().begin()->second;
   CHECK(route.fields.count("accounts.{key}.amount") == 1);
   CHECK(route.fields.count("accounts.8812") == 0);
+}
+
+TEST_CASE("drift::fingerprint: gzip-encoded bodies are decoded before fingerprinting", "[drift]") {
+  std::string json = R"({"id":7,"name":"x"})";
+  std::string gz(128, '\0');
+  z_stream z{};
+  REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  z.next_in = reinterpret_cast<Bytef*>(json.data());
+  z.avail_in = static_cast<uInt>(json.size());
+  z.next_out = reinterpret_cast<Bytef*>(gz.data());
+  z.avail_out = static_cast<uInt>(gz.size());
+  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+  gz.resize(z.total_out);
+  deflateEnd(&z);
+
+  SessionFingerprint fp;
+  auto i = response("GET", "/things/1", 200, gz);
+  i.response.headers = {{"Content-Encoding", "gzip"}};
+  fp.add(i);
+  auto corrupt = response("GET", "/things/2", 200, "not gzip");
+  corrupt.response.headers = {{"Content-Encoding", "gzip"}};
+  fp.add(corrupt);
+  const auto& route = fp.routes().at(RouteKey{"GET", "/things/{id}"});
+  CHECK(route.object_bodies() == 1);
+  CHECK(route.fields.count("name") == 1);
+  CHECK(route.undecodable == 1);
+  CHECK_THAT(route.undecodable_reason, Catch::Contains("gzip"));
 }
