@@ -66,6 +66,11 @@ void log_non_object_routes(const SessionFingerprint& baseline, const SessionFing
       auto other = route.body_kinds[static_cast<std::size_t>(BodyKind::array)] +
                    route.body_kinds[static_cast<std::size_t>(BodyKind::scalar)] +
                    route.body_kinds[static_cast<std::size_t>(BodyKind::not_json)];
+      if (route.fields_dropped > 0 || route.depth_cut > 0)
+        spdlog::warn("{} {}: fingerprint cut by a limit: {} field paths beyond GOSTLY_DRIFT_MAX_FIELDS={}, {} "
+                     "values nested deeper than GOSTLY_DRIFT_MAX_DEPTH={} not followed; changes there are not seen",
+                     key.method, key.route, route.fields_dropped, RouteFingerprint::max_fields(), route.depth_cut,
+                     RouteFingerprint::max_depth());
       if (route.undecodable > 0)
         spdlog::warn("{} {}: {} response bodies could not be decoded ({}); they give no body signal", key.method,
                      key.route, route.undecodable, route.undecodable_reason);

@@ -63,6 +63,7 @@ CREATE TABLE drift_events_v2(
   acknowledged_at TEXT,
   repeat_of INTEGER REFERENCES drift_events(id),
   signature TEXT NOT NULL DEFAULT '',
+  limits TEXT,
   UNIQUE (service_id, route, method, baseline_session_id, current_session_id));
 INSERT INTO drift_events_v2(id, service_id, route, method, baseline_session_id, current_session_id, change_type,
   severity, diff, detected_at, acknowledged_at)
@@ -77,7 +78,7 @@ CREATE INDEX drift_events_by_drift ON drift_events(service_id, route, method, ba
 // A repeat shows its first event's acknowledgement, whenever that was given.
 constexpr const char* kEventColumns =
     "e.id, e.service_id, e.route, e.method, e.baseline_session_id, e.current_session_id, e.change_type, e.severity, "
-    "e.diff, e.detected_at, COALESCE(e.acknowledged_at, r.acknowledged_at), e.repeat_of";
+    "e.diff, e.detected_at, COALESCE(e.acknowledged_at, r.acknowledged_at), e.repeat_of, e.limits";
 constexpr const char* kEventFrom = " FROM drift_events e LEFT JOIN drift_events r ON r.id = e.repeat_of";
 constexpr const char* kOpen = "COALESCE(e.acknowledged_at, r.acknowledged_at) IS NULL";
 
@@ -96,6 +97,10 @@ DriftEvent read_event(const store::sql::Statement& row) {
   e.detected_at = row.text(9);
   e.acknowledged_at = row.optional_text(10);
   if (!row.is_null(11)) e.repeat_of = row.integer(11);
+  if (!row.is_null(12)) {
+    e.limits = nlohmann::json::parse(row.text(12), nullptr, false);
+    if (e.limits.is_discarded()) e.limits = nullptr;
+  }
   return e;
 }
 
@@ -115,6 +120,7 @@ nlohmann::json to_json(const DriftEvent& e) {
   out["detected_at"] = e.detected_at;
   out["acknowledged_at"] = e.acknowledged_at ? nlohmann::json(*e.acknowledged_at) : nlohmann::json(nullptr);
   out["repeat_of"] = e.repeat_of ? nlohmann::json(*e.repeat_of) : nlohmann::json(nullptr);
+  out["limits"] = e.limits;
   return out;
 }
 
@@ -157,6 +163,7 @@ DriftEvent make_event(const RouteDrift& drift, const std::string& service_id, co
   e.change_type = drift.change_type;
   e.severity = drift.severity;
   e.diff = signals_to_json(drift.signals);
+  e.limits = drift.limits;
   e.detected_at = detected_at;
   return e;
 }
@@ -213,7 +220,7 @@ std::vector<EventStore::Stored> EventStore::record(const std::vector<DriftEvent>
   store::sql::Transaction transaction(db_.handle());
   store::sql::Statement insert(db_.handle(),
       "INSERT INTO drift_events(service_id, route, method, baseline_session_id, current_session_id, change_type, "
-      "severity, diff, detected_at, acknowledged_at, repeat_of, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+      "severity, diff, detected_at, acknowledged_at, repeat_of, signature, limits) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
       "ON CONFLICT(service_id, route, method, baseline_session_id, current_session_id) DO NOTHING");
   store::sql::Statement select(db_.handle(), std::string("SELECT ") + kEventColumns + kEventFrom +
       " WHERE e.service_id = ? AND e.route = ? AND e.method = ? AND e.baseline_session_id = ? AND e.current_session_id = ?");
@@ -246,6 +253,8 @@ std::vector<EventStore::Stored> EventStore::record(const std::vector<DriftEvent>
         .bind(8, e.diff.dump()).bind(9, e.detected_at).bind_optional(10, acknowledged_at).bind(12, signature);
     if (repeat_of) insert.bind(11, *repeat_of);
     else insert.bind_null(11);
+    if (e.limits.is_null()) insert.bind_null(13);
+    else insert.bind(13, e.limits.dump());
     insert.run();
     select.reset();
     select.bind(1, e.service_id).bind(2, e.route).bind(3, e.method).bind(4, e.baseline_session_id)

@@ -36,6 +36,7 @@ struct DriftEvent {
   std::string detected_at;
   std::optional<std::string> acknowledged_at; // a repeat's is its first event's
   std::optional<std::int64_t> repeat_of;     // the first event of the same drift (see EventStore)
+  nlohmann::json limits;                     // null, or what a fingerprint limit cut (RouteDrift::limits)
 };
 
 struct Acknowledgement {

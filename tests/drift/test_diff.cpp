@@ -77,11 +77,20 @@ TEST_CASE("drift::diff: a required field changing type is major, an optional one
   CHECK(find(drifts, "type_changed", "nick")->severity == Severity::minor);
 }
 
-TEST_CASE("drift::diff: types are null-tolerant and integer/number compatible", "[drift]") {
+TEST_CASE("drift::diff: types are null-tolerant; integer to fractional is a change when the baseline could show it", "[drift]") {
   auto a = session(4, "/u", 200, [](int n) { return n % 2 ? R"({"a":1,"p":10})" : R"({"a":null,"p":10})"; });
   auto b = session(4, "/u", 200, [](int n) { return n % 2 ? R"({"a":2,"p":10.5})" : R"({"a":3,"p":10.5})"; });
   CHECK(find(compare(a, b), "type_changed", "a") == nullptr);
-  CHECK(find(compare(a, b), "type_changed", "p") == nullptr);
+  // Issue 10 item 3: 10 -> 10.5 breaks a consumer that parses integers.
+  REQUIRE(find(compare(a, b), "type_changed", "p"));
+  CHECK(find(compare(a, b), "type_changed", "p")->baseline == "integer");
+  CHECK(find(compare(a, b), "type_changed", "p")->current == "number");
+  // Fractional back to integer narrows nothing; and 3 whole numbers could not have shown a field
+  // that is fractional one time in two.
+  CHECK(find(compare(b, a), "type_changed", "p") == nullptr);
+  auto few = session(3, "/u", 200, [](int) { return R"({"p":10})"; });
+  auto half = session(12, "/u", 200, [](int n) { return n % 2 ? R"({"p":10.5})" : R"({"p":10})"; });
+  CHECK(find(compare(few, half), "type_changed", "p") == nullptr);
 }
 
 TEST_CASE("drift::diff: a stable format that breaks is major; mixed and free text never fire", "[drift]") {
