@@ -1,6 +1,7 @@
 #include "drift/check.hpp"
 
 #include "drift/diff.hpp"
+#include "drift/route.hpp"
 #include "record/jsonl.hpp"
 #include "util/files.hpp"
 
@@ -105,6 +106,7 @@ CheckResult run_check(EventStore& events, const CheckRequest& request, const Dri
 
   auto baseline = fingerprint_session(db, request.service_id, request.baseline_session_id, settings.learn_only);
   auto current = fingerprint_session(db, request.service_id, request.current_session_id, settings.learn_only);
+  learn_route_templates(baseline, current);
   log_non_object_routes(baseline, current);
   auto drifts = diff(baseline, current, DiffOptions{settings.min_behavioral_samples});
 
@@ -124,6 +126,7 @@ std::vector<DriftEvent> diff_files(const FileDiffRequest& request, const DriftSe
     throw UsageError("only one of the two inputs can be stdin");
   auto baseline = read_file_side(request.baseline_path, request.service_id, settings.learn_only);
   auto current = read_file_side(request.current_path, request.service_id, settings.learn_only);
+  learn_route_templates(baseline.fingerprint, current.fingerprint);
   log_non_object_routes(baseline.fingerprint, current.fingerprint);
   auto drifts = diff(baseline.fingerprint, current.fingerprint, DiffOptions{settings.min_behavioral_samples});
   std::string service = request.service_id.empty() ? baseline.service_id : request.service_id;

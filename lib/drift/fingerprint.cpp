@@ -288,7 +288,7 @@ std::string_view field_key(std::string_view key) noexcept {
   bool hex_token = key.size() >= 12 && has_digit && std::all_of(key.begin(), key.end(), is_hex);
   bool mixed_token = key.size() >= 16 && has_digit && std::all_of(key.begin(), key.end(), is_alnum) &&
                      std::any_of(key.begin(), key.end(), [](char c) { return !is_digit(c); });
-  if (hex_token || mixed_token || classify_string(key) != StringFormat::text) return kDataKey;
+  if (hex_token || mixed_token || classify_string(key) != StringFormat::text || is_data_segment(key)) return kDataKey;
   return key;
 }
 
@@ -330,6 +330,44 @@ void DistinctSketch::add(std::uint64_t hash) {
   if (it != smallest_.end() && *it == hash) return;
   smallest_.insert(it, hash);
   if (smallest_.size() > kCapacity) smallest_.pop_back();
+}
+
+void DistinctSketch::merge(const DistinctSketch& other) {
+  for (auto hash : other.smallest_) add(hash);
+}
+
+void FieldStats::merge(const FieldStats& other) {
+  present += other.present;
+  for (std::size_t i = 0; i < kJsonTypes; ++i) types[i] += other.types[i];
+  for (std::size_t i = 0; i < kStringFormats; ++i) formats[i] += other.formats[i];
+  scalar_values += other.scalar_values;
+  distinct.merge(other.distinct);
+  pairs.merge(other.pairs);
+  for (const auto& [shape, n] : other.shapes) {
+    auto it = shapes.find(shape);
+    if (it != shapes.end()) it->second += n;
+    else if (shapes.size() < kMaxShapesPerField) shapes.emplace(shape, n);
+    else shapes["(other)"] += n;
+  }
+}
+
+void RouteFingerprint::merge(const RouteFingerprint& other) {
+  samples += other.samples;
+  empty += other.empty;
+  for (std::size_t i = 0; i < kBodyKinds; ++i) body_kinds[i] += other.body_kinds[i];
+  for (const auto& [status, n] : other.statuses)
+    if (statuses.size() < 64 || statuses.count(status)) statuses[status] += n;
+  for (const auto& [path, stats] : other.fields) {
+    auto it = fields.find(path);
+    if (it != fields.end()) it->second.merge(stats);
+    else if (fields.size() < max_fields()) fields.emplace(path, stats);
+    else ++fields_dropped;
+  }
+  fields_dropped += other.fields_dropped;
+  depth_cut += other.depth_cut;
+  requests.merge(other.requests);
+  if (undecodable == 0) undecodable_reason = other.undecodable_reason;
+  undecodable += other.undecodable;
 }
 
 std::uint64_t DistinctSketch::estimate() const noexcept {

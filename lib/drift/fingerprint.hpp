@@ -48,6 +48,7 @@ class DistinctSketch {
 public:
   static constexpr std::size_t kCapacity = 256;
   void add(std::uint64_t hash);
+  void merge(const DistinctSketch& other);
   std::uint64_t estimate() const noexcept;
 
 private:
@@ -71,6 +72,7 @@ struct FieldStats {
   /// The most common shape string, or empty.
   std::string modal_shape() const;
   std::uint64_t string_values() const noexcept;
+  void merge(const FieldStats& other);
 };
 
 /// How a response body decoded.
@@ -111,6 +113,8 @@ struct RouteFingerprint {
   /// Fraction of samples in status family `family` (2 for 2xx, ...).
   double family_rate(int family) const noexcept;
   std::uint64_t object_bodies() const noexcept { return body_kinds[static_cast<std::size_t>(BodyKind::object)]; }
+  /// Adds what `other` saw (two concrete routes folded into one template).
+  void merge(const RouteFingerprint& other);
 };
 
 /// A session reduced to one fingerprint per route. add() reads an interaction and forgets it.
@@ -122,6 +126,17 @@ public:
   const std::map<RouteKey, RouteFingerprint>& routes() const noexcept { return routes_; }
   std::uint64_t interactions() const noexcept { return interactions_; }
   std::uint64_t routes_dropped() const noexcept { return routes_dropped_; }
+  /// Re-keys every route by `rename`, merging routes that get the same key.
+  template <typename Rename>
+  void rename_routes(Rename rename) {
+    std::map<RouteKey, RouteFingerprint> out;
+    for (auto& [key, route] : routes_) {
+      auto [it, inserted] = out.try_emplace(rename(key));
+      if (inserted) it->second = std::move(route);
+      else it->second.merge(route);
+    }
+    routes_ = std::move(out);
+  }
 
 private:
   std::map<RouteKey, RouteFingerprint> routes_;

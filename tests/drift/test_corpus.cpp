@@ -2,6 +2,7 @@
 // A positive pair counts as found when an event on the expected route carries the expected
 // signal with the expected severity; every other event is a false alarm.
 #include "corpus.hpp"
+#include "drift/route.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -14,6 +15,7 @@ TEST_CASE("drift::corpus: precision and recall over the issue 10 corpus", "[drif
   for (const auto& c : corpus::cases()) {
     corpus::Session baseline, current;
     c.build(baseline, current);
+    learn_route_templates(baseline.fp, current.fp); // as check and diff do
     auto drifts = diff(baseline.fp, current.fp, DiffOptions{10});
     bool found = false;
     for (const auto& d : drifts) {
