@@ -227,3 +227,25 @@ TEST_CASE("drift::diff: maps keyed by ids are healthy variance and never name th
   REQUIRE(find(drifts, "type_changed", "by_id.{key}.amount"));
   CHECK(signals_to_json(drifts.at(0).signals).dump().find("1000") == std::string::npos);
 }
+
+TEST_CASE("drift::diff: an event says when a fingerprint limit cut the route", "[drift]") {
+  // Issue 10 item 4: nesting past GOSTLY_DRIFT_MAX_DEPTH is reported, not silently dropped.
+  auto body = [](bool with_name) {
+    nlohmann::json deep = {{"leaf", 1}};
+    for (std::size_t level = 0; level < RouteFingerprint::max_depth() + 3; ++level) deep = {{"n", deep}};
+    nlohmann::json out = {{"id", 1}, {"deep", deep}};
+    if (with_name) out["name"] = "x";
+    return out.dump();
+  };
+  auto a = session(3, "/u", 200, [&](int) { return body(true); });
+  auto b = session(3, "/u", 200, [&](int) { return body(false); });
+  auto drifts = compare(a, b);
+  REQUIRE(drifts.size() == 1);
+  REQUIRE(find(drifts, "field_removed", "name"));
+  REQUIRE(drifts[0].limits.is_object());
+  CHECK(drifts[0].limits["depth_cut"]["baseline"] == 3);
+  CHECK(drifts[0].limits["max_depth"] == RouteFingerprint::max_depth());
+  auto plain_a = session(3, "/v", 200, [](int) { return R"({"id":1,"name":"x"})"; });
+  auto plain_b = session(3, "/v", 200, [](int) { return R"({"id":1})"; });
+  CHECK(compare(plain_a, plain_b).at(0).limits.is_null());
+}
