@@ -288,7 +288,9 @@ std::string_view field_key(std::string_view key) noexcept {
   bool hex_token = key.size() >= 12 && has_digit && std::all_of(key.begin(), key.end(), is_hex);
   bool mixed_token = key.size() >= 16 && has_digit && std::all_of(key.begin(), key.end(), is_alnum) &&
                      std::any_of(key.begin(), key.end(), [](char c) { return !is_digit(c); });
-  if (hex_token || mixed_token || classify_string(key) != StringFormat::text || is_data_segment(key)) return kDataKey;
+  if (hex_token || mixed_token) return kDataKey;
+  auto format = classify_string(key);
+  if (format != StringFormat::text || is_data_segment(key, format)) return kDataKey;
   return key;
 }
 

@@ -21,10 +21,11 @@ bool alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <=
 bool hex_letter(char c) noexcept { return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 } // namespace
 
-bool is_data_segment(std::string_view s) noexcept {
+bool is_data_segment(std::string_view s) noexcept { return is_data_segment(s, classify_string(s)); }
+
+bool is_data_segment(std::string_view s, StringFormat format) noexcept {
   if (s.empty()) return false;
   if (s.size() >= 2 && s[0] == '-' && std::all_of(s.begin() + 1, s.end(), digit)) return true;
-  auto format = classify_string(s);
   if (format == StringFormat::date || format == StringFormat::email || format == StringFormat::iso_datetime ||
       format == StringFormat::datetime_local)
     return true;

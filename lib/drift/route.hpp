@@ -2,10 +2,13 @@
 // Route templating shared by the fingerprints: two requests belong to the same route when their
 // paths differ only in identifier segments, so `/users/42` and `/users/7` are both `/users/{id}`.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace gostly::drift {
+
+enum class StringFormat : std::uint8_t;
 
 /// True when path segment `segment` looks like an identifier, by the same rule as the smart_swap
 /// tier (match::is_id_segment): integers, UUIDs, long hex, prefixed tokens such as `ch_3Mtw...`.
@@ -16,6 +19,8 @@ bool is_identifier_segment(std::string_view segment) noexcept;
 /// (`0f6328e`, 6 to 11 characters), SKU-like codes (`SKU-12345`, `AB_9981`: letters and a run of
 /// three or more digits joined by `-` or `_`).
 bool is_data_segment(std::string_view segment) noexcept;
+/// The same test when classify_string(segment) is already known (hot path: object keys).
+bool is_data_segment(std::string_view segment, StringFormat format) noexcept;
 
 /// `path` (query already removed or not; it is dropped) with identifier segments replaced by
 /// `{id}`: `/users/42/posts/9?x=1` -> `/users/{id}/posts/{id}`. An empty path becomes `/`.
