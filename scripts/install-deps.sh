@@ -8,6 +8,8 @@ DEBIAN_PACKAGES=(
   libcli11-dev libcurl4-openssl-dev libboost-dev libboost-system-dev libssl-dev libnghttp2-dev
   nlohmann-json3-dev libsqlite3-dev sqlite3 libarchive-dev catch2 libspdlog-dev libfmt-dev libyaml-cpp-dev
   libgoogle-perftools-dev
+  # Content-Encoding of recorded bodies (lib/record/body_encoding): gzip/deflate, br.
+  zlib1g-dev libbrotli-dev
   curl python3 scdoc openssl jq python3-jsonschema
   # tests/cli/record-https-real-clients-*: a real TLS upstream (nginx, git smart HTTP through
   # fcgiwrap + git-http-backend) and unmodified clients (Python requests, Node).

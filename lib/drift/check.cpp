@@ -1,6 +1,7 @@
 #include "drift/check.hpp"
 
 #include "drift/diff.hpp"
+#include "drift/route.hpp"
 #include "record/jsonl.hpp"
 #include "util/files.hpp"
 
@@ -66,6 +67,14 @@ void log_non_object_routes(const SessionFingerprint& baseline, const SessionFing
       auto other = route.body_kinds[static_cast<std::size_t>(BodyKind::array)] +
                    route.body_kinds[static_cast<std::size_t>(BodyKind::scalar)] +
                    route.body_kinds[static_cast<std::size_t>(BodyKind::not_json)];
+      if (route.fields_dropped > 0 || route.depth_cut > 0)
+        spdlog::warn("{} {}: fingerprint cut by a limit: {} field paths beyond GOSTLY_DRIFT_MAX_FIELDS={}, {} "
+                     "values nested deeper than GOSTLY_DRIFT_MAX_DEPTH={} not followed; changes there are not seen",
+                     key.method, key.route, route.fields_dropped, RouteFingerprint::max_fields(), route.depth_cut,
+                     RouteFingerprint::max_depth());
+      if (route.undecodable > 0)
+        spdlog::warn("{} {}: {} response bodies could not be decoded ({}); they give no body signal", key.method,
+                     key.route, route.undecodable, route.undecodable_reason);
       if (other > 0 && logged.insert(key).second)
         spdlog::warn("{} {}: {} response bodies are not JSON objects; they give no field-level drift signal",
                      key.method, key.route, other);
@@ -97,6 +106,7 @@ CheckResult run_check(EventStore& events, const CheckRequest& request, const Dri
 
   auto baseline = fingerprint_session(db, request.service_id, request.baseline_session_id, settings.learn_only);
   auto current = fingerprint_session(db, request.service_id, request.current_session_id, settings.learn_only);
+  learn_route_templates(baseline, current);
   log_non_object_routes(baseline, current);
   auto drifts = diff(baseline, current, DiffOptions{settings.min_behavioral_samples});
 
@@ -116,6 +126,7 @@ std::vector<DriftEvent> diff_files(const FileDiffRequest& request, const DriftSe
     throw UsageError("only one of the two inputs can be stdin");
   auto baseline = read_file_side(request.baseline_path, request.service_id, settings.learn_only);
   auto current = read_file_side(request.current_path, request.service_id, settings.learn_only);
+  learn_route_templates(baseline.fingerprint, current.fingerprint);
   log_non_object_routes(baseline.fingerprint, current.fingerprint);
   auto drifts = diff(baseline.fingerprint, current.fingerprint, DiffOptions{settings.min_behavioral_samples});
   std::string service = request.service_id.empty() ? baseline.service_id : request.service_id;

@@ -33,6 +33,7 @@ struct RouteDrift {
   std::string change_type;
   Severity severity = Severity::minor;
   std::vector<Signal> signals;
+  nlohmann::json limits; // null, or what GOSTLY_DRIFT_MAX_FIELDS / _MAX_DEPTH cut on either side
 };
 
 struct DiffOptions {

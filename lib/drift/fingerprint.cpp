@@ -18,13 +18,16 @@
 //     of empty bodies (`{}`, `null`, nothing).
 //
 // A parsed body lives only inside add(); what survives is counts and hashes. Memory is bounded
-// by routes x fields: routes are templated (`/users/{id}`), each route keeps at most 512 paths
-// (objects keyed by ids would otherwise grow without bound; extra paths are counted, not kept)
-// and nesting is followed 8 levels deep. Nothing grows with the number of interactions, which
+// by routes x fields: routes are templated (`/users/{id}`), each route keeps at most
+// GOSTLY_DRIFT_MAX_FIELDS (4096) paths (objects keyed by ids would otherwise grow without
+// bound; extra paths are counted, not kept) and nesting is followed GOSTLY_DRIFT_MAX_DEPTH (32)
+// levels deep; what a limit cut is counted, logged and put in the event. Nothing grows with the number of interactions, which
 // is what lets a drift check stream two sessions of a million interactions each.
 #include "drift/fingerprint.hpp"
 
 #include "drift/route.hpp"
+#include "record/body_encoding.hpp"
+#include "util/limits.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -53,13 +56,14 @@ bool looks_uuid(std::string_view s) noexcept {
   return true;
 }
 
-// YYYY-MM-DD, optionally followed by [T ]HH:MM[:SS[.fff]] and Z or ±HH[:MM].
-bool looks_iso_datetime(std::string_view s) noexcept {
+// YYYY-MM-DD, optionally followed by [T ]HH:MM[:SS[.fff]] and Z or ±HH[:MM]. 0: not a
+// timestamp, 1: date only, 2: date and time without zone, 3: with zone.
+int iso_level(std::string_view s) noexcept {
   if (!(digits(s, 0, 4) && s.size() >= 10 && s[4] == '-' && digits(s, 5, 2) && s[7] == '-' && digits(s, 8, 2)))
-    return false;
-  if (s.size() == 10) return true;
-  if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return false;
-  if (!(digits(s, 11, 2) && s.size() >= 16 && s[13] == ':' && digits(s, 14, 2))) return false;
+    return 0;
+  if (s.size() == 10) return 1;
+  if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return 0;
+  if (!(digits(s, 11, 2) && s.size() >= 16 && s[13] == ':' && digits(s, 14, 2))) return 0;
   std::size_t pos = 16;
   if (pos < s.size() && s[pos] == ':') {
     if (!digits(s, pos + 1, 2)) return false;
@@ -68,17 +72,17 @@ bool looks_iso_datetime(std::string_view s) noexcept {
       ++pos;
       std::size_t start = pos;
       while (pos < s.size() && is_digit(s[pos])) ++pos;
-      if (pos == start) return false;
+      if (pos == start) return 0;
     }
   }
-  if (pos == s.size()) return true;
-  if ((s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) return true;
-  if (s[pos] != '+' && s[pos] != '-') return false;
-  if (!digits(s, pos + 1, 2)) return false;
+  if (pos == s.size()) return 2;
+  if ((s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) return 3;
+  if (s[pos] != '+' && s[pos] != '-') return 0;
+  if (!digits(s, pos + 1, 2)) return 0;
   pos += 3;
-  if (pos == s.size()) return true;
+  if (pos == s.size()) return 3;
   if (s[pos] == ':') ++pos;
-  return digits(s, pos, 2) && pos + 2 == s.size();
+  return digits(s, pos, 2) && pos + 2 == s.size() ? 3 : 0;
 }
 
 bool looks_ipv4(std::string_view s) noexcept {
@@ -161,7 +165,8 @@ constexpr std::size_t kMaxShapeDepth = 6;
 
 class BodyWalker {
 public:
-  explicit BodyWalker(RouteFingerprint& route) : route_(route) {}
+  BodyWalker(RouteFingerprint& route, std::uint64_t request_hash)
+      : route_(route), request_mix_(request_hash * 0x9E3779B97F4A7C15ull), max_fields_(RouteFingerprint::max_fields()), max_depth_(RouteFingerprint::max_depth()) {}
 
   void walk_object(const nlohmann::json& object, const std::string& prefix, std::size_t depth) {
     for (const auto& [raw_key, value] : object.items()) {
@@ -175,7 +180,7 @@ private:
   FieldStats* field(const std::string& path) {
     auto it = route_.fields.find(path);
     if (it != route_.fields.end()) return &it->second;
-    if (route_.fields.size() >= RouteFingerprint::kMaxFieldsPerRoute) {
+    if (route_.fields.size() >= max_fields_) {
       ++route_.fields_dropped;
       return nullptr;
     }
@@ -191,11 +196,9 @@ private:
     if (type == JsonType::string) {
       const auto& text = value.get_ref<const std::string&>();
       ++stats->formats[static_cast<std::size_t>(classify_string(text))];
-      ++stats->scalar_values;
-      stats->distinct.add(value_hash("s" + text));
+      add_value(*stats, value_hash("s" + text));
     } else if (type != JsonType::null && type != JsonType::object && type != JsonType::array) {
-      ++stats->scalar_values;
-      stats->distinct.add(value_hash(value.dump()));
+      add_value(*stats, value_hash(value.dump()));
     }
     if (top_level) {
       std::string shape = shape_of(value);
@@ -204,7 +207,10 @@ private:
       else if (stats->shapes.size() < kMaxShapesPerField) stats->shapes.emplace(std::move(shape), 1);
       else ++stats->shapes["(other)"];
     }
-    if (depth + 1 >= RouteFingerprint::kMaxDepth) return;
+    if (depth + 1 >= max_depth_) {
+      if ((type == JsonType::object || type == JsonType::array) && !value.empty()) ++route_.depth_cut;
+      return;
+    }
     if (type == JsonType::object) {
       walk_object(value, path, depth + 1);
     } else if (type == JsonType::array) {
@@ -213,7 +219,16 @@ private:
     }
   }
 
+  void add_value(FieldStats& stats, std::uint64_t hash) {
+    ++stats.scalar_values;
+    stats.distinct.add(hash);
+    stats.pairs.add(hash ^ request_mix_); // still uniform, so the sketch's estimate holds
+  }
+
   RouteFingerprint& route_;
+  std::uint64_t request_mix_;
+  std::size_t max_fields_;
+  std::size_t max_depth_;
 };
 
 constexpr std::string_view kDataKey = "{key}";
@@ -237,9 +252,25 @@ std::string_view to_string(JsonType type) noexcept {
 }
 
 std::string_view to_string(StringFormat format) noexcept {
-  static constexpr std::string_view names[] = {"uuid", "iso_datetime", "url", "email", "ipv4", "phone", "numeric_string", "text"};
+  static constexpr std::string_view names[] = {"uuid", "iso_datetime", "url", "email", "ipv4", "phone",
+                                               "numeric_string", "text", "datetime_local", "date"};
   return names[static_cast<std::size_t>(format)];
 }
+
+bool is_time_format(StringFormat format) noexcept {
+  return format == StringFormat::iso_datetime || format == StringFormat::datetime_local || format == StringFormat::date;
+}
+
+std::size_t RouteFingerprint::max_fields() {
+  static const std::size_t limit = util::limit_from_env("GOSTLY_DRIFT_MAX_FIELDS", kMaxFieldsPerRoute);
+  return limit;
+}
+
+std::size_t RouteFingerprint::max_depth() {
+  static const std::size_t limit = util::limit_from_env("GOSTLY_DRIFT_MAX_DEPTH", kMaxDepth);
+  return limit;
+}
+
 
 std::string_view to_string(Cardinality bucket) noexcept {
   static constexpr std::string_view names[] = {"singleton", "low", "medium", "high", "unbounded"};
@@ -257,13 +288,20 @@ std::string_view field_key(std::string_view key) noexcept {
   bool hex_token = key.size() >= 12 && has_digit && std::all_of(key.begin(), key.end(), is_hex);
   bool mixed_token = key.size() >= 16 && has_digit && std::all_of(key.begin(), key.end(), is_alnum) &&
                      std::any_of(key.begin(), key.end(), [](char c) { return !is_digit(c); });
-  if (hex_token || mixed_token || classify_string(key) != StringFormat::text) return kDataKey;
+  if (hex_token || mixed_token) return kDataKey;
+  auto format = classify_string(key);
+  if (format != StringFormat::text || is_data_segment(key, format)) return kDataKey;
   return key;
 }
 
 StringFormat classify_string(std::string_view value) noexcept {
   if (looks_uuid(value)) return StringFormat::uuid;
-  if (looks_iso_datetime(value)) return StringFormat::iso_datetime;
+  switch (iso_level(value)) {
+  case 1: return StringFormat::date;
+  case 2: return StringFormat::datetime_local;
+  case 3: return StringFormat::iso_datetime;
+  default: break;
+  }
   if (looks_ipv4(value)) return StringFormat::ipv4;
   if (looks_numeric(value)) return StringFormat::numeric_string;
   if (looks_phone(value)) return StringFormat::phone;
@@ -294,6 +332,44 @@ void DistinctSketch::add(std::uint64_t hash) {
   if (it != smallest_.end() && *it == hash) return;
   smallest_.insert(it, hash);
   if (smallest_.size() > kCapacity) smallest_.pop_back();
+}
+
+void DistinctSketch::merge(const DistinctSketch& other) {
+  for (auto hash : other.smallest_) add(hash);
+}
+
+void FieldStats::merge(const FieldStats& other) {
+  present += other.present;
+  for (std::size_t i = 0; i < kJsonTypes; ++i) types[i] += other.types[i];
+  for (std::size_t i = 0; i < kStringFormats; ++i) formats[i] += other.formats[i];
+  scalar_values += other.scalar_values;
+  distinct.merge(other.distinct);
+  pairs.merge(other.pairs);
+  for (const auto& [shape, n] : other.shapes) {
+    auto it = shapes.find(shape);
+    if (it != shapes.end()) it->second += n;
+    else if (shapes.size() < kMaxShapesPerField) shapes.emplace(shape, n);
+    else shapes["(other)"] += n;
+  }
+}
+
+void RouteFingerprint::merge(const RouteFingerprint& other) {
+  samples += other.samples;
+  empty += other.empty;
+  for (std::size_t i = 0; i < kBodyKinds; ++i) body_kinds[i] += other.body_kinds[i];
+  for (const auto& [status, n] : other.statuses)
+    if (statuses.size() < 64 || statuses.count(status)) statuses[status] += n;
+  for (const auto& [path, stats] : other.fields) {
+    auto it = fields.find(path);
+    if (it != fields.end()) it->second.merge(stats);
+    else if (fields.size() < max_fields()) fields.emplace(path, stats);
+    else ++fields_dropped;
+  }
+  fields_dropped += other.fields_dropped;
+  depth_cut += other.depth_cut;
+  requests.merge(other.requests);
+  if (undecodable == 0) undecodable_reason = other.undecodable_reason;
+  undecodable += other.undecodable;
 }
 
 std::uint64_t DistinctSketch::estimate() const noexcept {
@@ -374,10 +450,23 @@ void SessionFingerprint::add(const record::Interaction& interaction) {
   }
   RouteFingerprint& route = it->second;
   ++route.samples;
+  const std::uint64_t request_hash = value_hash(interaction.request.uri);
+  route.requests.add(request_hash);
   if (route.statuses.size() < 64 || route.statuses.count(interaction.response.status))
     ++route.statuses[interaction.response.status];
 
-  const std::string& body = interaction.response.body;
+  // Bodies are fingerprinted as the client read them: Content-Encoding undone first. A body that
+  // does not decode (corrupt, unknown coding, past GOSTLY_MAX_DECODED_BODY) is counted and
+  // named by check.cpp, and gives no body signal.
+  std::string decoded;
+  const std::string* body_ptr = &interaction.response.body;
+  try {
+    body_ptr = &record::decoded_body(interaction.response, decoded);
+  } catch (const Error& error) { // BodyEncodingError, util::LimitError
+    if (route.undecodable++ == 0) route.undecodable_reason = error.what();
+    return;
+  }
+  const std::string& body = *body_ptr;
   BodyKind kind;
   nlohmann::json parsed;
   if (blank(body)) {
@@ -393,7 +482,7 @@ void SessionFingerprint::add(const record::Interaction& interaction) {
   if (kind == BodyKind::scalar && parsed.is_null()) kind = BodyKind::empty;
   if (empty) ++route.empty;
   ++route.body_kinds[static_cast<std::size_t>(kind)];
-  if (kind == BodyKind::object) BodyWalker(route).walk_object(parsed, "", 0);
+  if (kind == BodyKind::object) BodyWalker(route, request_hash).walk_object(parsed, "", 0);
 }
 
 std::string shape_of(const nlohmann::json& value, std::size_t depth) {

@@ -18,8 +18,14 @@ enum class JsonType : std::uint8_t { null, boolean, integer, number, string, obj
 inline constexpr std::size_t kJsonTypes = 7;
 std::string_view to_string(JsonType type) noexcept;
 
-enum class StringFormat : std::uint8_t { uuid, iso_datetime, url, email, ipv4, phone, numeric_string, text };
-inline constexpr std::size_t kStringFormats = 8;
+/// iso_datetime has a time and a zone (`2026-01-01T00:00:00Z`); datetime_local a time and no
+/// zone (`2026-01-01 00:00:00`); date none (`2026-01-01`): a move between them is a coarser
+/// (or finer) timestamp, which consumers parsing the old form trip over.
+enum class StringFormat : std::uint8_t { uuid, iso_datetime, url, email, ipv4, phone, numeric_string, text,
+                                         datetime_local, date };
+inline constexpr std::size_t kStringFormats = 10;
+/// True for the three timestamp formats.
+bool is_time_format(StringFormat format) noexcept;
 std::string_view to_string(StringFormat format) noexcept;
 
 /// The format of one string value; `text` for anything that is none of the named formats.
@@ -42,6 +48,7 @@ class DistinctSketch {
 public:
   static constexpr std::size_t kCapacity = 256;
   void add(std::uint64_t hash);
+  void merge(const DistinctSketch& other);
   std::uint64_t estimate() const noexcept;
 
 private:
@@ -55,6 +62,7 @@ struct FieldStats {
   std::array<std::uint64_t, kStringFormats> formats{};
   std::uint64_t scalar_values = 0;                // non-null scalars hashed into `distinct`
   DistinctSketch distinct;
+  DistinctSketch pairs;                           // distinct (request URI, value): is the value the request's?
   std::map<std::string, std::uint64_t> shapes;    // top-level fields: recursive type shapes
 
   std::uint64_t non_null() const noexcept;
@@ -64,6 +72,7 @@ struct FieldStats {
   /// The most common shape string, or empty.
   std::string modal_shape() const;
   std::uint64_t string_values() const noexcept;
+  void merge(const FieldStats& other);
 };
 
 /// How a response body decoded.
@@ -84,9 +93,17 @@ struct RouteFingerprint {
   std::map<int, std::uint64_t> statuses;
   std::map<std::string, FieldStats> fields;
   std::uint64_t fields_dropped = 0;              // paths beyond kMaxFieldsPerRoute
+  std::uint64_t depth_cut = 0;                   // objects/arrays not followed past max_depth()
+  DistinctSketch requests;                       // distinct request URIs: how many different questions
+  std::uint64_t undecodable = 0;                 // bodies whose Content-Encoding did not decode
+  std::string undecodable_reason;                // the first such error (names a coding, never a value)
 
-  static constexpr std::size_t kMaxFieldsPerRoute = 512;
-  static constexpr std::size_t kMaxDepth = 8;
+  static constexpr std::size_t kMaxFieldsPerRoute = 4096; // GOSTLY_DRIFT_MAX_FIELDS default
+  static constexpr std::size_t kMaxDepth = 32;            // GOSTLY_DRIFT_MAX_DEPTH default
+  /// The limits in force: GOSTLY_DRIFT_MAX_FIELDS and GOSTLY_DRIFT_MAX_DEPTH, read once.
+  static std::size_t max_fields();
+  static std::size_t max_depth();
+
 
   /// True when the route answered something other than "no such route" (404/405/501) at least
   /// once: a route that only ever says it does not exist counts as absent for topology.
@@ -96,6 +113,8 @@ struct RouteFingerprint {
   /// Fraction of samples in status family `family` (2 for 2xx, ...).
   double family_rate(int family) const noexcept;
   std::uint64_t object_bodies() const noexcept { return body_kinds[static_cast<std::size_t>(BodyKind::object)]; }
+  /// Adds what `other` saw (two concrete routes folded into one template).
+  void merge(const RouteFingerprint& other);
 };
 
 /// A session reduced to one fingerprint per route. add() reads an interaction and forgets it.
@@ -107,6 +126,17 @@ public:
   const std::map<RouteKey, RouteFingerprint>& routes() const noexcept { return routes_; }
   std::uint64_t interactions() const noexcept { return interactions_; }
   std::uint64_t routes_dropped() const noexcept { return routes_dropped_; }
+  /// Re-keys every route by `rename`, merging routes that get the same key.
+  template <typename Rename>
+  void rename_routes(Rename rename) {
+    std::map<RouteKey, RouteFingerprint> out;
+    for (auto& [key, route] : routes_) {
+      auto [it, inserted] = out.try_emplace(rename(key));
+      if (inserted) it->second = std::move(route);
+      else it->second.merge(route);
+    }
+    routes_ = std::move(out);
+  }
 
 private:
   std::map<RouteKey, RouteFingerprint> routes_;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # gostly-drift check's exit status is what cron and CI act on: 1 only for *new* drift (a re-check
-# is 0), --fail-on major ignores new minor drift, and the status-family signal waits for
+# and a repeat of the same drift in a later session are 0), --fail-on major ignores new minor drift, and the status-family signal waits for
 # GOSTLY_DRIFT_MIN_BEHAVIORAL_SAMPLES answers on each side (default 10).
 source "$(dirname "$0")/common.sh"
 [ -x "$BIN/gostly-transition" ] || skip "gostly-transition is not built yet"
@@ -22,6 +22,7 @@ session() { # session ID HEALTH_STATUS USER_EXTRA: 5 /health answers and 5 /user
 session base 200 '{}'
 session tier 200 '{"tier":"gold"}'
 session tier-again 200 '{"tier":"gold"}'
+session tier-nick 200 '{"tier":"gold","nick":"x"}'
 session down 500 '{}'
 
 check() { # check CURRENT [ARGS...]: prints the exit status
@@ -33,7 +34,9 @@ check() { # check CURRENT [ARGS...]: prints the exit status
 expect_eq "$(check tier --fail-on major)" 0 "new minor drift with --fail-on major"
 expect_eq "$(jq -r '"\(.change_type) \(.severity)"' "$T/out")" "field_added minor" "the minor event"
 expect_eq "$(check tier)" 0 "re-check of stored minor drift"
-expect_eq "$(check tier-again)" 1 "new minor drift"
+expect_eq "$(check tier-again)" 0 "the same drift in a later session (a repeat)"
+expect_eq "$(jq -r '.repeat_of != null' "$T/out")" true "the repeat names the first event"
+expect_eq "$(check tier-nick)" 1 "new minor drift"
 
 expect_eq "$(check down)" 0 "a 200 -> 500 move on 5 answers per side (below the default 10)"
 expect_eq "$(wc -c <"$T/out")" 0 "events below the minimum sample"

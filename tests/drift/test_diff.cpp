@@ -77,11 +77,20 @@ TEST_CASE("drift::diff: a required field changing type is major, an optional one
   CHECK(find(drifts, "type_changed", "nick")->severity == Severity::minor);
 }
 
-TEST_CASE("drift::diff: types are null-tolerant and integer/number compatible", "[drift]") {
+TEST_CASE("drift::diff: types are null-tolerant; integer to fractional is a change when the baseline could show it", "[drift]") {
   auto a = session(4, "/u", 200, [](int n) { return n % 2 ? R"({"a":1,"p":10})" : R"({"a":null,"p":10})"; });
   auto b = session(4, "/u", 200, [](int n) { return n % 2 ? R"({"a":2,"p":10.5})" : R"({"a":3,"p":10.5})"; });
   CHECK(find(compare(a, b), "type_changed", "a") == nullptr);
-  CHECK(find(compare(a, b), "type_changed", "p") == nullptr);
+  // Issue 10 item 3: 10 -> 10.5 breaks a consumer that parses integers.
+  REQUIRE(find(compare(a, b), "type_changed", "p"));
+  CHECK(find(compare(a, b), "type_changed", "p")->baseline == "integer");
+  CHECK(find(compare(a, b), "type_changed", "p")->current == "number");
+  // Fractional back to integer narrows nothing; and 3 whole numbers could not have shown a field
+  // that is fractional one time in two.
+  CHECK(find(compare(b, a), "type_changed", "p") == nullptr);
+  auto few = session(3, "/u", 200, [](int) { return R"({"p":10})"; });
+  auto half = session(12, "/u", 200, [](int n) { return n % 2 ? R"({"p":10.5})" : R"({"p":10})"; });
+  CHECK(find(compare(few, half), "type_changed", "p") == nullptr);
 }
 
 TEST_CASE("drift::diff: a stable format that breaks is major; mixed and free text never fire", "[drift]") {
@@ -217,4 +226,26 @@ TEST_CASE("drift::diff: maps keyed by ids are healthy variance and never name th
   auto drifts = compare(a, c);
   REQUIRE(find(drifts, "type_changed", "by_id.{key}.amount"));
   CHECK(signals_to_json(drifts.at(0).signals).dump().find("1000") == std::string::npos);
+}
+
+TEST_CASE("drift::diff: an event says when a fingerprint limit cut the route", "[drift]") {
+  // Issue 10 item 4: nesting past GOSTLY_DRIFT_MAX_DEPTH is reported, not silently dropped.
+  auto body = [](bool with_name) {
+    nlohmann::json deep = {{"leaf", 1}};
+    for (std::size_t level = 0; level < RouteFingerprint::max_depth() + 3; ++level) deep = {{"n", deep}};
+    nlohmann::json out = {{"id", 1}, {"deep", deep}};
+    if (with_name) out["name"] = "x";
+    return out.dump();
+  };
+  auto a = session(3, "/u", 200, [&](int) { return body(true); });
+  auto b = session(3, "/u", 200, [&](int) { return body(false); });
+  auto drifts = compare(a, b);
+  REQUIRE(drifts.size() == 1);
+  REQUIRE(find(drifts, "field_removed", "name"));
+  REQUIRE(drifts[0].limits.is_object());
+  CHECK(drifts[0].limits["depth_cut"]["baseline"] == 3);
+  CHECK(drifts[0].limits["max_depth"] == RouteFingerprint::max_depth());
+  auto plain_a = session(3, "/v", 200, [](int) { return R"({"id":1,"name":"x"})"; });
+  auto plain_b = session(3, "/v", 200, [](int) { return R"({"id":1})"; });
+  CHECK(compare(plain_a, plain_b).at(0).limits.is_null());
 }

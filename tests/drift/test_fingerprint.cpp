@@ -3,6 +3,7 @@
 #include "helpers.hpp"
 
 #include <catch2/catch.hpp>
+#include <zlib.h>
 
 using namespace gostly::drift;
 using gostly::drift::testing::response;
@@ -11,7 +12,9 @@ TEST_CASE("drift::fingerprint: string formats are recognised and free text is te
   CHECK(classify_string("3f2504e0-4f89-11d3-9a0c-0305e82c3301") == StringFormat::uuid);
   CHECK(classify_string("2026-11-22T17:50:01.123Z") == StringFormat::iso_datetime);
   CHECK(classify_string("2026-11-22T17:50:01+02:00") == StringFormat::iso_datetime);
-  CHECK(classify_string("2026-11-22") == StringFormat::iso_datetime);
+  CHECK(classify_string("2026-11-22") == StringFormat::date);
+  CHECK(classify_string("2026-11-22 17:50:01") == StringFormat::datetime_local);
+  CHECK(classify_string("2026-11-22 17:50:01Z") == StringFormat::iso_datetime);
   CHECK(classify_string("https://example.com/a?b=c") == StringFormat::url);
   CHECK(classify_string("jane@example.com") == StringFormat::email);
   CHECK(classify_string("192.168.0.1") == StringFormat::ipv4);
@@ -85,10 +88,31 @@ TEST_CASE("drift::fingerprint: a route that only answers 404 is absent", "[drift
 
 TEST_CASE("drift::fingerprint: the number of paths per route is capped", "[drift]") {
   SessionFingerprint fp;
-  for (int i = 0; i < 700; ++i) fp.add(response("GET", "/map", 200, "{\"k" + std::to_string(i) + "\":1}"));
+  const int n = static_cast<int>(RouteFingerprint::max_fields()) + 200;
+  for (int i = 0; i < n; ++i) fp.add(response("GET", "/map", 200, "{\"k" + std::to_string(i) + "\":1}"));
   const auto& route = fp.routes().begin()->second;
-  CHECK(route.fields.size() == RouteFingerprint::kMaxFieldsPerRoute);
-  CHECK(route.fields_dropped == 700 - RouteFingerprint::kMaxFieldsPerRoute);
+  CHECK(route.fields.size() == RouteFingerprint::max_fields());
+  CHECK(route.fields_dropped == 200);
+}
+
+TEST_CASE("drift::fingerprint: 600 fields and 12 levels fit; deeper nesting is counted as cut", "[drift]") {
+  // Issue 10 item 4: 512 fields and 8 levels used to drop changes without a word.
+  nlohmann::json body = nlohmann::json::object();
+  for (int i = 0; i < 600; ++i) body["f" + std::to_string(i)] = i;
+  nlohmann::json deep = {{"leaf", 1}};
+  for (int level = 0; level < 11; ++level) deep = {{"n", deep}};
+  body["deep"] = deep;
+  SessionFingerprint fp;
+  fp.add(response("GET", "/big", 200, body.dump()));
+  const auto& route = fp.routes().begin()->second;
+  CHECK(route.fields.count("f599") == 1);
+  CHECK(route.fields.count("deep.n.n.n.n.n.n.n.n.n.n.n.leaf") == 1);
+  CHECK(route.fields_dropped == 0);
+  CHECK(route.depth_cut == 0);
+  nlohmann::json deeper = {{"leaf", 1}};
+  for (std::size_t level = 0; level < RouteFingerprint::max_depth() + 2; ++level) deeper = {{"n", deeper}};
+  fp.add(response("GET", "/deeper", 200, deeper.dump()));
+  CHECK(fp.routes().at(RouteKey{"GET", "/deeper"}).depth_cut == 1);
 }
 
 TEST_CASE("drift::fingerprint: shapes are recursive, sorted and value-free", "[drift]") {
@@ -113,4 +137,31 @@ TEST_CASE("drift::fingerprint: object keys that are data fold into {key}", "[dri
   const auto& route = fp.routes().begin()->second;
   CHECK(route.fields.count("accounts.{key}.amount") == 1);
   CHECK(route.fields.count("accounts.8812") == 0);
+}
+
+TEST_CASE("drift::fingerprint: gzip-encoded bodies are decoded before fingerprinting", "[drift]") {
+  std::string json = R"({"id":7,"name":"x"})";
+  std::string gz(128, '\0');
+  z_stream z{};
+  REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  z.next_in = reinterpret_cast<Bytef*>(json.data());
+  z.avail_in = static_cast<uInt>(json.size());
+  z.next_out = reinterpret_cast<Bytef*>(gz.data());
+  z.avail_out = static_cast<uInt>(gz.size());
+  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+  gz.resize(z.total_out);
+  deflateEnd(&z);
+
+  SessionFingerprint fp;
+  auto i = response("GET", "/things/1", 200, gz);
+  i.response.headers = {{"Content-Encoding", "gzip"}};
+  fp.add(i);
+  auto corrupt = response("GET", "/things/2", 200, "not gzip");
+  corrupt.response.headers = {{"Content-Encoding", "gzip"}};
+  fp.add(corrupt);
+  const auto& route = fp.routes().at(RouteKey{"GET", "/things/{id}"});
+  CHECK(route.object_bodies() == 1);
+  CHECK(route.fields.count("name") == 1);
+  CHECK(route.undecodable == 1);
+  CHECK_THAT(route.undecodable_reason, Catch::Contains("gzip"));
 }
