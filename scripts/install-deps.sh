@@ -12,6 +12,8 @@ DEBIAN_PACKAGES=(
   # tests/cli/record-https-real-clients-*: a real TLS upstream (nginx, git smart HTTP through
   # fcgiwrap + git-http-backend) and unmodified clients (Python requests, Node).
   nginx-light fcgiwrap python3-requests nodejs
+  # A real WebSocket echo server and client for the relay tests (tests/cli/*websocket*).
+  python3-websockets
   # The fuzz targets (make fuzz, and the sanitizer replay in make test): clang, its runtimes
   # (libclang-rt-dev pulls libclang-rt-14-dev, which has libclang_rt.fuzzer, asan and ubsan) and
   # llvm-symbolizer (in llvm) for readable sanitizer stacks.
