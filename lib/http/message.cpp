@@ -108,6 +108,24 @@ void strip_hop_by_hop(record::Headers& headers) {
 }
 
 
+bool is_websocket_upgrade(const record::Request& request) noexcept {
+  // A comma-separated header lists `token` (case-insensitive), in any of its repeats.
+  auto lists = [&](std::string_view header, std::string_view token) {
+    for (const auto& [name, value] : request.headers) {
+      if (!util::iequals(name, header)) continue;
+      std::string_view rest = value;
+      while (!rest.empty()) {
+        auto comma = rest.find(',');
+        if (util::iequals(trim(rest.substr(0, comma)), token)) return true;
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      }
+    }
+    return false;
+  };
+  return request.http_version == "1.1" && lists("upgrade", "websocket") && lists("connection", "upgrade");
+}
+
+
 namespace {
 
 // serialize_response() once its input is known to be safe; kept apart so the check does not

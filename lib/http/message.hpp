@@ -19,6 +19,10 @@ bool is_hop_by_hop(std::string_view name) noexcept;
 /// header names (`Connection: close, X-Foo` also removes X-Foo).
 void strip_hop_by_hop(record::Headers& headers);
 
+/// True for an HTTP/1.1 WebSocket upgrade request: `Upgrade: websocket` and a Connection header
+/// listing `upgrade` (RFC 6455 4.1).
+bool is_websocket_upgrade(const record::Request& request) noexcept;
+
 enum class BodyMode { send, head };      // head: keep Content-Length as given, send no body
 enum class Close { no, yes };            // yes: add `Connection: close`
 
