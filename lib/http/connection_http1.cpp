@@ -287,10 +287,11 @@ void Http1Connection<Stream>::switch_protocols(const record::Response& answer, U
                                                std::string upstream_early, std::string authority, UpgradeHandlers handlers) {
   replied_ = true;
   out_owned_ = upgrade_head(answer);
+  const bool deflate = negotiated_deflate(answer);
   deadline_ = Clock::now() + shared_.options.body_timeout;
   asio::async_write(*stream_, asio::buffer(out_owned_),
                     [self = this->shared_from_this(), upstream = std::move(upstream), early = std::move(upstream_early),
-                     authority = std::move(authority), handlers = std::move(handlers)](beast::error_code ec, std::size_t) mutable {
+                     authority = std::move(authority), deflate, handlers = std::move(handlers)](beast::error_code ec, std::size_t) mutable {
                       self->deadline_ = Clock::time_point::max();
                       if (ec) {
                         beast::error_code ignored;
@@ -301,7 +302,7 @@ void Http1Connection<Stream>::switch_protocols(const record::Response& answer, U
                       std::string client_early(static_cast<const char*>(self->buffer_.data().data()), self->buffer_.size());
                       self->buffer_.consume(self->buffer_.size());
                       relay_websocket(std::move(self->stream_), std::move(client_early), std::move(upstream), std::move(early),
-                                      self->worker_, self->shared_, std::move(authority), std::move(handlers));
+                                      self->worker_, self->shared_, std::move(authority), deflate, std::move(handlers));
                     });
 }
 

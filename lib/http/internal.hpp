@@ -176,14 +176,16 @@ void relay_tunnel(Socket socket, std::string early_bytes, Worker& worker, const 
                   const std::string& authority, TunnelDone done);
 /// The 101 head relayed to the client: the upstream's status line and headers as received.
 std::string upgrade_head(const record::Response& answer);
+/// True when the 101 `answer` agreed on permessage-deflate (RFC 7692).
+bool negotiated_deflate(const record::Response& answer);
 /// Relays the frames of an upgraded connection both ways untouched (websocket.cpp), reporting
 /// each frame; `client_early`/`upstream_early` were read past the heads and go on first.
 void relay_websocket(std::unique_ptr<Socket> client, std::string client_early, UpstreamStream upstream,
                      std::string upstream_early, Worker& worker, const Shared& shared, std::string authority,
-                     UpgradeHandlers handlers);
+                     bool deflate, UpgradeHandlers handlers);
 void relay_websocket(std::unique_ptr<ClientTlsStream> client, std::string client_early, UpstreamStream upstream,
                      std::string upstream_early, Worker& worker, const Shared& shared, std::string authority,
-                     UpgradeHandlers handlers);
+                     bool deflate, UpgradeHandlers handlers);
 /// A new connection on a listener: sniffs its first byte when the listener takes TLS directly.
 void hand_over(Socket socket, Worker& worker, const Shared& shared);
 

@@ -60,7 +60,8 @@ struct WebSocketFrame {
   bool fin = true;
   std::uint64_t length = 0;    // the payload length the frame announced
   std::string payload;         // its first GOSTLY_WS_MAX_FRAME_RECORD bytes
-  bool truncated = false;      // payload holds less than `length`
+  bool truncated = false;      // payload holds less than `length` (or its inflated bytes)
+  bool compressed = false;     // permessage-deflate (RFC 7692): `payload` is the inflated bytes
 };
 
 /// Why a forward failed; `none` means `response` holds the upstream's answer.

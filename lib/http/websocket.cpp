@@ -4,14 +4,19 @@
 // re-compressed, so extensions and subprotocols the two ends agreed on keep working. On the way,
 // each direction's bytes also go through a small incremental frame-header parser that reports
 // every complete frame (opcode, FIN, length, the payload unmasked and cut at
-// GOSTLY_WS_MAX_FRAME_RECORD bytes) to the handler, which records it. Either side's end of
+// GOSTLY_WS_MAX_FRAME_RECORD bytes) to the handler, which records it. When the two ends agreed
+// on permessage-deflate (RFC 7692), compressed messages are inflated for the record only (one
+// inflater per direction, kept across messages for context takeover): the relayed bytes stay
+// compressed. Either side's end of
 // stream is passed on as a half-close; the relay ends when both directions have ended, on an
 // error, or after the idle timeout without a byte either way (the per-worker sweep).
 #include "http/internal.hpp"
 
+#include "util/encoding.hpp"
 #include "util/limits.hpp"
 
 #include <array>
+#include <boost/beast/zlib/inflate_stream.hpp>
 #include <spdlog/spdlog.h>
 
 namespace gostly::http::detail {
@@ -34,7 +39,11 @@ std::size_t max_frame_record() {
 /// whatever they say, so a malformed stream only makes the records wrong, never the relay.
 class FrameParser {
 public:
-  FrameParser(bool from_client, std::size_t cap) : cap_(cap) { frame_.from_client = from_client; }
+  FrameParser(bool from_client, std::size_t cap, bool deflate) : cap_(cap), deflate_(deflate) {
+    frame_.from_client = from_client;
+    // The window is the largest allowed: inflating with a bigger window than the sender's is safe.
+    if (deflate_) inflater_.reset(15);
+  }
 
   template <class Emit>
   void feed(const unsigned char* p, std::size_t n, Emit&& emit) {
@@ -47,9 +56,17 @@ public:
         continue;
       }
       std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(n, remaining_));
-      std::size_t keep = frame_.payload.size() < cap_ ? std::min(take, cap_ - frame_.payload.size()) : 0;
-      for (std::size_t i = 0; i < keep; ++i)
-        frame_.payload.push_back(static_cast<char>(masked_ ? p[i] ^ mask_[(offset_ + i) & 3] : p[i]));
+      if (frame_.compressed && !inflate_failed_) {
+        scratch_.resize(take);
+        for (std::size_t i = 0; i < take; ++i)
+          scratch_[i] = static_cast<unsigned char>(masked_ ? p[i] ^ mask_[(offset_ + i) & 3] : p[i]);
+        inflate(scratch_.data(), take);
+      } else {
+        std::size_t keep = frame_.payload.size() < cap_ ? std::min(take, cap_ - frame_.payload.size()) : 0;
+        for (std::size_t i = 0; i < keep; ++i)
+          frame_.payload.push_back(static_cast<char>(masked_ ? p[i] ^ mask_[(offset_ + i) & 3] : p[i]));
+        if (keep < take) dropped_ = true;
+      }
       offset_ += take;
       remaining_ -= take;
       p += take;
@@ -63,6 +80,9 @@ private:
   void start_payload(Emit& emit) {
     frame_.fin = (head_[0] & 0x80) != 0;
     frame_.opcode = head_[0] & 0x0f;
+    // RSV1 on the first frame of a data message marks it compressed; its continuations follow.
+    if (frame_.opcode == 1 || frame_.opcode == 2) message_compressed_ = deflate_ && (head_[0] & 0x40) != 0;
+    frame_.compressed = frame_.opcode < 8 && message_compressed_;
     std::uint64_t length = head_[1] & 0x7f;
     std::size_t at = 2;
     if (length >= 126) {
@@ -74,13 +94,42 @@ private:
     if (masked_) std::copy(head_.begin() + at, head_.begin() + at + 4, mask_.begin());
     frame_.length = remaining_ = length;
     offset_ = 0;
+    dropped_ = false;
     in_head_ = false;
     if (remaining_ == 0) finish(emit);
   }
 
+  // Inflates `n` bytes of a compressed message, keeping what fits under the cap. Everything is
+  // inflated even past the cap, so the window stays right for the messages that follow.
+  void inflate(const unsigned char* in, std::size_t n) {
+    beast::zlib::z_params zs;
+    zs.next_in = in;
+    zs.avail_in = n;
+    for (;;) {
+      zs.next_out = out_.data();
+      zs.avail_out = out_.size();
+      beast::error_code ec;
+      inflater_.write(zs, beast::zlib::Flush::sync, ec);
+      std::size_t produced = out_.size() - zs.avail_out;
+      std::size_t keep = frame_.payload.size() < cap_ ? std::min(produced, cap_ - frame_.payload.size()) : 0;
+      frame_.payload.append(reinterpret_cast<const char*>(out_.data()), keep);
+      if (keep < produced) dropped_ = true;
+      if (ec && ec != beast::zlib::error::need_buffers && ec != beast::zlib::error::end_of_stream) {
+        inflate_failed_ = true; // later compressed frames are recorded as they were sent
+        return;
+      }
+      if (produced == 0 || (zs.avail_in == 0 && zs.avail_out > 0)) return;
+    }
+  }
+
   template <class Emit>
   void finish(Emit& emit) {
-    frame_.truncated = frame_.payload.size() < frame_.length;
+    if (frame_.compressed && frame_.fin && !inflate_failed_) {
+      static constexpr unsigned char kEmptyBlock[4] = {0x00, 0x00, 0xff, 0xff}; // RFC 7692 7.2.2
+      inflate(kEmptyBlock, sizeof kEmptyBlock);
+    }
+    if (frame_.opcode < 8 && frame_.fin) message_compressed_ = false;
+    frame_.truncated = dropped_;
     emit(frame_);
     frame_.payload.clear();
     in_head_ = true;
@@ -89,22 +138,29 @@ private:
   }
 
   std::size_t cap_;
+  bool deflate_;
   WebSocketFrame frame_;
   std::array<unsigned char, 14> head_{};
   std::size_t have_ = 0, need_ = 2;
   bool in_head_ = true;
   bool masked_ = false;
+  bool dropped_ = false;
+  bool message_compressed_ = false;
+  bool inflate_failed_ = false;
   std::array<unsigned char, 4> mask_{};
   std::uint64_t remaining_ = 0, offset_ = 0;
+  beast::zlib::inflate_stream inflater_;
+  std::vector<unsigned char> scratch_;
+  std::array<unsigned char, 16 * 1024> out_{};
 };
 
 template <class Client, class Upstream>
 class WebSocketRelay final : public Expiring, public std::enable_shared_from_this<WebSocketRelay<Client, Upstream>> {
 public:
   WebSocketRelay(std::unique_ptr<Client> client, Upstream upstream, Worker& worker, const Shared& shared,
-                 std::string authority, UpgradeHandlers handlers)
+                 std::string authority, bool deflate, UpgradeHandlers handlers)
       : client_(std::move(client)), upstream_(std::move(upstream)), worker_(worker), shared_(shared),
-        handlers_(std::move(handlers)), up_(true, max_frame_record()), down_(false, max_frame_record()) {
+        handlers_(std::move(handlers)), up_(true, max_frame_record(), deflate), down_(false, max_frame_record(), deflate) {
     stats_.authority = std::move(authority);
   }
   ~WebSocketRelay() override { worker_.connections.erase(static_cast<Expiring*>(this)); }
@@ -129,7 +185,7 @@ public:
 
 private:
   struct Direction {
-    Direction(bool from_client, std::size_t cap) : frames(from_client, cap) {}
+    Direction(bool from_client, std::size_t cap, bool deflate) : frames(from_client, cap, deflate) {}
     FrameParser frames;
     std::array<unsigned char, 16 * 1024> buffer{};
     std::string early;
@@ -170,9 +226,8 @@ private:
   }
 
   void parse(Direction& d, const unsigned char* p, std::size_t n) {
-    d.frames.feed(p, n, [this](const WebSocketFrame& frame) {
-      if (handlers_.on_frame) handlers_.on_frame(frame);
-    });
+    if (!handlers_.on_frame) return; // PASSTHROUGH: nothing to report
+    d.frames.feed(p, n, [this](const WebSocketFrame& frame) { handlers_.on_frame(frame); });
   }
 
   void touch() { deadline_ = Clock::now() + shared_.options.idle_timeout; }
@@ -213,12 +268,12 @@ private:
 template <class Client>
 void start_relay(std::unique_ptr<Client> client, std::string client_early, UpstreamStream upstream,
                  std::string upstream_early, Worker& worker, const Shared& shared, std::string authority,
-                 UpgradeHandlers handlers) {
+                 bool deflate, UpgradeHandlers handlers) {
   std::visit(
       [&](auto& stream) {
         using Upstream = std::decay_t<decltype(stream)>;
         std::make_shared<WebSocketRelay<Client, Upstream>>(std::move(client), std::move(stream), worker, shared,
-                                                           std::move(authority), std::move(handlers))
+                                                           std::move(authority), deflate, std::move(handlers))
             ->start(std::move(client_early), std::move(upstream_early));
       },
       upstream);
@@ -241,18 +296,36 @@ std::string upgrade_head(const record::Response& answer) {
   return out;
 }
 
+bool negotiated_deflate(const record::Response& answer) {
+  for (const auto& [name, value] : answer.headers) {
+    if (!util::iequals(name, "sec-websocket-extensions")) continue;
+    // Each comma-separated extension starts with its name; parameters follow after ';'.
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      item = item.substr(0, item.find(';'));
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+      if (util::iequals(item, "permessage-deflate")) return true;
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+  }
+  return false;
+}
+
 void relay_websocket(std::unique_ptr<Socket> client, std::string client_early, UpstreamStream upstream,
                      std::string upstream_early, Worker& worker, const Shared& shared, std::string authority,
-                     UpgradeHandlers handlers) {
+                     bool deflate, UpgradeHandlers handlers) {
   start_relay(std::move(client), std::move(client_early), std::move(upstream), std::move(upstream_early), worker, shared,
-              std::move(authority), std::move(handlers));
+              std::move(authority), deflate, std::move(handlers));
 }
 
 void relay_websocket(std::unique_ptr<ClientTlsStream> client, std::string client_early, UpstreamStream upstream,
                      std::string upstream_early, Worker& worker, const Shared& shared, std::string authority,
-                     UpgradeHandlers handlers) {
+                     bool deflate, UpgradeHandlers handlers) {
   start_relay(std::move(client), std::move(client_early), std::move(upstream), std::move(upstream_early), worker, shared,
-              std::move(authority), std::move(handlers));
+              std::move(authority), deflate, std::move(handlers));
 }
 
 } // namespace gostly::http::detail

@@ -682,6 +682,7 @@ void Engine::Impl::handle_upgrade(const ServiceConfig& config, bool by_host, Mod
         if ((frame.opcode == 1 || frame.opcode == 0) && util::is_valid_utf8(frame.payload)) line["text"] = frame.payload;
         else line["b64"] = util::base64_encode(frame.payload);
       }
+      if (frame.compressed) line["compressed"] = true;
       if (frame.truncated) line["truncated"] = true;
       line["time"] = util::now_iso8601();
       record_line(*state, line.dump());

@@ -51,12 +51,28 @@ for f in frames:
     assert f["uri"] == "/chat?room=1" and f["method"] == "GET", f
     assert f["session_id"] == up["session_id"], f
 assert frames[0]["text"] == frames[1]["text"] == "hello \u00e9cho", frames[:2]
-assert frames[0]["length"] == len("hello \u00e9cho".encode()), frames[0]
+assert frames[0]["length"] > 0, frames[0]  # the length on the wire (compressed, see below)
 assert base64.b64decode(frames[2]["b64"]) == bytes([0, 1, 2, 255]) == base64.b64decode(frames[3]["b64"]), frames[2:4]
 assert all(f["fin"] for f in frames[:4]), frames
+# The client and server agreed on permessage-deflate: the bytes were relayed compressed and
+# the records hold the inflated payloads.
+assert "permessage-deflate" in names.get("sec-websocket-extensions", ""), names
+assert all(f.get("compressed") for f in frames[:4]), frames[:4]
 PY
 }
 check_records "$T/ws.jsonl" http || fail "records: $(cat "$T/ws.jsonl")"
+
+# A payload past GOSTLY_WS_MAX_FRAME_RECORD is cut in the record (and flagged), never in the relay.
+GOSTLY_WS_MAX_FRAME_RECORD=4 timeout 20 gostly-record --upstream "http://$ECHO_ADDR" --listen 127.0.0.1:0 -o "$T/cut.jsonl" -- \
+  sh -c 'timeout 10 "$2" "$0" client "ws://${GOSTLY_PROXY_URL#http://}/chat" >"$1"' "$ECHO" "$T/cut.out" "$WSPY" \
+  2>"$T/record-cut.log" || fail "client with a small record cap failed"
+expect_contains "$(cat "$T/cut.out")" '"hello \u00e9cho"' "echo with a small record cap"
+python3 - "$T/cut.jsonl" <<'PY'
+import json, sys
+frames = [json.loads(l) for l in open(sys.argv[1]) if '"ws_frame"' in l]
+assert frames[0]["text"] == "hell" and frames[0]["truncated"] is True, frames[0]
+assert frames[4]["opcode"] == "close" and "truncated" not in frames[4], frames[4]
+PY
 
 # The library never holds the 101: the transition skips it (and the frames) with a count.
 gostly-transition --data "$GOSTLY_DATA" --json "$T/ws.jsonl" >"$T/transition.json" 2>"$T/transition.log"
