@@ -108,21 +108,23 @@ void strip_hop_by_hop(record::Headers& headers) {
 }
 
 
-bool is_websocket_upgrade(const record::Request& request) noexcept {
-  // A comma-separated header lists `token` (case-insensitive), in any of its repeats.
-  auto lists = [&](std::string_view header, std::string_view token) {
-    for (const auto& [name, value] : request.headers) {
-      if (!util::iequals(name, header)) continue;
-      std::string_view rest = value;
-      while (!rest.empty()) {
-        auto comma = rest.find(',');
-        if (util::iequals(trim(rest.substr(0, comma)), token)) return true;
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-      }
+bool header_lists(const record::Headers& headers, std::string_view name, std::string_view token) noexcept {
+  for (const auto& [field, value] : headers) {
+    if (!util::iequals(field, name)) continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      if (util::iequals(trim(item.substr(0, item.find(';'))), token)) return true;
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     }
-    return false;
-  };
-  return request.http_version == "1.1" && lists("upgrade", "websocket") && lists("connection", "upgrade");
+  }
+  return false;
+}
+
+bool is_websocket_upgrade(const record::Request& request) noexcept {
+  return request.http_version == "1.1" && header_lists(request.headers, "upgrade", "websocket") &&
+         header_lists(request.headers, "connection", "upgrade");
 }
 
 

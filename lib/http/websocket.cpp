@@ -12,7 +12,6 @@
 // error, or after the idle timeout without a byte either way (the per-worker sweep).
 #include "http/internal.hpp"
 
-#include "util/encoding.hpp"
 #include "util/limits.hpp"
 
 #include <array>
@@ -297,21 +296,7 @@ std::string upgrade_head(const record::Response& answer) {
 }
 
 bool negotiated_deflate(const record::Response& answer) {
-  for (const auto& [name, value] : answer.headers) {
-    if (!util::iequals(name, "sec-websocket-extensions")) continue;
-    // Each comma-separated extension starts with its name; parameters follow after ';'.
-    std::string_view rest = value;
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      std::string_view item = rest.substr(0, comma);
-      item = item.substr(0, item.find(';'));
-      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-      if (util::iequals(item, "permessage-deflate")) return true;
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    }
-  }
-  return false;
+  return header_lists(answer.headers, "sec-websocket-extensions", "permessage-deflate");
 }
 
 void relay_websocket(std::unique_ptr<Socket> client, std::string client_early, UpstreamStream upstream,
