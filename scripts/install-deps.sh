@@ -16,6 +16,8 @@ DEBIAN_PACKAGES=(
   nginx-light fcgiwrap python3-requests nodejs
   # HTTP/2 clients for the h2 process tests and benchmarks (nghttp, h2load).
   nghttp2-client
+  # A real WebSocket echo server and client for the relay tests (tests/cli/*websocket*).
+  python3-websockets
   # The fuzz targets (make fuzz, and the sanitizer replay in make test): clang, its runtimes
   # (libclang-rt-dev pulls libclang-rt-14-dev, which has libclang_rt.fuzzer, asan and ubsan) and
   # llvm-symbolizer (in llvm) for readable sanitizer stacks.

@@ -44,7 +44,7 @@ public:
 
   /// Called by the sweep: closes the connection when its deadline has passed.
   void expire_if_due(Clock::time_point now) override {
-    if (now < deadline_ || !socket().is_open()) return;
+    if (!stream_ || now < deadline_ || !socket().is_open()) return; // no stream: handed to a relay
     timed_out_ = true;
     deadline_ = Clock::time_point::max();
     beast::error_code ignored;
@@ -76,6 +76,9 @@ public:
 
   void open_tunnel(bool intercept, TunnelDone done) override;
   void hand_over_tunnel(beast::error_code ec);
+  void relay_upgrade(const Url& upstream, const record::Request& request, UpgradeHandlers handlers) override;
+  void switch_protocols(const record::Response& answer, UpstreamStream upstream, std::string upstream_early,
+                        std::string authority, UpgradeHandlers handlers);
 
   // Streaming: the head at once, then each piece as one write (one chunk when the upstream gave
   // no length; an HTTP/1.0 client, which cannot take chunked, gets the body ended by a close).
@@ -316,6 +319,49 @@ void Http1Connection<Stream>::hand_over_tunnel(beast::error_code ec) {
   } else {
     (void)ec;
   }
+}
+
+template <class Stream>
+void Http1Connection<Stream>::relay_upgrade(const Url& upstream, const record::Request& request, UpgradeHandlers handlers) {
+  auto kept = std::make_shared<UpgradeHandlers>(std::move(handlers));
+  auto self = this->shared_from_this();
+  start_upstream_upgrade(
+      worker_, shared_, upstream, request,
+      [self, kept, where = upstream.to_string()](UpstreamResult&& result) {
+        if (kept->answered) kept->answered(result);
+        if (result.failure != UpstreamFailure::none) return self->reply(upstream_failure_response(result, where));
+        self->reply(result.response, {});
+      },
+      [self, kept, authority = upstream.authority()](UpstreamResult&& answer, UpstreamStream stream, std::string early) {
+        if (kept->answered) kept->answered(answer);
+        self->switch_protocols(answer.response, std::move(stream), std::move(early), authority, std::move(*kept));
+      });
+}
+
+// The 101 goes out as the upstream sent it; once written, both streams leave this connection
+// for the WebSocket relay, with whatever either side sent past its head.
+template <class Stream>
+void Http1Connection<Stream>::switch_protocols(const record::Response& answer, UpstreamStream upstream,
+                                               std::string upstream_early, std::string authority, UpgradeHandlers handlers) {
+  replied_ = true;
+  out_owned_ = upgrade_head(answer);
+  const bool deflate = negotiated_deflate(answer);
+  deadline_ = Clock::now() + shared_.options.body_timeout;
+  asio::async_write(*stream_, asio::buffer(out_owned_),
+                    [self = this->shared_from_this(), upstream = std::move(upstream), early = std::move(upstream_early),
+                     authority = std::move(authority), deflate, handlers = std::move(handlers)](beast::error_code ec, std::size_t) mutable {
+                      self->deadline_ = Clock::time_point::max();
+                      if (ec) {
+                        beast::error_code ignored;
+                        tcp_layer(upstream).socket().close(ignored);
+                        return self->close();
+                      }
+                      self->worker_.connections.erase(static_cast<Expiring*>(self.get()));
+                      std::string client_early(static_cast<const char*>(self->buffer_.data().data()), self->buffer_.size());
+                      self->buffer_.consume(self->buffer_.size());
+                      relay_websocket(std::move(self->stream_), std::move(client_early), std::move(upstream), std::move(early),
+                                      self->worker_, self->shared_, std::move(authority), deflate, std::move(handlers));
+                    });
 }
 
 void serve_http1(Socket socket, Worker& worker, const Shared& shared, Origin origin) {

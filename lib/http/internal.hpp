@@ -162,12 +162,22 @@ public:
   /// The body is over; `complete` false when it ended early (the upstream failed or timed out),
   /// so the client must see it cut, not ended.
   virtual void stream_end(bool complete) { (void)complete; }
+  /// Relays a WebSocket upgrade (Responder::relay_upgrade); a protocol that cannot answers 501.
+  virtual void relay_upgrade(const Url& upstream, const record::Request& request, UpgradeHandlers handlers);
 };
 
 /// Forwards `request` to `upstream` on `worker` (see Responder::forward).
 /// With a `client` that streams(), a body still arriving after its head goes on to it as it comes.
 void start_upstream_call(Worker& worker, const Shared& shared, const Url& upstream, const record::Request& request,
                          std::function<void(UpstreamResult&&)> done, std::shared_ptr<Exchange> client = nullptr);
+
+/// The upstream side of a WebSocket upgrade that was answered 101: the answer (headers as
+/// received), the connection, and any bytes the upstream sent after the head.
+using Upgraded = std::function<void(UpstreamResult&& answer, UpstreamStream stream, std::string early)>;
+/// Sends the upgrade `request` to `upstream` (connected and verified like a forward, with its
+/// Connection/Upgrade headers): a 101 goes to `upgraded`, any other answer or a failure to `done`.
+void start_upstream_upgrade(Worker& worker, const Shared& shared, const Url& upstream, const record::Request& request,
+                            std::function<void(UpstreamResult&&)> done, Upgraded upgraded);
 
 // ---- connection types and the hand-over between them ----
 
@@ -190,6 +200,18 @@ void terminate_tls(Socket socket, Worker& worker, const Shared& shared, Origin o
 /// Relays bytes between `socket` and `authority` untouched (--no-intercept hosts).
 void relay_tunnel(Socket socket, std::string early_bytes, Worker& worker, const Shared& shared,
                   const std::string& authority, TunnelDone done);
+/// The 101 head relayed to the client: the upstream's status line and headers as received.
+std::string upgrade_head(const record::Response& answer);
+/// True when the 101 `answer` agreed on permessage-deflate (RFC 7692).
+bool negotiated_deflate(const record::Response& answer);
+/// Relays the frames of an upgraded connection both ways untouched (websocket.cpp), reporting
+/// each frame; `client_early`/`upstream_early` were read past the heads and go on first.
+void relay_websocket(std::unique_ptr<Socket> client, std::string client_early, UpstreamStream upstream,
+                     std::string upstream_early, Worker& worker, const Shared& shared, std::string authority,
+                     bool deflate, UpgradeHandlers handlers);
+void relay_websocket(std::unique_ptr<ClientTlsStream> client, std::string client_early, UpstreamStream upstream,
+                     std::string upstream_early, Worker& worker, const Shared& shared, std::string authority,
+                     bool deflate, UpgradeHandlers handlers);
 /// A new connection on a listener: sniffs its first byte when the listener takes TLS directly.
 void hand_over(Socket socket, Worker& worker, const Shared& shared);
 

@@ -108,6 +108,26 @@ void strip_hop_by_hop(record::Headers& headers) {
 }
 
 
+bool header_lists(const record::Headers& headers, std::string_view name, std::string_view token) noexcept {
+  for (const auto& [field, value] : headers) {
+    if (!util::iequals(field, name)) continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      if (util::iequals(trim(item.substr(0, item.find(';'))), token)) return true;
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+  }
+  return false;
+}
+
+bool is_websocket_upgrade(const record::Request& request) noexcept {
+  return request.http_version == "1.1" && header_lists(request.headers, "upgrade", "websocket") &&
+         header_lists(request.headers, "connection", "upgrade");
+}
+
+
 namespace {
 
 // serialize_response() once its input is known to be safe; kept apart so the check does not

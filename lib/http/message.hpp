@@ -19,6 +19,15 @@ bool is_hop_by_hop(std::string_view name) noexcept;
 /// header names (`Connection: close, X-Foo` also removes X-Foo).
 void strip_hop_by_hop(record::Headers& headers);
 
+/// True when a `name` header (any of its repeats) lists `token` among its comma-separated items,
+/// case-insensitively, each item compared up to its first ';' (parameters, as in
+/// `Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits`).
+bool header_lists(const record::Headers& headers, std::string_view name, std::string_view token) noexcept;
+
+/// True for an HTTP/1.1 WebSocket upgrade request: `Upgrade: websocket` and a Connection header
+/// listing `upgrade` (RFC 6455 4.1).
+bool is_websocket_upgrade(const record::Request& request) noexcept;
+
 enum class BodyMode { send, head };      // head: keep Content-Length as given, send no body
 enum class Close { no, yes };            // yes: add `Connection: close`
 

@@ -54,6 +54,10 @@ void Exchange::open_tunnel(bool, TunnelDone) {
   reply(json_response(405, R"j({"error":"CONNECT is only supported over HTTP/1.1"})j"));
 }
 
+void Exchange::relay_upgrade(const Url&, const record::Request&, UpgradeHandlers) {
+  reply(json_response(501, R"j({"error":"WebSocket upgrades are relayed over HTTP/1.1 only"})j"));
+}
+
 } // namespace detail
 
 Responder::Responder(std::shared_ptr<detail::Exchange> exchange) noexcept : exchange_(std::move(exchange)) {}
@@ -66,6 +70,9 @@ bool Responder::closing() const noexcept { return exchange_->closing(); }
 bool Responder::named_host() const noexcept { return exchange_->named_host(); }
 void Responder::defer(std::function<void()> fn) { asio::post(exchange_->worker().ioc, std::move(fn)); }
 void Responder::open_tunnel(bool intercept, TunnelDone done) { exchange_->open_tunnel(intercept, std::move(done)); }
+void Responder::relay_upgrade(const Url& upstream, const record::Request& request, UpgradeHandlers handlers) {
+  exchange_->relay_upgrade(upstream, request, std::move(handlers));
+}
 
 void Responder::forward(const Url& upstream, const record::Request& request, std::function<void(UpstreamResult&&)> done) {
   detail::start_upstream_call(exchange_->worker(), exchange_->shared(), upstream, request, std::move(done), exchange_);

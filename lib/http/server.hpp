@@ -57,6 +57,17 @@ struct TunnelStats {
 };
 using TunnelDone = std::function<void(const TunnelStats&)>;
 
+/// One WebSocket frame (RFC 6455 5.2) seen by a relayed upgrade, its payload unmasked.
+struct WebSocketFrame {
+  bool from_client = true;
+  std::uint8_t opcode = 0;     // 0 continuation, 1 text, 2 binary, 8 close, 9 ping, 10 pong
+  bool fin = true;
+  std::uint64_t length = 0;    // the payload length the frame announced
+  std::string payload;         // its first GOSTLY_WS_MAX_FRAME_RECORD bytes
+  bool truncated = false;      // payload holds less than `length` (or its inflated bytes)
+  bool compressed = false;     // permessage-deflate (RFC 7692): `payload` is the inflated bytes
+};
+
 /// Why a forward failed; `none` means `response` holds the upstream's answer.
 enum class UpstreamFailure { none, unreachable, timeout, bad_response, too_large, tls };
 
@@ -71,6 +82,15 @@ struct UpstreamResult {
   bool streamed = false;
   std::string truncated_by;      // "" when `response.body` is whole, else "max-body", "client" or "upstream"
   std::uint64_t body_bytes = 0;  // streamed: the body bytes the client was sent
+};
+
+/// A relayed upgrade's callbacks (all on the connection's worker thread): `answered` with the
+/// upstream's answer before the client gets it (a 101 with its headers as received, another
+/// response, or a failure), `on_frame` for each complete frame, `done` once the relay closed.
+struct UpgradeHandlers {
+  std::function<void(const UpstreamResult&)> answered;
+  std::function<void(const WebSocketFrame&)> on_frame;
+  TunnelDone done;
 };
 
 /// The JSON error reply for a failed forward: 502 (unreachable, bad or oversized response) or
@@ -112,6 +132,15 @@ public:
   /// the authority untouched and `done` runs when the tunnel closes. Needs
   /// ServerOptions::authority for `intercept`; a protocol that cannot carry a tunnel answers 405.
   void open_tunnel(bool intercept, TunnelDone done = {});
+
+  /// Relays a WebSocket upgrade (see is_websocket_upgrade) to `upstream`, which is connected
+  /// and verified like any upstream: the request goes with its Upgrade/Connection/Sec-WebSocket-*
+  /// headers, the answer comes back as received (a 101 keeps Upgrade, Connection and
+  /// Sec-WebSocket-*; anything else is a normal response), and after a 101 the bytes go both
+  /// ways untouched while each frame is reported. The relay ends when both sides closed, on an
+  /// error, or after the idle timeout without a byte either way. HTTP/1.1 only: another
+  /// protocol answers 501.
+  void relay_upgrade(const Url& upstream, const record::Request& request, UpgradeHandlers handlers);
 
   /// Runs `fn` on this connection's worker thread after the completions that are ready now
   /// (asio::post): lets a caller gather the work of one event-loop turn and do it once, such as

@@ -116,12 +116,18 @@ using UpstreamParser = bhttp::response_parser<UpstreamBody>;
 class UpstreamCall : public std::enable_shared_from_this<UpstreamCall> {
 public:
   UpstreamCall(Worker& worker, const Shared& shared, const Url& url, const record::Request& request,
-               std::function<void(UpstreamResult&&)> done, std::shared_ptr<Exchange> client)
+               std::function<void(UpstreamResult&&)> done, std::shared_ptr<Exchange> client, Upgraded upgraded = {})
       : worker_(worker), options_(shared.options), shared_(shared), url_(url),
         tls_(url.scheme == "https"), key_(url.scheme + "://" + url.host + ":" + std::to_string(url.port)),
-        resolver_(worker.ioc), done_(std::move(done)), wire_(serialize_request(request, url)) {
+        resolver_(worker.ioc), done_(std::move(done)), upgraded_(std::move(upgraded)), wire_(serialize_request(request, url)) {
     head_ = request.method == "HEAD";
     if (client && client->streams()) client_ = std::move(client);
+    if (upgraded_) {
+      // serialize_request() drops hop-by-hop fields; an upgrade is the one request that needs
+      // them end to end (RFC 9110 7.8), so they go back at the end of its head.
+      const std::string* upgrade = record::find_header(request.headers, "upgrade");
+      wire_.insert(wire_.find("\r\n\r\n") + 2, "Connection: Upgrade\r\nUpgrade: " + (upgrade ? *upgrade : "websocket") + "\r\n");
+    }
   }
 
   void start() {
@@ -235,6 +241,7 @@ private:
     auto& message = parser_->get();
     int status = message.result_int();
     if (status >= 100 && status < 200 && status != 101) return read(); // interim response: a head only
+    if (status == 101 && upgraded_) return hand_over_upgrade();
     // Framing matters only when a body follows (not after HEAD, 204, 304 or a zero length).
     const bool body_follows = !parser_->is_done();
     if (auto framing = check_framing(message, message.version());
@@ -259,6 +266,21 @@ private:
           });
         },
         *stream_);
+  }
+
+  // The upstream switched protocols: its connection leaves the call (never pooled), with the
+  // bytes read past the head, and the answer keeps every header as received.
+  void hand_over_upgrade() {
+    auto& message = parser_->get();
+    result_.response.status = 101;
+    result_.response.reason.assign(sv(message.reason()));
+    for (const auto& field : message) result_.response.headers.emplace_back(sv(field.name_string()), sv(field.value()));
+    result_.reused_connection = reused_;
+    result_.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
+    std::string early(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    tcp_layer(*stream_).expires_never(); // the relay keeps its own idle deadline
+    auto upgraded = std::move(upgraded_);
+    upgraded(std::move(result_), std::move(*stream_), std::move(early));
   }
 
   std::string too_large_detail() const {
@@ -417,6 +439,7 @@ private:
   std::string key_;
   Resolver resolver_;
   std::function<void(UpstreamResult&&)> done_;
+  Upgraded upgraded_; // set for a WebSocket upgrade: a 101 goes here instead of done_
   std::string wire_;
   std::optional<UpstreamStream> stream_;
   std::optional<UpstreamParser> parser_;
@@ -436,6 +459,11 @@ private:
 void start_upstream_call(Worker& worker, const Shared& shared, const Url& upstream, const record::Request& request,
                          std::function<void(UpstreamResult&&)> done, std::shared_ptr<Exchange> client) {
   std::make_shared<UpstreamCall>(worker, shared, upstream, request, std::move(done), std::move(client))->start();
+}
+
+void start_upstream_upgrade(Worker& worker, const Shared& shared, const Url& upstream, const record::Request& request,
+                            std::function<void(UpstreamResult&&)> done, Upgraded upgraded) {
+  std::make_shared<UpstreamCall>(worker, shared, upstream, request, std::move(done), nullptr, std::move(upgraded))->start();
 }
 
 } // namespace detail

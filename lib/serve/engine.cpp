@@ -578,7 +578,10 @@ void Engine::handle(record::Request& request, http::Responder responder) {
   bool by_host = false;
   const ServiceConfig& config = impl_->route(request, &by_host);
   ServiceState& state = *config.state;
-  switch (impl_->effective(state)) {
+  Mode mode = impl_->effective(state);
+  if (mode != Mode::transitioning && http::is_websocket_upgrade(request)) [[unlikely]]
+    return impl_->handle_upgrade(config, by_host, mode, request, std::move(responder), started);
+  switch (mode) {
   case Mode::mock: {
     match::Answer answer = state.matcher.match(request);
     impl_->metrics.count_request(match_type(answer.tier));
@@ -608,6 +611,114 @@ void Engine::handle(record::Request& request, http::Responder responder) {
     return impl_->forward(config, std::move(upstream), request, std::move(responder), learn, started);
   }
   }
+}
+
+namespace {
+const char* opcode_name(std::uint8_t opcode) noexcept {
+  switch (opcode) {
+  case 0: return "continuation";
+  case 1: return "text";
+  case 2: return "binary";
+  case 8: return "close";
+  case 9: return "ping";
+  case 10: return "pong";
+  default: return "reserved";
+  }
+}
+} // namespace
+
+void Engine::Impl::handle_upgrade(const ServiceConfig& config, bool by_host, Mode mode, record::Request& request,
+                                  http::Responder responder, Clock::time_point started) {
+  if (mode == Mode::mock) {
+    // A recorded 101 would leave the client waiting for frames nobody sends.
+    metrics.count_request(MatchType::miss);
+    responder.send(http::json_response(
+        501, nlohmann::json{{"error", "WebSocket upgrades are relayed and recorded in LEARN and PASSTHROUGH, never "
+                                      "replayed: MOCK cannot answer one"},
+                            {"method", request.method},
+                            {"uri", request.uri}}
+                 .dump()));
+    return;
+  }
+  const bool learn = mode == Mode::learn;
+  std::optional<http::Url> upstream = config.upstream;
+  if (responder.named_host() && !by_host) upstream = http::parse_url(request.scheme + "://" + request.host);
+  if (!upstream) return forward(config, std::nullopt, request, std::move(responder), learn, started);
+  // What the records name: the request as the client sent it, at the host it really went to.
+  auto upgrade = std::make_shared<record::Request>(request);
+  if (!responder.named_host()) {
+    upgrade->scheme = upstream->scheme;
+    upgrade->host = upstream->authority();
+  }
+  ServiceState* state = config.state;
+  auto redactor = config.redactor;
+  std::string service_id = config.id;
+  std::string recorded_at = util::now_iso8601();
+  std::string where = upstream->to_string();
+  http::UpgradeHandlers handlers;
+  handlers.answered = [this, upgrade, state, redactor, service_id, learn, started, where,
+                       recorded_at = std::move(recorded_at)](const http::UpstreamResult& result) {
+    metrics.count_request(learn ? MatchType::learn : MatchType::passthrough);
+    metrics.observe_latency(Clock::now() - started);
+    if (result.failure != http::UpstreamFailure::none) {
+      spdlog::warn("{} {} (WebSocket upgrade): {}", upgrade->method, upgrade->uri, result.detail);
+      return;
+    }
+    if (!learn) return;
+    record::Interaction interaction;
+    interaction.id = util::random_id("int");
+    interaction.service_id = service_id;
+    {
+      std::lock_guard lock(state->session_mutex);
+      interaction.session_id = state->session_id;
+    }
+    interaction.source = "learn";
+    interaction.recorded_at = recorded_at;
+    interaction.duration_ms = result.duration_ms;
+    interaction.request = *upgrade;
+    interaction.response = result.response;
+    // The handshake is recorded so the library knows the route, but never joins the session
+    // buffer: replaying a 101 would hang the client (gostly-transition skips it too).
+    redactor->apply(interaction);
+    try {
+      if (options.sink) return options.sink(interaction);
+    } catch (const std::exception& e) {
+      metrics.count_io_error(IoOperation::record_output);
+      spdlog::warn("recording {} {} failed: {}", interaction.request.method, interaction.request.uri, e.what());
+      return;
+    }
+    record_line(*state, record::encode_line(interaction));
+  };
+  if (learn) {
+    handlers.on_frame = [this, upgrade, state, service_id](const http::WebSocketFrame& frame) {
+      nlohmann::json line{{"v", record::kRecordVersion}, {"type", "ws_frame"}, {"id", util::random_id("wsf")},
+                          {"service_id", service_id}};
+      {
+        std::lock_guard lock(state->session_mutex);
+        line["session_id"] = state->session_id;
+      }
+      line["method"] = upgrade->method;
+      line["uri"] = upgrade->uri;
+      line["scheme"] = upgrade->scheme;
+      line["host"] = upgrade->host;
+      line["direction"] = frame.from_client ? "client" : "server";
+      line["opcode"] = opcode_name(frame.opcode);
+      line["fin"] = frame.fin;
+      line["length"] = frame.length;
+      if (!frame.payload.empty()) {
+        if ((frame.opcode == 1 || frame.opcode == 0) && util::is_valid_utf8(frame.payload)) line["text"] = frame.payload;
+        else line["b64"] = util::base64_encode(frame.payload);
+      }
+      if (frame.compressed) line["compressed"] = true;
+      if (frame.truncated) line["truncated"] = true;
+      line["time"] = util::now_iso8601();
+      record_line(*state, line.dump());
+    };
+  }
+  handlers.done = [upgrade](const http::TunnelStats& stats) {
+    if (!stats.error.empty()) spdlog::debug("WebSocket {} ended: {}", upgrade->uri, stats.error);
+  };
+  responder.relay_upgrade(*upstream, *upgrade, std::move(handlers));
 }
 
 void Engine::Impl::handle_connect(const record::Request& request, http::Responder responder) {

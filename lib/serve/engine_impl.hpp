@@ -105,6 +105,9 @@ struct Engine::Impl {
   void commit_turn();
   /// A record that is not an interaction (tunnel, ws_frame), to the line sink or traffic log.
   void record_line(ServiceState& state, const std::string& line);
+  /// A WebSocket upgrade: relayed (LEARN also records the 101 and each frame), 501 in MOCK.
+  void handle_upgrade(const ServiceConfig& config, bool by_host, store::Mode mode, record::Request& request,
+                      http::Responder responder, Clock::time_point started);
   /// CONNECT: MITM, an untouched tunnel for a --no-intercept host, or a refusal.
   void handle_connect(const record::Request& request, http::Responder responder);
   /// The traffic log of `state`, opened on first use (caller holds state.log_mutex).

@@ -80,6 +80,7 @@ void report_transition(const Options& o, const TransitionResult& r) {
                 {"duplicates", r.duplicates},
                 {"torn_lines_skipped", r.torn_lines_skipped},
                 {"other_records_skipped", r.other_records_skipped},
+                {"upgrades_skipped", r.upgrades_skipped},
                 {"services", r.services},
                 {"sessions", r.sessions}};
     std::cout << out.dump() << "\n" << std::flush;
@@ -92,6 +93,7 @@ void report_transition(const Options& o, const TransitionResult& r) {
        << "; " << (r.dry_run ? "would add " : "added ") << r.added << ", " << r.duplicates << " duplicate"
        << (r.duplicates == 1 ? "" : "s") << "; services: " << join(r.services) << "; sessions: " << r.sessions;
   if (r.torn_lines_skipped) line << "; torn lines skipped: " << r.torn_lines_skipped;
+  if (r.upgrades_skipped) line << "; WebSocket upgrades skipped (never replayed): " << r.upgrades_skipped;
   std::cerr << line.str() << "\n";
 }
 

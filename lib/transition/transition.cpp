@@ -79,6 +79,11 @@ TransitionResult run_transition(const TransitionOptions& options) {
     record::Interaction interaction;
     while (reader.next(interaction)) {
       ++result.records_read;
+      // A replayed 101 would leave the client waiting for frames nobody sends.
+      if (interaction.response.status == 101) {
+        ++result.upgrades_skipped;
+        continue;
+      }
       if (options.service) interaction.service_id = *options.service;
       if (options.session) interaction.session_id = *options.session;
       redactor.apply(interaction);

@@ -34,6 +34,7 @@ struct TransitionResult {
   std::uint64_t duplicates = 0;
   std::uint64_t torn_lines_skipped = 0;
   std::uint64_t other_records_skipped = 0; // drift_event, score, ... on the same stream
+  std::uint64_t upgrades_skipped = 0;      // 101 handshakes of relayed WebSockets: never replayed
   std::vector<std::string> services;       // touched, sorted
   std::uint64_t sessions = 0;              // distinct (service, session) pairs read
   bool dry_run = false;

@@ -157,3 +157,28 @@ TEST_CASE("http::serialize_response: CR, LF or NUL in a stored name, value or re
   response.headers = {{"X-A", "a\tb \xe2\x82\xac"}};
   CHECK(http::serialize_response(response).rfind("HTTP/1.1 200 OK\r\nX-A: a\tb \xe2\x82\xac\r\n", 0) == 0);
 }
+
+TEST_CASE("http::is_websocket_upgrade: Upgrade websocket plus Connection listing upgrade, HTTP/1.1 only", "[http]") {
+  gostly::record::Request request;
+  request.http_version = "1.1";
+  request.headers = {{"Connection", "keep-alive, Upgrade"}, {"upgrade", "WebSocket"}};
+  CHECK(gostly::http::is_websocket_upgrade(request));
+  request.http_version = "1.0";
+  CHECK_FALSE(gostly::http::is_websocket_upgrade(request));
+  request.http_version = "1.1";
+  request.headers = {{"Upgrade", "websocket"}}; // no Connection: upgrade
+  CHECK_FALSE(gostly::http::is_websocket_upgrade(request));
+  request.headers = {{"Connection", "upgrade"}, {"Upgrade", "h2c"}};
+  CHECK_FALSE(gostly::http::is_websocket_upgrade(request));
+  request.headers = {{"Connection", "upgraded"}, {"Upgrade", "websocket"}};
+  CHECK_FALSE(gostly::http::is_websocket_upgrade(request));
+}
+
+TEST_CASE("http::header_lists: comma items, repeats, parameters after a semicolon", "[http]") {
+  gostly::record::Headers headers{{"Sec-WebSocket-Extensions", "x-foo"},
+                                  {"sec-websocket-extensions", "permessage-deflate; client_max_window_bits=12, x-bar"}};
+  CHECK(gostly::http::header_lists(headers, "Sec-WebSocket-Extensions", "permessage-deflate"));
+  CHECK(gostly::http::header_lists(headers, "sec-websocket-extensions", "X-BAR"));
+  CHECK_FALSE(gostly::http::header_lists(headers, "sec-websocket-extensions", "client_max_window_bits=12"));
+  CHECK_FALSE(gostly::http::header_lists(headers, "connection", "x-foo"));
+}
