@@ -125,7 +125,7 @@ start_serve() {
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # wrk_run NAME CONNS URL [WRK-ARG...]: one wrk run on core 1; prints "RPS P99_MS", dies on non-2xx
-# answers or socket errors other than the closes a `Connection: close` run asks for.
+# answers, failed connects or timeouts.
 wrk_run() {
   local name=$1 conns=$2 url=$3 out rps p99
   shift 3

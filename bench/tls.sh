@@ -13,8 +13,9 @@
 # mints and caches gostly's leaf for the name).
 #   h1      HTTP/1.1 keep-alive req/s, wrk https:// at 1 and 32 connections
 #   h2      HTTP/2 req/s, h2load with 32 streams on 1 and on 32 connections (-m 32)
-#   hs      new full TLS handshakes per second: wrk with `Connection: close`, one request per
-#           connection, no session reuse (wrk never resumes), at 1 and 32 connections
+#   hs      new full TLS handshakes per second, leaf cache warm: h2load --h1 in bursts of 256 new
+#           connections with one request each (h2load never resumes a session; wrk would, after a
+#           clean close), for the run's duration; rate = connections / h2load's own elapsed time
 # Prints every ratio against the 0.8x bar and the load average at each measurement, and writes
 # the table as JSON to bench/results/tls-*.json. "gostly h2: not available" when gostly-serve does
 # not negotiate h2 by ALPN (its HTTP/2 is not built yet).
@@ -119,13 +120,30 @@ h2load_run() {
   echo "$rps"
 }
 
+# handshakes_run NAME URL: prints new connections per second over bursts of HS_BURST h2load
+# clients (one request each, no resumption) repeated for DURATION seconds.
+HS_BURST=256
+handshakes_run() {
+  local name=$1 url=$2 out done=0 secs=0 n t end=$((SECONDS + DURATION))
+  while [ $SECONDS -lt $end ]; do
+    out=$(taskset -c 1 h2load --h1 -t1 -c"$HS_BURST" -n"$HS_BURST" "$url" 2>&1) || die "$name: h2load failed: $out"
+    grep -Eq " $HS_BURST succeeded, 0 failed" <<<"$out" || die "$name: failed connections: $(grep '^requests:' <<<"$out")"
+    grep -Eq "^status codes: $HS_BURST 2xx" <<<"$out" || die "$name: non-2xx answers: $(grep '^status codes' <<<"$out")"
+    t=$(awk '/^finished in/ {v=$3; sub(/,$/, "", v); m=1; if (v ~ /ms$/) m=0.001; sub(/[a-z]+$/, "", v); print v*m}' <<<"$out")
+    [ -n "$t" ] || die "$name: could not read h2load's output: $out"
+    done=$((done + HS_BURST))
+    secs=$(awk -v a="$secs" -v b="$t" 'BEGIN {print a + b}')
+  done
+  awk -v n="$done" -v s="$secs" 'BEGIN {printf "%.2f\n", n / s}'
+}
+
 # run SERVER TEST CONNS PORT: one measurement; appends "SERVER TEST CONNS RPS LOAD1" to $T/results.
 run() {
   local server=$1 test=$2 conns=$3 port=$4 url="https://$NAME:$4/users/42" rps p99 load
   load=$(load1)
   case $test in
     h1) read -r rps p99 < <(wrk_run "$server $test" "$conns" "$url") || exit 2 ;;
-    hs) read -r rps p99 < <(wrk_run "$server $test" "$conns" "$url" -H 'Connection: close') || exit 2 ;;
+    hs) rps=$(handshakes_run "$server $test" "$url") || exit 2 ;;
     h2) rps=$(h2load_run "$server $test" "$conns" "$url") || exit 2 ;;
   esac
   echo "bench: $server $test c$conns: $rps req/s (load average $load)" >&2
@@ -140,7 +158,11 @@ for port in "$NGINX_H1" "$GOSTLY_TLS"; do
 done
 for test in h1 h2 hs; do
   for conns in 1 32; do
-    if [ "$test" = h2 ]; then
+    if [ "$test" = hs ]; then
+      [ "$conns" = 1 ] || continue
+      run nginx hs "$HS_BURST" "$NGINX_H1"
+      run gostly hs "$HS_BURST" "$GOSTLY_TLS"
+    elif [ "$test" = h2 ]; then
       [ "$nginx_h2" = 1 ] && run nginx h2 "$conns" "$NGINX_H2"
       [ "$gostly_h2" = 1 ] && run gostly h2 "$conns" "$GOSTLY_TLS"
     else
@@ -161,7 +183,7 @@ for line in open(results):
     server, test, conns, rps, load = line.split()
     rows.setdefault(server, {}).setdefault(test, {})["c" + conns] = {"rps": float(rps), "load1": float(load)}
 labels = {"h1": "HTTP/1.1 keep-alive req/s (wrk)", "h2": "HTTP/2 req/s (h2load -m 32)",
-          "hs": "new TLS handshakes/s (wrk, Connection: close)"}
+          "hs": "new TLS handshakes/s (h2load --h1, bursts)"}
 print(f"{'server':<8}{'test':<6}{'conns':>6}{'req/s':>12}{'load':>7}")
 for server, tests in rows.items():
     for test, by_c in tests.items():
@@ -171,7 +193,7 @@ print()
 ratios = []
 print(f"{'gostly / nginx':<46}{'conns':>6}{'x':>7}  bar")
 for test in ("h1", "h2", "hs"):
-    for c in ("c1", "c32"):
+    for c in (("c256",) if test == "hs" else ("c1", "c32")):
         ours, peer = rows.get("gostly", {}).get(test, {}).get(c), rows.get("nginx", {}).get(test, {}).get(c)
         if test == "h2" and (ours is None or peer is None):
             why = "gostly h2: not available" if gostly_h2 != "1" else "nginx h2: not available"
