@@ -124,10 +124,10 @@ start_serve() {
 
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
-# wrk_run NAME CONNS URL [WRK-ARG...]: one wrk run on core 1; prints "RPS P99_MS", dies on non-2xx
+# wrk_run NAME CONNS URL [WRK-ARG...]: one wrk run on core 1; prints "RPS P99_MS REQUESTS", dies on non-2xx
 # answers, failed connects or timeouts.
 wrk_run() {
-  local name=$1 conns=$2 url=$3 out rps p99
+  local name=$1 conns=$2 url=$3 out rps p99 requests
   shift 3
   out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${DURATION}s" --latency "$@" "$url")
   if grep -q 'Non-2xx' <<<"$out"; then die "$name: non-2xx answers during the run: $(grep Non-2xx <<<"$out")"; fi
@@ -138,6 +138,7 @@ wrk_run() {
   p99=$(awk '$1 == "99%" {v=$2; u=v; sub(/[a-z]+$/, "", v); sub(/^[0-9.]+/, "", u);
                m = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : 0;
                printf "%.3f", v * m}' <<<"$out")
-  [ -n "$rps" ] && [ -n "$p99" ] || die "$name: could not read wrk's output: $out"
-  echo "$rps $p99"
+  requests=$(awk '/ requests in / {print $1}' <<<"$out")
+  [ -n "$rps" ] && [ -n "$p99" ] && [ -n "$requests" ] || die "$name: could not read wrk's output: $out"
+  echo "$rps $p99 $requests"
 }

@@ -59,7 +59,7 @@ measure() {
   echo "bench: $name: warm-up ${WARMUP}s" >&2
   taskset -c 1 wrk -t1 -c32 -d"${WARMUP}s" "$url" >/dev/null
   for conns in 1 32; do
-    read -r rps p99 < <(wrk_run "$name" "$conns" "$url") || exit 2
+    read -r rps p99 _ < <(wrk_run "$name" "$conns" "$url") || exit 2
     echo "bench: $name c$conns: $rps req/s, p99 $p99 ms" >&2
     echo "$name $conns $rps $p99" >>"$T/results"
   done

@@ -16,7 +16,8 @@
 #   hs      new full TLS handshakes per second, leaf cache warm: h2load --h1 in bursts of 256 new
 #           connections with one request each (h2load never resumes a session; wrk would, after a
 #           clean close), for the run's duration; rate = connections / h2load's own elapsed time
-# Prints every ratio against the 0.8x bar and the load average at each measurement, and writes
+# Prints every ratio against the 0.8x bar, the server CPU time per request (or handshake) and the
+# load average at each measurement, and writes
 # the table as JSON to bench/results/tls-*.json. "gostly h2: not available" when gostly-serve does
 # not negotiate h2 by ALPN (its HTTP/2 is not built yet).
 # Environment: BENCH_WARMUP and BENCH_DURATION (seconds; defaults 5 and 10).
@@ -71,6 +72,7 @@ nginx_conf tls "server {
     location = /users/42 { default_type application/json; return 200 '$BODY'; }
   }"
 start_nginx tls "$NGINX_H1"
+NGINX_PID=${PIDS[-1]}
 
 seed_library
 ENABLE_TLS_INTERCEPTION=true start_serve MOCK --tls-listen 127.0.0.1:0
@@ -107,20 +109,21 @@ fi
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
-# h2load_run NAME CONNS URL: prints the req/s of one h2load run on core 1 (32 streams a connection),
+# h2load_run NAME CONNS URL: prints "REQ/S REQUESTS" of one h2load run on core 1 (32 streams a connection),
 # dies unless every request finished with a 2xx over h2.
 h2load_run() {
-  local name=$1 conns=$2 url=$3 out rps
+  local name=$1 conns=$2 url=$3 out rps done
   out=$(taskset -c 1 h2load -t1 -c"$conns" -m32 -D "$DURATION" "$url" 2>&1) || die "$name: h2load failed: $out"
   grep -q '^Application protocol: h2$' <<<"$out" || die "$name: h2load did not negotiate h2: $out"
   grep -Eq ' 0 failed, 0 errored, 0 timeout' <<<"$out" || die "$name: failed requests: $(grep '^requests:' <<<"$out")"
   grep -Eq '^status codes: [0-9]+ 2xx, 0 3xx, 0 4xx, 0 5xx' <<<"$out" || die "$name: non-2xx answers: $(grep '^status codes' <<<"$out")"
   rps=$(awk '/^finished in/ {gsub(/,/, "", $4); print $4}' <<<"$out")
-  [ -n "$rps" ] || die "$name: could not read h2load's output: $out"
-  echo "$rps"
+  done=$(awk '/^requests:/ {print $6}' <<<"$out")
+  [ -n "$rps" ] && [ -n "$done" ] || die "$name: could not read h2load's output: $out"
+  echo "$rps $done"
 }
 
-# handshakes_run NAME URL: prints new connections per second over bursts of HS_BURST h2load
+# handshakes_run NAME URL: prints "PER-SECOND CONNECTIONS", new connections a second over bursts of HS_BURST h2load
 # clients (one request each, no resumption) repeated for DURATION seconds.
 HS_BURST=256
 handshakes_run() {
@@ -134,20 +137,35 @@ handshakes_run() {
     done=$((done + HS_BURST))
     secs=$(awk -v a="$secs" -v b="$t" 'BEGIN {print a + b}')
   done
-  awk -v n="$done" -v s="$secs" 'BEGIN {printf "%.2f\n", n / s}'
+  awk -v n="$done" -v s="$secs" 'BEGIN {printf "%.2f %d\n", n / s, n}'
 }
 
-# run SERVER TEST CONNS PORT: one measurement; appends "SERVER TEST CONNS RPS LOAD1" to $T/results.
+# cpu_ticks PID: CPU time (user + system, in clock ticks) of PID and its children (nginx's worker).
+cpu_ticks() {
+  local pid total=0 t
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    t=$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$pid/stat" 2>/dev/null) || t=0
+    total=$((total + ${t:-0}))
+  done
+  echo "$total"
+}
+TICK=$(getconf CLK_TCK)
+
+# run SERVER TEST CONNS PORT PID: one measurement; appends "SERVER TEST CONNS RPS LOAD1 CPU_US" to
+# $T/results, CPU_US being the server's CPU time per request (or per handshake) in microseconds:
+# it depends far less than req/s on what else the machine is running.
 run() {
-  local server=$1 test=$2 conns=$3 port=$4 url="https://$NAME:$4/users/42" rps p99 load
+  local server=$1 test=$2 conns=$3 port=$4 pid=$5 url="https://$NAME:$4/users/42" rps p99 requests load before cpu
   load=$(load1)
+  before=$(cpu_ticks "$pid")
   case $test in
-    h1) read -r rps p99 < <(wrk_run "$server $test" "$conns" "$url") || exit 2 ;;
-    hs) rps=$(handshakes_run "$server $test" "$url") || exit 2 ;;
-    h2) rps=$(h2load_run "$server $test" "$conns" "$url") || exit 2 ;;
+    h1) read -r rps p99 requests < <(wrk_run "$server $test" "$conns" "$url") || exit 2 ;;
+    hs) read -r rps requests < <(handshakes_run "$server $test" "$url") || exit 2 ;;
+    h2) read -r rps requests < <(h2load_run "$server $test" "$conns" "$url") || exit 2 ;;
   esac
-  echo "bench: $server $test c$conns: $rps req/s (load average $load)" >&2
-  echo "$server $test $conns $rps $load" >>"$T/results"
+  cpu=$(awk -v t=$(($(cpu_ticks "$pid") - before)) -v hz="$TICK" -v n="$requests" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
+  echo "bench: $server $test c$conns: $rps req/s, server CPU $cpu us a request (load average $load)" >&2
+  echo "$server $test $conns $rps $load $cpu" >>"$T/results"
 }
 
 : >"$T/results"
@@ -160,14 +178,14 @@ for test in h1 h2 hs; do
   for conns in 1 32; do
     if [ "$test" = hs ]; then
       [ "$conns" = 1 ] || continue
-      run nginx hs "$HS_BURST" "$NGINX_H1"
-      run gostly hs "$HS_BURST" "$GOSTLY_TLS"
+      run nginx hs "$HS_BURST" "$NGINX_H1" "$NGINX_PID"
+      run gostly hs "$HS_BURST" "$GOSTLY_TLS" "$SERVE_PID"
     elif [ "$test" = h2 ]; then
-      [ "$nginx_h2" = 1 ] && run nginx h2 "$conns" "$NGINX_H2"
-      [ "$gostly_h2" = 1 ] && run gostly h2 "$conns" "$GOSTLY_TLS"
+      [ "$nginx_h2" = 1 ] && run nginx h2 "$conns" "$NGINX_H2" "$NGINX_PID"
+      [ "$gostly_h2" = 1 ] && run gostly h2 "$conns" "$GOSTLY_TLS" "$SERVE_PID"
     else
-      run nginx "$test" "$conns" "$NGINX_H1"
-      run gostly "$test" "$conns" "$GOSTLY_TLS"
+      run nginx "$test" "$conns" "$NGINX_H1" "$NGINX_PID"
+      run gostly "$test" "$conns" "$GOSTLY_TLS" "$SERVE_PID"
     fi
   done
 done
@@ -180,30 +198,33 @@ import json, platform, sys
 results, out, warmup, duration, nginx_h2, gostly_h2 = sys.argv[1:]
 rows = {}
 for line in open(results):
-    server, test, conns, rps, load = line.split()
-    rows.setdefault(server, {}).setdefault(test, {})["c" + conns] = {"rps": float(rps), "load1": float(load)}
+    server, test, conns, rps, load, cpu = line.split()
+    rows.setdefault(server, {}).setdefault(test, {})["c" + conns] = {"rps": float(rps), "load1": float(load),
+                                                                      "cpu_us_per_request": float(cpu)}
 labels = {"h1": "HTTP/1.1 keep-alive req/s (wrk)", "h2": "HTTP/2 req/s (h2load -m 32)",
           "hs": "new TLS handshakes/s (h2load --h1, bursts)"}
-print(f"{'server':<8}{'test':<6}{'conns':>6}{'req/s':>12}{'load':>7}")
+print(f"{'server':<8}{'test':<6}{'conns':>6}{'req/s':>12}{'CPU us/req':>12}{'load':>7}")
 for server, tests in rows.items():
     for test, by_c in tests.items():
         for c, m in by_c.items():
-            print(f"{server:<8}{test:<6}{c:>6}{m['rps']:>12.0f}{m['load1']:>7.2f}")
+            print(f"{server:<8}{test:<6}{c:>6}{m['rps']:>12.0f}{m['cpu_us_per_request']:>12.1f}{m['load1']:>7.2f}")
 print()
 ratios = []
-print(f"{'gostly / nginx':<46}{'conns':>6}{'x':>7}  bar")
+print(f"{'gostly / nginx':<46}{'conns':>6}{'req/s x':>8}{'CPU/req x':>10}  bar (req/s)")
 for test in ("h1", "h2", "hs"):
     for c in (("c256",) if test == "hs" else ("c1", "c32")):
         ours, peer = rows.get("gostly", {}).get(test, {}).get(c), rows.get("nginx", {}).get(test, {}).get(c)
         if test == "h2" and (ours is None or peer is None):
             why = "gostly h2: not available" if gostly_h2 != "1" else "nginx h2: not available"
-            print(f"{labels[test]:<46}{c:>6}{'-':>7}  {why}")
+            print(f"{labels[test]:<46}{c:>6}{'-':>8}{'-':>10}  {why}")
             ratios.append({"test": test, "connections": c, "rps_ratio": None, "note": why})
             continue
         r = round(ours["rps"] / peer["rps"], 3)
+        cpu = round(ours["cpu_us_per_request"] / peer["cpu_us_per_request"], 3) if peer["cpu_us_per_request"] else None
         met = r >= 0.8
-        print(f"{labels[test]:<46}{c:>6}{r:>7.2f}  >=0.8x: {'met' if met else 'MISSED'}")
-        ratios.append({"test": test, "connections": c, "rps_ratio": r, "bar": 0.8, "met": met})
+        print(f"{labels[test]:<46}{c:>6}{r:>8.2f}{(cpu or 0):>10.2f}  >=0.8x: {'met' if met else 'MISSED'}")
+        ratios.append({"test": test, "connections": c, "rps_ratio": r, "cpu_per_request_ratio": cpu, "bar": 0.8,
+                       "met": met})
 json.dump({"date": out.rsplit("/", 1)[-1][4:-5], "host": platform.node(),
            "method": {"warmup_s": int(warmup), "duration_s": int(duration), "request": "GET /users/42",
                       "body_bytes": 614, "server_core": 0, "client_core": 1, "key": "EC P-256",
