@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <memory>
 #include <openssl/bio.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -24,12 +25,14 @@ struct HandshakeResult {
   bool verified = false;
   SSL_CTX* server_context = nullptr; // the context the server's SSL ended up with (SNI may switch it)
   std::string alpn;                  // the protocol the server selected, "" for none
+  bool reused = false;               // the client resumed the session it was given
+  std::unique_ptr<SSL_SESSION, decltype(&SSL_SESSION_free)> session{nullptr, SSL_SESSION_free}; // the client's, after
 };
 
 // Runs a TLS handshake entirely in memory (two BIO pairs), as a client that trusts only
 // `ca_pem`, checks the hostname and offers `alpn` (wire format, "" for no ALPN).
 HandshakeResult handshake_with(SSL_CTX* server_ctx, const std::string& ca_pem, const std::string& host,
-                               const std::string& alpn = "") {
+                               const std::string& alpn = "", SSL_SESSION* resume = nullptr) {
   SSL_CTX* client_ctx = SSL_CTX_new(TLS_client_method());
   BIO* pem = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
   X509* ca = PEM_read_bio_X509(pem, nullptr, nullptr, nullptr);
@@ -42,6 +45,7 @@ HandshakeResult handshake_with(SSL_CTX* server_ctx, const std::string& ca_pem, c
   SSL* server = SSL_new(server_ctx);
   SSL_set_tlsext_host_name(client, host.c_str());
   SSL_set1_host(client, host.c_str());
+  if (resume) SSL_set_session(client, resume);
   if (!alpn.empty())
     SSL_set_alpn_protos(client, reinterpret_cast<const unsigned char*>(alpn.data()), static_cast<unsigned>(alpn.size()));
   BIO *client_bio, *server_bio;
@@ -58,12 +62,22 @@ HandshakeResult handshake_with(SSL_CTX* server_ctx, const std::string& ca_pem, c
     if (c <= 0 && SSL_get_error(client, c) != SSL_ERROR_WANT_READ) break;
   }
   HandshakeResult result;
+  if (done) { // TLS 1.3 session tickets come after the handshake: let the client read them
+    char byte;
+    SSL_read(client, &byte, 1);
+  }
+  result.reused = done && SSL_session_reused(client) == 1;
+  result.session.reset(SSL_get1_session(client));
   result.verified = done && SSL_get_verify_result(client) == X509_V_OK;
   result.server_context = SSL_get_SSL_CTX(server);
   const unsigned char* selected = nullptr;
   unsigned selected_len = 0;
   SSL_get0_alpn_selected(server, &selected, &selected_len);
   result.alpn.assign(reinterpret_cast<const char*>(selected), selected ? selected_len : 0);
+  if (done) { // a clean close: a session freed without one is marked not resumable
+    SSL_shutdown(client);
+    SSL_shutdown(server);
+  }
   SSL_free(client);
   SSL_free(server);
   SSL_CTX_free(client_ctx);
@@ -164,4 +178,21 @@ TEST_CASE("tls::CertificateAuthority: a cached leaf encodes to the DER it was si
   EVP_PKEY_free(ca_key);
   OPENSSL_free(first);
   OPENSSL_free(second);
+}
+
+TEST_CASE("tls::CertificateAuthority: a client resumes its session with an SNI host's context (TLS 1.3 and 1.2)",
+          "[tls]") {
+  TempDir dir;
+  auto ca = tls::CertificateAuthority::load_or_create(dir.path / "ca");
+  SSL_CTX* ctx = ca->make_server_context("localhost");
+  for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    SSL_CTX_set_max_proto_version(ctx, version);
+    auto first = handshake_with(ctx, ca->certificate_pem(), "api.example.com");
+    REQUIRE(first.verified);
+    CHECK_FALSE(first.reused);
+    auto second = handshake_with(ctx, ca->certificate_pem(), "api.example.com", "", first.session.get());
+    CHECK(second.verified);
+    CHECK(second.reused);
+  }
+  SSL_CTX_free(ctx);
 }
