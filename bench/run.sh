@@ -15,10 +15,10 @@ set -euo pipefail
 export LC_ALL=C
 
 usage() { echo "usage: bench/run.sh BINDIR" >&2; exit 2; }
-die() { echo "bench: error: $*" >&2; exit 2; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/common.sh"
 [ $# -eq 1 ] || usage
 BIN=$(cd "$1" 2>/dev/null && pwd) || die "$1: no such directory"
-HERE=$(cd "$(dirname "$0")" && pwd)
 WARMUP=${BENCH_WARMUP:-5}
 DURATION=${BENCH_DURATION:-10}
 for tool in wrk nginx taskset curl python3; do
@@ -31,68 +31,11 @@ for tool in gostly-serve gostly-transition; do
 done
 
 T=$(mktemp -d /tmp/gostly-bench.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_for_port() {
-  local deadline=$((SECONDS + 10))
-  while ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-    [ $SECONDS -lt $deadline ] || die "nothing listening on 127.0.0.1:$1"
-    sleep 0.05
-  done
-}
-
-# The recorded answer: a 614-byte JSON user, free of the quote and `$` characters that nginx's
-# `return` string would interpret.
-python3 - "$T/body.json" <<'EOF'
-import json, sys
-user = {"id": 42, "name": "Leanne Graham", "username": "Bret", "email": "leanne@example.com",
-        "address": {"street": "Kulas Light", "suite": "Apt. 556", "city": "Gwenborough",
-                    "zipcode": "92998-3874", "geo": {"lat": "-37.3159", "lng": "81.1496"}},
-        "phone": "1-770-736-8031 x56442", "website": "hildegard.example.org",
-        "company": {"name": "Romaguera-Crona", "catchPhrase": "Multi-layered client-server neural-net",
-                    "bs": "harness real-time e-markets"},
-        "self": "/users/42", "bio": ""}
-text = json.dumps(user, separators=(",", ":"))
-user["bio"] = "x" * (614 - len(text))
-text = json.dumps(user, separators=(",", ":"))
-assert len(text) == 614, len(text)
-open(sys.argv[1], "w").write(text)
-EOF
-BODY=$(cat "$T/body.json")
+trap bench_cleanup EXIT
+write_body
 
 UPSTREAM_PORT=$(free_port)
 PROXY_PASS_PORT=$(free_port)
-nginx_conf() { # nginx_conf NAME SERVER-BLOCK: a self-contained config under $T/NAME
-  local dir="$T/$1"
-  mkdir -p "$dir/tmp"
-  cat >"$dir/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $dir/tmp/body;
-  proxy_temp_path $dir/tmp/proxy;
-  fastcgi_temp_path $dir/tmp/fastcgi;
-  uwsgi_temp_path $dir/tmp/uwsgi;
-  scgi_temp_path $dir/tmp/scgi;
-  keepalive_requests 1000000;
-  $2
-}
-EOF
-}
 nginx_conf upstream "server {
     listen 127.0.0.1:$UPSTREAM_PORT;
     location = /users/42 { default_type application/json; return 200 '$BODY'; }
@@ -103,31 +46,6 @@ nginx_conf proxy_pass "upstream api { server 127.0.0.1:$UPSTREAM_PORT; keepalive
     location / { proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection \"\"; }
   }"
 
-start_nginx() { # start_nginx NAME PORT
-  taskset -c 0 nginx -p "$T/$1" -c "$T/$1/nginx.conf" -e "$T/$1/error.log" &
-  PIDS+=($!)
-  wait_for_port "$2"
-}
-
-# start_serve MODE: gostly-serve on core 0; sets SERVE_PORT and SERVE_PID.
-start_serve() {
-  local log="$T/serve-$1.log" line
-  GHOST_API_KEY="bench-$RANDOM$RANDOM" taskset -c 0 "$BIN/gostly-serve" --data "$T/data" --listen 127.0.0.1:0 \
-    --control 127.0.0.1:0 --upstream "http://127.0.0.1:$UPSTREAM_PORT" --mode "$1" -q >"$log" 2>&1 &
-  SERVE_PID=$!
-  PIDS+=($SERVE_PID)
-  local deadline=$((SECONDS + 15))
-  until line=$(grep -Eo 'proxy listening on [0-9.]+:[0-9]+' "$log" | head -n 1) && [ -n "$line" ]; do
-    kill -0 "$SERVE_PID" 2>/dev/null || { cat "$log" >&2; die "gostly-serve --mode $1 exited"; }
-    [ $SECONDS -lt $deadline ] || die "gostly-serve --mode $1 printed no address"
-    sleep 0.05
-  done
-  SERVE_PORT=${line##*:}
-  wait_for_port "$SERVE_PORT"
-}
-
-stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
-
 # check_answer PORT WHAT: the answer must be the 614 recorded bytes, or the numbers mean nothing.
 check_answer() {
   local got
@@ -137,17 +55,11 @@ check_answer() {
 
 # measure NAME PORT: warm-up, then c1 and c32; appends "NAME CONNS RPS P99_MS" to $T/results.
 measure() {
-  local name=$1 url="http://127.0.0.1:$2/users/42" conns out rps p99
+  local name=$1 url="http://127.0.0.1:$2/users/42" conns rps p99
   echo "bench: $name: warm-up ${WARMUP}s" >&2
   taskset -c 1 wrk -t1 -c32 -d"${WARMUP}s" "$url" >/dev/null
   for conns in 1 32; do
-    out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${DURATION}s" --latency "$url")
-    if grep -q 'Non-2xx' <<<"$out"; then die "$name: non-2xx answers during the run: $(grep Non-2xx <<<"$out")"; fi
-    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-    p99=$(awk '$1 == "99%" {v=$2; u=v; sub(/[a-z]+$/, "", v); sub(/^[0-9.]+/, "", u);
-                 m = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : 0;
-                 printf "%.3f", v * m}' <<<"$out")
-    [ -n "$rps" ] && [ -n "$p99" ] || die "$name: could not read wrk's output: $out"
+    read -r rps p99 _ < <(wrk_run "$name" "$conns" "$url") || exit 2
     echo "bench: $name c$conns: $rps req/s, p99 $p99 ms" >&2
     echo "$name $conns $rps $p99" >>"$T/results"
   done
@@ -159,21 +71,7 @@ check_answer "$UPSTREAM_PORT" "nginx"
 measure nginx_static "$UPSTREAM_PORT"
 
 if [ "$have_gostly" = 1 ]; then
-  # The library: one recorded interaction, built by the real pipeline.
-  python3 - "$T/body.json" >"$T/users-42.jsonl" <<'EOF'
-import json, sys
-body = open(sys.argv[1]).read()
-print(json.dumps({"type": "interaction", "v": 1, "id": "bench-users-42", "service_id": "default",
-                  "session_id": "bench", "source": "manual", "recorded_at": "2026-11-22T17:50:01.000Z",
-                  "duration_ms": 1.0,
-                  "request": {"method": "GET", "uri": "/users/42", "scheme": "http", "host": "127.0.0.1",
-                              "http_version": "1.1", "headers": [["Accept", "*/*"]]},
-                  "response": {"status": 200, "reason": "OK",
-                               "headers": [["Content-Type", "application/json"],
-                                           ["Content-Length", str(len(body))]], "body": body}},
-                 separators=(",", ":")))
-EOF
-  "$BIN/gostly-transition" --data "$T/data" "$T/users-42.jsonl" -q || die "gostly-transition failed"
+  seed_library
   start_serve MOCK
   check_answer "$SERVE_PORT" "gostly-serve MOCK"
   measure gostly_mock "$SERVE_PORT"

@@ -23,7 +23,8 @@ DEBIAN_PACKAGES=(
   # llvm-symbolizer (in llvm) for readable sanitizer stacks.
   clang libclang-rt-dev llvm
 )
-BENCH_PACKAGES=(wrk nginx-light time)
+# nghttp2-client: h2load for the HTTP/2 and handshake runs of bench/tls.sh.
+BENCH_PACKAGES=(wrk nginx-light time nghttp2-client)
 
 want_bench=0
 [ "${1:-}" = "--bench" ] && want_bench=1

@@ -145,9 +145,9 @@ private:
 } // namespace
 
 TlsTermination::TlsTermination(const ServerOptions& options)
-    : options_(options), context_(options.authority->make_server_context("localhost")) {
-  SSL_CTX_set_alpn_select_cb(context_.native_handle(), select_alpn, const_cast<TlsTermination*>(this));
-}
+    : options_(options), context_(options.authority->make_server_context("localhost", [this](ssl_ctx_st* ctx) {
+        SSL_CTX_set_alpn_select_cb(ctx, select_alpn, this); // on the per-host contexts too: OpenSSL asks those
+      })) {}
 
 TlsTermination::~TlsTermination() = default;
 

@@ -6,16 +6,20 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <shared_mutex>
+#include <string_view>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +29,28 @@ void X509Deleter::operator()(x509_st* cert) const noexcept { X509_free(cert); }
 void KeyDeleter::operator()(evp_pkey_st* key) const noexcept { EVP_PKEY_free(key); }
 
 namespace {
+
+// OpenSSL clears its error queue before each SSL_read and SSL_write Asio makes (three a request
+// over TLS), and ERR_clear_error frees all 16 slots' strings: 32 free(NULL)s. glibc returns from
+// those at once; tcmalloc, which gostly-serve links, spends ~40 instructions on each, ~3k of a
+// keep-alive TLS request's ~31k. So OpenSSL's frees skip NULL here, with its own semantics for
+// size 0 kept. Installed before OpenSSL allocates anything (a constructor that runs ahead of the
+// C++ static objects, Asio's OpenSSL initialisation among them); had it allocated, this is a no-op.
+void* openssl_malloc(std::size_t size, const char*, int) { return size ? std::malloc(size) : nullptr; }
+void* openssl_realloc(void* ptr, std::size_t size, const char*, int) {
+  if (!ptr) return size ? std::malloc(size) : nullptr;
+  if (size == 0) {
+    std::free(ptr);
+    return nullptr;
+  }
+  return std::realloc(ptr, size);
+}
+void openssl_free(void* ptr, const char*, int) {
+  if (ptr) std::free(ptr);
+}
+__attribute__((constructor(101))) void openssl_frees_skip_null() {
+  CRYPTO_set_mem_functions(openssl_malloc, openssl_realloc, openssl_free);
+}
 
 [[noreturn]] void openssl_fail(const std::string& what) {
   char buf[256] = "unknown error";
@@ -91,6 +117,20 @@ void add_subject_alt_name(X509* cert, const std::string& host) {
   if (ok != 1) openssl_fail("cannot add the subjectAltName for " + host);
 }
 
+// The certificate parsed back from its DER. A certificate built in memory is DER-encoded anew by
+// each i2d_X509 (twice a handshake, for the Certificate message: about 60k instructions); a parsed
+// one keeps its encoding, as nginx's certificate loaded from a file does.
+X509Ptr reparsed(X509* cert) {
+  unsigned char* der = nullptr;
+  int len = i2d_X509(cert, &der);
+  if (len <= 0) openssl_fail("cannot encode a leaf certificate");
+  const unsigned char* p = der;
+  X509Ptr parsed(d2i_X509(nullptr, &p, len));
+  OPENSSL_free(der);
+  if (!parsed) openssl_fail("cannot re-read a leaf certificate");
+  return parsed;
+}
+
 // What a leaf may be minted for: an IP literal or a DNS name (letters, digits, '-', '_', '.', a
 // leading "*." wildcard), at most 253 characters. Anything else in an SNI name is refused.
 bool is_host_name(const std::string& host) {
@@ -126,14 +166,77 @@ void write_private_file(const std::filesystem::path& path, const std::string& by
   }
 }
 
+int alpn_callback(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned int inlen,
+                  void*);
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+};
+
+constexpr std::size_t kHostContextsMax = 10000; // distinct SNI names with a context; past it, start over
+
+// A server context presenting `leaf` (TLS 1.2+, ALPN http/1.1 unless `configure` sets its own).
+SSL_CTX* new_server_context(const LeafCertificate& leaf, const std::function<void(ssl_ctx_st*)>& configure) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (!ctx) openssl_fail("cannot create a TLS context");
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  if (SSL_CTX_use_certificate(ctx, leaf.certificate.get()) != 1 || SSL_CTX_use_PrivateKey(ctx, leaf.key.get()) != 1) {
+    SSL_CTX_free(ctx);
+    openssl_fail("cannot install a leaf certificate");
+  }
+  SSL_CTX_set_alpn_select_cb(ctx, alpn_callback, nullptr);
+  if (configure) configure(ctx);
+  return ctx;
+}
+
+// One context per SNI name, made once with the host's leaf: the SNI callback switches a handshake
+// to it (SSL_set_SSL_CTX, what nginx does per server block) instead of installing the leaf on each
+// connection with SSL_use_certificate + SSL_use_PrivateKey, which re-check the key against the
+// certificate every time. Hangs off the context make_server_context returns (ex_data), freed with it.
+struct HostContexts {
+  CertificateAuthority* authority;
+  std::function<void(ssl_ctx_st*)> configure;
+  std::shared_mutex mutex;
+  std::unordered_map<std::string, SSL_CTX*, StringHash, std::equal_to<>> by_host;
+
+  ~HostContexts() { clear(); }
+  void clear() {
+    for (auto& entry : by_host) SSL_CTX_free(entry.second); // handshakes using one hold their own reference
+    by_host.clear();
+  }
+
+  SSL_CTX* for_host(std::string_view host) {
+    {
+      std::shared_lock lock(mutex);
+      if (auto it = by_host.find(host); it != by_host.end()) return it->second;
+    }
+    auto leaf = authority->leaf_for(std::string(host)); // minting happens outside this lock
+    SSL_CTX* ctx = new_server_context(*leaf, configure);
+    std::unique_lock lock(mutex);
+    if (auto it = by_host.find(host); it != by_host.end()) { // another worker made it meanwhile
+      SSL_CTX_free(ctx);
+      return it->second;
+    }
+    if (by_host.size() >= kHostContextsMax) clear();
+    by_host.emplace(std::string(host), ctx);
+    return ctx;
+  }
+};
+
+void free_host_contexts(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<HostContexts*>(ptr); }
+
+int host_contexts_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, free_host_contexts);
+  return index;
+}
+
 int servername_callback(SSL* ssl, int*, void* arg) {
-  auto* authority = static_cast<CertificateAuthority*>(arg);
+  auto* hosts = static_cast<HostContexts*>(arg);
   const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
   if (!name || !*name) return SSL_TLSEXT_ERR_NOACK; // keep the default certificate
   try {
-    auto leaf = authority->leaf_for(name);
-    if (SSL_use_certificate(ssl, leaf->certificate.get()) != 1 || SSL_use_PrivateKey(ssl, leaf->key.get()) != 1)
-      return SSL_TLSEXT_ERR_ALERT_FATAL;
+    if (!SSL_set_SSL_CTX(ssl, hosts->for_host(name))) return SSL_TLSEXT_ERR_ALERT_FATAL;
   } catch (const std::exception&) {
     return SSL_TLSEXT_ERR_ALERT_FATAL;
   }
@@ -252,6 +355,7 @@ std::shared_ptr<const LeafCertificate> CertificateAuthority::leaf_for(const std:
   add_extension(cert, certificate_.get(), NID_ext_key_usage, "serverAuth");
   add_extension(cert, certificate_.get(), NID_authority_key_identifier, "keyid:always");
   if (!X509_sign(cert, key_.get(), EVP_sha256())) openssl_fail("cannot sign a leaf certificate for " + host);
+  leaf->certificate = reparsed(cert);
   leaves_.emplace(host, leaf);
   return leaf;
 }
@@ -261,18 +365,17 @@ std::size_t CertificateAuthority::leaf_cache_size() {
   return leaves_.size();
 }
 
-ssl_ctx_st* CertificateAuthority::make_server_context(const std::string& default_host) {
-  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  if (!ctx) openssl_fail("cannot create a TLS context");
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  auto leaf = leaf_for(default_host);
-  if (SSL_CTX_use_certificate(ctx, leaf->certificate.get()) != 1 || SSL_CTX_use_PrivateKey(ctx, leaf->key.get()) != 1) {
+ssl_ctx_st* CertificateAuthority::make_server_context(const std::string& default_host,
+                                                       std::function<void(ssl_ctx_st*)> configure) {
+  SSL_CTX* ctx = new_server_context(*leaf_for(default_host), configure);
+  auto* hosts = new HostContexts{this, std::move(configure), {}, {}};
+  if (SSL_CTX_set_ex_data(ctx, host_contexts_index(), hosts) != 1) {
+    delete hosts;
     SSL_CTX_free(ctx);
-    openssl_fail("cannot install the default certificate");
+    openssl_fail("cannot create a TLS context");
   }
   SSL_CTX_set_tlsext_servername_callback(ctx, servername_callback);
-  SSL_CTX_set_tlsext_servername_arg(ctx, this);
-  SSL_CTX_set_alpn_select_cb(ctx, alpn_callback, nullptr);
+  SSL_CTX_set_tlsext_servername_arg(ctx, hosts);
   return ctx;
 }
 

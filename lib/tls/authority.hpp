@@ -5,6 +5,7 @@
 // certificates for the hosts clients ask for (SNI) are minted on demand, signed by the CA and
 // cached in memory, so a client that trusts ca.crt once accepts every intercepted host.
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -46,10 +47,12 @@ public:
   /// How many leaves are cached (gostly_tls_leaf_cache_size).
   std::size_t leaf_cache_size();
 
-  /// A TLS server context (TLS 1.2+, ALPN http/1.1) whose SNI callback presents leaf_for(servername);
-  /// `default_host` is used when the client sends no SNI. The caller owns the returned context
-  /// (SSL_CTX_free) and keeps this authority alive for as long as the context is used.
-  ssl_ctx_st* make_server_context(const std::string& default_host);
+  /// A TLS server context (TLS 1.2+, ALPN http/1.1) whose SNI callback switches each handshake to
+  /// a context of its own for the servername, presenting leaf_for(servername) (made once per name);
+  /// `default_host` is used when the client sends no SNI. `configure` is applied to this context and
+  /// to every per-name one (e.g. an ALPN callback: OpenSSL asks the switched-to context). The caller
+  /// owns the returned context (SSL_CTX_free) and keeps this authority alive while it is used.
+  ssl_ctx_st* make_server_context(const std::string& default_host, std::function<void(ssl_ctx_st*)> configure = {});
 
   CertificateAuthority(X509Ptr certificate, KeyPtr key, std::filesystem::path certificate_path);
 
