@@ -144,8 +144,18 @@ private:
 
 } // namespace
 
+// The certificate for a client that sends no SNI: clients send none for an IP address, so a
+// listener bound to one presents a leaf for it (https://127.0.0.1:8443 verifies); else localhost.
+static std::string default_leaf_host(const ServerOptions& options) {
+  auto hp = parse_host_port(options.listen);
+  if (!options.takes_tls || !hp || hp->host == "0.0.0.0" || hp->host == "::") return "localhost";
+  beast::error_code not_an_address;
+  asio::ip::make_address(hp->host, not_an_address);
+  return not_an_address ? std::string("localhost") : hp->host;
+}
+
 TlsTermination::TlsTermination(const ServerOptions& options)
-    : options_(options), context_(options.authority->make_server_context("localhost", [this](ssl_ctx_st* ctx) {
+    : options_(options), context_(options.authority->make_server_context(default_leaf_host(options), [this](ssl_ctx_st* ctx) {
         SSL_CTX_set_alpn_select_cb(ctx, select_alpn, this); // on the per-host contexts too: OpenSSL asks those
       })) {}
 

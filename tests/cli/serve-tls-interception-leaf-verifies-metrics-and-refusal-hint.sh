@@ -37,12 +37,19 @@ check_leaf ip "127.0.0.1:$UP_PORT" "-verify_ip 127.0.0.1" "IP Address:127.0.0.1"
 # listens there; the handshake with gostly comes first.
 check_leaf ipv6 "[::1]:$UP_PORT" "-verify_ip ::1" "IP Address:0:0:0:0:0:0:0:1"
 
+# TLS straight to the --tls-listen port by its IP address (no SNI is sent for an address): the
+# leaf presented is for that address, so it verifies.
+TLS=$(bound_address "$T/serve.log" "TLS listening on")
+timeout 10 openssl s_client -connect "$TLS" -CAfile "$T/served-ca.crt" -verify_ip 127.0.0.1 -verify_return_error \
+  -noservername </dev/null >"$T/direct-ip.out" 2>&1 || fail "direct TLS by IP: the leaf did not verify: $(tail -n 5 "$T/direct-ip.out")"
+grep -q "Verify return code: 0 (ok)" "$T/direct-ip.out" || fail "direct TLS by IP: no 'Verify return code: 0'"
+
 # curl through CONNECT: trusts only the gostly CA; the upstream's answer comes back.
 curl -sS --proxy "http://$PROXY" --cacert "$T/served-ca.crt" -o "$T/user.b" -w '%{http_code}' "https://127.0.0.1:$UP_PORT/users/7" >"$T/user.code"
 expect_eq "$(cat "$T/user.code")" 200 "curl through CONNECT"
 expect_contains "$(cat "$T/user.b")" '"id":7' "curl through CONNECT body"
 ok=$(metric 'gostly_tls_handshakes_total{result="ok"}')
-expect_eq "$ok" 4 "ok handshakes after s_client x3 + curl"
+expect_eq "$ok" 5 "ok handshakes after s_client x4 + curl"
 expect_eq "$(metric 'gostly_tls_handshakes_total{result="failed"}')" 0 "failed handshakes so far"
 
 # A client that does not trust the gostly CA (only the upstream's own CA): refused every time,
