@@ -317,6 +317,32 @@ void Engine::Impl::record(ServiceState& state, const redact::Redactor& redactor,
   }
 }
 
+std::string Engine::Impl::current_session(ServiceState& state) {
+  std::lock_guard lock(state.session_mutex);
+  return state.session_id;
+}
+
+record::Interaction Engine::Impl::learned_interaction(ServiceState& state, const std::string& service_id,
+                                                      const std::string& recorded_at, double duration_ms) {
+  record::Interaction interaction;
+  interaction.id = util::random_id("int");
+  interaction.service_id = service_id;
+  interaction.session_id = current_session(state);
+  interaction.source = "learn";
+  interaction.recorded_at = recorded_at;
+  interaction.duration_ms = duration_ms;
+  return interaction;
+}
+
+nlohmann::json Engine::Impl::event_record(ServiceState& state, std::string_view type, std::string_view id_prefix,
+                                          const std::string& service_id) {
+  return nlohmann::json{{"v", record::kRecordVersion},
+                        {"type", type},
+                        {"id", util::random_id(std::string(id_prefix))},
+                        {"service_id", service_id},
+                        {"session_id", current_session(state)}};
+}
+
 void Engine::Impl::record_line(ServiceState& state, const std::string& line) {
   try {
     if (options.line_sink) return options.line_sink(line);
@@ -412,16 +438,8 @@ void Engine::Impl::forward(const ServiceConfig& config, std::optional<http::Url>
                         return;
                       }
                       if (learn) {
-                        record::Interaction interaction;
-                        interaction.id = util::random_id("int");
-                        interaction.service_id = service_id;
-                        {
-                          std::lock_guard lock(state->session_mutex);
-                          interaction.session_id = state->session_id;
-                        }
-                        interaction.source = "learn";
-                        interaction.recorded_at = recorded_at;
-                        interaction.duration_ms = result.duration_ms;
+                        record::Interaction interaction =
+                            learned_interaction(*state, service_id, recorded_at, result.duration_ms);
                         interaction.request = std::move(*pending);
                         // A client pointed at the proxy only named the proxy: record where the
                         // request really went. A forward-proxy client named the API itself.
@@ -665,16 +683,7 @@ void Engine::Impl::handle_upgrade(const ServiceConfig& config, bool by_host, Mod
       return;
     }
     if (!learn) return;
-    record::Interaction interaction;
-    interaction.id = util::random_id("int");
-    interaction.service_id = service_id;
-    {
-      std::lock_guard lock(state->session_mutex);
-      interaction.session_id = state->session_id;
-    }
-    interaction.source = "learn";
-    interaction.recorded_at = recorded_at;
-    interaction.duration_ms = result.duration_ms;
+    record::Interaction interaction = learned_interaction(*state, service_id, recorded_at, result.duration_ms);
     interaction.request = *upgrade;
     interaction.response = result.response;
     // The handshake is recorded so the library knows the route, but never joins the session
@@ -691,12 +700,7 @@ void Engine::Impl::handle_upgrade(const ServiceConfig& config, bool by_host, Mod
   };
   if (learn) {
     handlers.on_frame = [this, upgrade, state, service_id](const http::WebSocketFrame& frame) {
-      nlohmann::json line{{"v", record::kRecordVersion}, {"type", "ws_frame"}, {"id", util::random_id("wsf")},
-                          {"service_id", service_id}};
-      {
-        std::lock_guard lock(state->session_mutex);
-        line["session_id"] = state->session_id;
-      }
+      nlohmann::json line = event_record(*state, "ws_frame", "wsf", service_id);
       line["method"] = upgrade->method;
       line["uri"] = upgrade->uri;
       line["scheme"] = upgrade->scheme;
@@ -747,12 +751,7 @@ void Engine::Impl::handle_connect(const record::Request& request, http::Responde
                                 recorded_at = std::move(recorded_at)](const http::TunnelStats& stats) {
     metrics.count_request(learn ? MatchType::learn : MatchType::passthrough);
     if (!learn) return;
-    nlohmann::json line{{"v", record::kRecordVersion}, {"type", "tunnel"}, {"id", util::random_id("tun")},
-                        {"service_id", service_id}};
-    {
-      std::lock_guard lock(state.session_mutex);
-      line["session_id"] = state.session_id;
-    }
+    nlohmann::json line = event_record(state, "tunnel", "tun", service_id);
     line["recorded_at"] = recorded_at;
     line["host"] = stats.authority;
     line["bytes_up"] = stats.bytes_up;

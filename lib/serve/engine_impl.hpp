@@ -103,6 +103,14 @@ struct Engine::Impl {
   void record_in_turn(ServiceState& state, const redact::Redactor& redactor, record::Interaction&& interaction,
                       http::Responder responder, std::string reply);
   void commit_turn();
+  /// The LEARN session `state` records into now.
+  static std::string current_session(ServiceState& state);
+  /// A LEARN interaction's identity: id, service, current session, source, time, duration.
+  static record::Interaction learned_interaction(ServiceState& state, const std::string& service_id,
+                                                 const std::string& recorded_at, double duration_ms);
+  /// The common fields of a record that is not an interaction: v, type, id, service, session.
+  static nlohmann::json event_record(ServiceState& state, std::string_view type, std::string_view id_prefix,
+                                     const std::string& service_id);
   /// A record that is not an interaction (tunnel, ws_frame), to the line sink or traffic log.
   void record_line(ServiceState& state, const std::string& line);
   /// A WebSocket upgrade: relayed (LEARN also records the 101 and each frame), 501 in MOCK.
