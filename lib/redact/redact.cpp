@@ -19,13 +19,7 @@ Redactor Redactor::from_environment() {
 }
 
 void Redactor::add(std::string_view list) {
-  while (!list.empty()) {
-    auto comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (item.empty()) continue;
+  for (std::string_view item : util::split_list(list)) {
     std::string name = util::to_lower(item);
     if (std::find(names_.begin(), names_.end(), name) == names_.end()) names_.push_back(std::move(name));
   }

@@ -1,5 +1,6 @@
 #include "serve/command_env.hpp"
 
+#include "util/encoding.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 
@@ -26,14 +27,8 @@ std::string_view value_of(std::string_view entry) {
 
 // Appends each comma-separated item of `list` not yet in `items` (NO_PROXY and no_proxy merged).
 void add_items(std::vector<std::string>& items, std::string_view list) {
-  while (!list.empty()) {
-    auto comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (!item.empty() && std::find(items.begin(), items.end(), item) == items.end()) items.emplace_back(item);
-  }
+  for (std::string_view item : util::split_list(list))
+    if (std::find(items.begin(), items.end(), item) == items.end()) items.emplace_back(item);
 }
 
 bool readable(const std::filesystem::path& path) {

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gostly::util {
 
@@ -21,6 +22,10 @@ std::string sha256_hex(std::string_view bytes);
 
 /// ASCII lower-casing, for case-insensitive header names.
 std::string to_lower(std::string_view text);
+
+/// The items of a comma-separated list (`REDACT_HEADERS`, `NO_PROXY`), spaces and tabs around
+/// each trimmed, empty ones dropped; views into `list`.
+std::vector<std::string_view> split_list(std::string_view list);
 
 /// Case-insensitive ASCII comparison of two strings of the same length.
 bool iequals_same_size(std::string_view a, std::string_view b) noexcept;
