@@ -43,12 +43,27 @@ fi
 
 packages=("${DEBIAN_PACKAGES[@]}")
 [ "$want_bench" = 1 ] && packages+=("${BENCH_PACKAGES[@]}")
+# npm installs scripts/node (newman, the OpenAPI validator); Debian's only when none is on PATH.
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+install_node_clients() {
+  # newman and the OpenAPI 3.1 validator for the process tests, pinned by scripts/node/package-lock.json.
+  local dir; dir="$(cd "$(dirname "$0")/node" && pwd)"
+  [ -x "$dir/node_modules/.bin/newman" ] && [ -x "$dir/node_modules/.bin/validate-api" ] && return 0
+  command -v npm >/dev/null || return 1
+  echo "install-deps: npm ci in $dir (newman, openapi-schema-validator)" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+    echo "install-deps: npm ci failed; the tests that need newman or the validator will say so and skip" >&2
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+  install_node_clients || true
+  exit 0
+fi
 
 echo "install-deps: installing ${missing[*]}" >&2
 SUDO=""
@@ -56,3 +71,4 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_node_clients || true

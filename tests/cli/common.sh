@@ -145,3 +145,12 @@ make_test_ca() {
 metric() {
   api GET /metrics | awk -v name="$1" '$1 == name { print $2 }'
 }
+
+# node_client NAME: path of a pinned Node client from scripts/node (newman, validate-api), installed
+# by scripts/install-deps.sh; skips the test, saying so, when it is not there.
+node_client() {
+  local exe="$SRC/scripts/node/node_modules/.bin/$1"
+  [ -x "$exe" ] || skip "$1 not installed (scripts/install-deps.sh runs npm ci in scripts/node)"
+  command -v node >/dev/null || skip "node not installed"
+  echo "$exe"
+}
