@@ -1,0 +1,14 @@
+#pragma once
+// HAR 1.2 out: one entry per interaction, streamed.
+#include "export/source.hpp"
+
+#include <ostream>
+
+namespace gostly::export_ {
+
+struct HarOptions {};
+
+/// Writes one HAR 1.2 document with an entry per interaction of `source`, as they come.
+void write_har(InteractionSource& source, const HarOptions& options, std::ostream& out);
+
+} // namespace gostly::export_
