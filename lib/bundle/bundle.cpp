@@ -12,6 +12,7 @@
 #include "record/codec.hpp"
 #include "record/jsonl.hpp"
 #include "redact/redact.hpp"
+#include "store/mode.hpp"
 #include "store/sqlite.hpp"
 #include "util/error.hpp"
 #include "util/encoding.hpp"
@@ -150,17 +151,21 @@ ExportResult export_bundle(store::LibraryDb& db, const fs::path& file, Overwrite
     if (!util::is_safe_id(service.id)) throw Error("library.db: unsafe service id '" + service.id + "'");
     TempFile part = temp_file();
     std::uint64_t count = 0;
+    auto service_redactor = redactor;
+    for (const auto& name : service.redact_headers) service_redactor.add(name);
     db.for_each_mock(service.id, [&](const record::Interaction& stored) {
       record::Interaction interaction = stored;
-      redactor.apply(interaction); // a library written before a redaction rule existed
+      service_redactor.apply(interaction); // a library written before a redaction rule existed
       scrub(interaction, result.scrubbed);
       write_all(part.get(), record::encode_line(interaction) + "\n");
       ++count;
     });
-    if (count == 0) continue;
+    // A service with settings and no mocks yet still travels: its mode and redactions matter.
+    if (count == 0 && !service.mode && service.redact_headers.empty()) continue;
     std::string entry = "services/" + service.id + ".jsonl";
     json row = {{"id", service.id}, {"file", entry}, {"mocks", count}};
     if (service.mode) row["mode"] = *service.mode;
+    if (!service.redact_headers.empty()) row["redact_headers"] = service.redact_headers;
     services.push_back(std::move(row));
     result.services.emplace_back(service.id, count);
     result.interactions += count;
@@ -278,6 +283,8 @@ struct ManifestService {
   std::uint64_t mocks = 0;
   std::uint64_t seen = 0;
   bool read = false;
+  std::optional<std::string> mode;                         // the service's mode override
+  std::optional<std::vector<std::string>> redact_headers;  // its extra redacted headers
 };
 
 std::map<std::string, ManifestService> parse_manifest(const std::string& source, const std::string& text) {
@@ -309,7 +316,22 @@ std::map<std::string, ManifestService> parse_manifest(const std::string& source,
       throw InputError(source, 0, field, "expected {\"id\": string, \"mocks\": count}");
     std::string id = row["id"].get<std::string>();
     if (!util::is_safe_id(id)) throw InputError(source, 0, field + ".id", "not a safe service id: '" + id + "'");
-    out[id].mocks = row["mocks"].get<std::uint64_t>();
+    auto& service = out[id];
+    service.mocks = row["mocks"].get<std::uint64_t>();
+    if (auto mode = row.find("mode"); mode != row.end() && !mode->is_null()) {
+      auto parsed = mode->is_string() ? store::parse_settable_mode(mode->get<std::string>()) : std::nullopt;
+      if (!parsed) throw InputError(source, 0, field + ".mode", "expected " + std::string(store::kSettableModes));
+      service.mode = std::string(store::to_string(*parsed));
+    }
+    if (auto names = row.find("redact_headers"); names != row.end() && !names->is_null()) {
+      if (!names->is_array()) throw InputError(source, 0, field + ".redact_headers", "expected an array of header names");
+      service.redact_headers.emplace();
+      for (const auto& name : *names) {
+        if (!name.is_string() || !record::is_token(name.get<std::string>()))
+          throw InputError(source, 0, field + ".redact_headers", "not a header name: " + name.dump().substr(0, 60));
+        service.redact_headers->push_back(name.get<std::string>());
+      }
+    }
   }
   return out;
 }
@@ -356,12 +378,15 @@ ImportResult import_bundle(store::LibraryDb& db, const fs::path& file, const red
     // The same reader as gostly-transition's JSONL (line and depth limits, from_json's checks),
     // then the same redaction, so a stranger's bundle is held to what any other input is.
     record::JsonlReader records(reader.data(entry_name), name + ":" + entry_name, record::TornLastLine::error);
+    auto service_redactor = redactor; // plus the service's own rules, as gostly-serve applies them
+    if (listed->second.redact_headers)
+      for (const auto& header : *listed->second.redact_headers) service_redactor.add(header);
     record::Interaction interaction;
     while (records.next(interaction)) {
       try {
         if (interaction.service_id != service)
           throw record::FieldError{"service_id", "'" + interaction.service_id + "' in the file of service '" + service + "'"};
-        redactor.apply(interaction);
+        service_redactor.apply(interaction);
         import.add(interaction);
       } catch (const record::FieldError& e) {
         throw InputError(records.source(), records.line(), e.field, e.reason);
@@ -376,6 +401,10 @@ ImportResult import_bundle(store::LibraryDb& db, const fs::path& file, const red
     if (row.seen != row.mocks)
       throw InputError(name, 0, "services/" + service + ".jsonl",
                        std::to_string(row.seen) + " records, manifest.json says " + std::to_string(row.mocks));
+    // The per-service settings, in the same transaction as the mocks. A setting the bundle
+    // does not carry is left as it is here.
+    if (row.mode) db.set_service_mode(service, row.mode);
+    if (row.redact_headers) db.set_service_redact_headers(service, *row.redact_headers);
   }
   auto stats = import.commit();
   result.added = stats.added;

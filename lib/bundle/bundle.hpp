@@ -2,7 +2,10 @@
 // Library bundles: the mock library as a `.tar.gz` for CI (libarchive). Layout:
 //   manifest.json             {"format":"gostly-bundle","bundle_version":1,"record_version":1,
 //                              "gostly_version":"…","created_at":"…","pii_scrubbed":true,
-//                              "services":[{"id":"api","file":"services/api.jsonl","mocks":12}]}
+//                              "services":[{"id":"api","file":"services/api.jsonl","mocks":12,
+//                                           "mode":"MOCK","redact_headers":["x-tenant"]}]}
+//                             mode and redact_headers (optional) are the service's settings
+//                             (PUT /services/{id}); import stores them with the mocks
 //   services/<service>.jsonl  the service's mock rows (gostly-jsonl(5)), load_library() order
 // manifest.json is always the first entry, so an importer knows what it reads before any data.
 #include "bundle/pii.hpp"

@@ -1,11 +1,17 @@
 // Control API, services: GET /services, GET|PUT /services/{id} (upstream, route, extra redacted
-// headers and a mode override per service). Routes and limits: control.cpp.
+// headers and a mode override per service). Routes and limits: control.cpp. The mode override
+// and the extra redacted headers are stored in library.db (load_libraries() reads them back on
+// start); upstream and route come from the command line and last until the server stops.
 #include "serve/control.hpp"
 #include "serve/engine_impl.hpp"
+#include "record/codec.hpp"
 #include "store/library_db.hpp"
+#include "store/sqlite.hpp"
 #include "util/encoding.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace gostly::serve {
 
@@ -17,6 +23,22 @@ namespace {
 const std::string& checked_id(const std::string& id) {
   if (!util::is_safe_id(id)) throw HttpError(400, "service id '" + id + "': expected 1-128 of [A-Za-z0-9._-]");
   return id;
+}
+
+// What PUT /services/{id} takes; anything else is a 400 naming it, so a misspelt field is never
+// silently ignored. The rest of what GET shows is computed, not set.
+constexpr std::string_view kPutFields[] = {"mode", "upstream", "route", "redact_headers", "chaos"};
+constexpr std::string_view kReadOnlyFields[] = {"id", "mode_override", "library_size", "session_id", "session_size"};
+
+void check_put_fields(const json& body) {
+  for (const auto& [name, value] : body.items()) {
+    if (std::find(std::begin(kPutFields), std::end(kPutFields), name) != std::end(kPutFields)) continue;
+    std::string takes;
+    for (auto field : kPutFields) takes += (takes.empty() ? "" : ", ") + std::string(field);
+    bool read_only = std::find(std::begin(kReadOnlyFields), std::end(kReadOnlyFields), name) != std::end(kReadOnlyFields);
+    throw HttpError(400, (read_only ? "'" + name + "' is read-only" : "unknown field '" + name + "'") +
+                             ": PUT /services/{id} takes " + takes);
+  }
 }
 
 } // namespace
@@ -58,6 +80,7 @@ std::string Engine::Impl::service_get(const ControlCall& call) {
 std::string Engine::Impl::service_put(const ControlCall& call) {
   const std::string& id = checked_id(call.params.at(0));
   json body = parse_body(call.request);
+  check_put_fields(body);
   std::lock_guard table_lock(table_mutex); // one writer at a time; readers are not blocked
   auto next = std::make_shared<Table>(*table);
   ServiceConfig* config = nullptr;
@@ -70,6 +93,7 @@ std::string Engine::Impl::service_put(const ControlCall& call) {
     config = &fresh;
   }
   std::optional<std::optional<Mode>> new_override;
+  std::optional<std::vector<std::string>> new_redact;
   if (auto it = body.find("upstream"); it != body.end()) {
     if (it->is_null()) config->upstream.reset();
     else {
@@ -93,9 +117,11 @@ std::string Engine::Impl::service_put(const ControlCall& call) {
     if (!it->is_array()) throw HttpError(400, "redact_headers: expected an array of header names");
     std::vector<std::string> names;
     for (const auto& name : *it) {
-      if (!name.is_string()) throw HttpError(400, "redact_headers: expected strings");
+      if (!name.is_string() || !record::is_token(name.get<std::string>()))
+        throw HttpError(400, "redact_headers: expected header names (strings), got " + name.dump().substr(0, 60));
       names.push_back(util::to_lower(name.get<std::string>()));
     }
+    new_redact = names;
     auto redactor = std::make_shared<redact::Redactor>(base_redactor);
     for (const auto& name : names) redactor->add(name);
     config->extra_redact = std::move(names);
@@ -104,9 +130,26 @@ std::string Engine::Impl::service_put(const ControlCall& call) {
   if (auto it = body.find("mode"); it != body.end()) {
     if (it->is_null()) new_override = std::optional<Mode>{};
     else {
-      auto mode = it->is_string() ? store::parse_mode(it->get<std::string>()) : std::nullopt;
-      if (!mode || *mode == Mode::transitioning) throw HttpError(400, "mode: expected LEARN, MOCK, PASSTHROUGH or null");
+      auto mode = it->is_string() ? store::parse_settable_mode(it->get<std::string>()) : std::nullopt;
+      if (!mode) throw HttpError(400, "mode: expected " + std::string(store::kSettableModes) + " or null");
       new_override = mode;
+    }
+  }
+  // Stored before anything changes, so a restart keeps it; library.db is created for it if this
+  // is the first thing ever stored. When it cannot be stored the call fails and nothing changes.
+  if ((new_override || new_redact) && !options.fixed_mode) {
+    try {
+      store::LibraryDb db(data.library_db());
+      store::sql::Transaction write(db.handle());
+      if (new_override)
+        db.set_service_mode(id, *new_override ? std::optional<std::string>(std::string(store::to_string(**new_override)))
+                                              : std::nullopt);
+      if (new_redact) db.set_service_redact_headers(id, *new_redact);
+      write.commit();
+    } catch (const std::exception& e) {
+      spdlog::error("service {}: settings not stored in {}: {}", id, data.library_db().string(), e.what());
+      throw HttpError(500, "service '" + id + "' not changed: cannot store its settings in " +
+                               data.library_db().string() + ": " + e.what());
     }
   }
   bool created = config == &fresh;
@@ -125,17 +168,6 @@ std::string Engine::Impl::service_put(const ControlCall& call) {
     set_override(state, *new_override);
     described["mode"] = store::to_string(effective(state));
     described["mode_override"] = *new_override ? json(store::to_string(**new_override)) : json();
-    try {
-      std::error_code ec;
-      if (std::filesystem::exists(data.library_db(), ec)) {
-        store::LibraryDb db(data.library_db());
-        db.ensure_service(id);
-        db.set_service_mode(id, *new_override ? std::optional<std::string>(std::string(store::to_string(**new_override)))
-                                              : std::nullopt);
-      }
-    } catch (const std::exception& e) {
-      spdlog::warn("service {}: mode override not persisted: {}", id, e.what());
-    }
   }
   return reply_json(created ? 201 : 200, described);
 }

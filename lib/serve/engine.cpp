@@ -269,6 +269,14 @@ void Engine::Impl::poll_mode_file() {
   FileStamp now{static_cast<std::int64_t>(st.st_mtim.tv_sec), static_cast<std::int64_t>(st.st_mtim.tv_nsec),
                 static_cast<std::int64_t>(st.st_size), static_cast<std::int64_t>(st.st_ino)};
   if (now == mode_file_stamp) return;
+  // `echo MOCK > mode.txt` truncates before it writes: an empty file is looked at again on the
+  // next ticks and only refused once it has stayed empty for a second.
+  if (st.st_size == 0) {
+    auto at = Clock::now();
+    if (mode_file_empty_since == Clock::time_point{}) mode_file_empty_since = at;
+    if (at - mode_file_empty_since < std::chrono::seconds(1)) return;
+  }
+  mode_file_empty_since = {};
   mode_file_stamp = now;
   try {
     auto mode = data.read_mode();
@@ -282,6 +290,26 @@ void Engine::Impl::poll_mode_file() {
     if (*mode != static_cast<Mode>(global_mode.load())) {
       spdlog::info("mode.txt changed to {}", store::to_string(*mode));
       set_global(*mode, false);
+    }
+  } catch (const InputError& e) {
+    // Not a mode a user sets (TRANSITIONING, a typo): the mode stays, and mode.txt is written
+    // back with it so the file says what the server does, unless it changed again meanwhile.
+    Mode keep = static_cast<Mode>(global_mode.load());
+    if (keep == Mode::transitioning) {
+      std::lock_guard lock(transition_mutex);
+      keep = transition_return;
+    }
+    spdlog::warn("ignoring {}; keeping {} and writing it back", e.what(), store::to_string(keep));
+    struct stat again {};
+    if (::stat(data.mode_file().c_str(), &again) != 0 || again.st_ino != st.st_ino || again.st_size != st.st_size ||
+        again.st_mtim.tv_sec != st.st_mtim.tv_sec || again.st_mtim.tv_nsec != st.st_mtim.tv_nsec)
+      return;
+    try {
+      data.write_mode(keep);
+      remember_mode_file();
+    } catch (const std::exception& write_error) {
+      metrics.count_io_error(IoOperation::mode_file);
+      spdlog::warn("{}", write_error.what());
     }
   } catch (const std::exception& e) {
     metrics.count_io_error(IoOperation::mode_file);
@@ -500,12 +528,15 @@ void Engine::Impl::load_libraries() {
   }
   try {
     store::LibraryDb db(data.library_db());
-    for (const auto& row : db.services()) {
+    auto rows = db.services();
+    // library.db holds each service's mode override (PUT /services/{id} stores it before it
+    // applies it; a bundle import may bring one), so a reload applies what it says.
+    for (const auto& row : rows) {
       auto& state = state_for(row.id);
-      if (row.mode && state.mode_override.load() < 0) {
-        if (auto mode = store::parse_mode(*row.mode)) state.mode_override.store(static_cast<int>(*mode));
-      }
+      auto stored = row.mode ? store::parse_settable_mode(*row.mode) : std::nullopt;
+      if (state.mode_override.load() != (stored ? static_cast<int>(*stored) : -1)) set_override(state, stored);
     }
+    apply_stored_redaction(rows);
     std::vector<ServiceState*> all;
     {
       std::lock_guard lock(states_mutex);
@@ -521,6 +552,34 @@ void Engine::Impl::load_libraries() {
   }
 }
 
+void Engine::Impl::apply_stored_redaction(const std::vector<store::ServiceRow>& rows) {
+  std::lock_guard lock(table_mutex);
+  std::shared_ptr<Table> next;
+  for (const auto& row : rows) {
+    const auto& services = next ? next->services : table->services;
+    auto found = std::find_if(services.begin(), services.end(), [&](const ServiceConfig& c) { return c.id == row.id; });
+    if (found != services.end() ? found->extra_redact == row.redact_headers : row.redact_headers.empty()) continue;
+    if (!next) next = std::make_shared<Table>(*table);
+    auto it = std::find_if(next->services.begin(), next->services.end(), [&](const ServiceConfig& c) { return c.id == row.id; });
+    if (it == next->services.end()) { // as PUT /services/{id} made it: no route, no upstream of its own
+      ServiceConfig config;
+      config.id = row.id;
+      config.state = &state_for(row.id);
+      next->services.push_back(std::move(config));
+      it = std::prev(next->services.end());
+    }
+    auto redactor = std::make_shared<redact::Redactor>(base_redactor);
+    for (const auto& name : row.redact_headers) redactor->add(name);
+    it->extra_redact = row.redact_headers;
+    it->redactor = std::move(redactor);
+    spdlog::info("service {}: {} extra redacted header name(s) from library.db", row.id, row.redact_headers.size());
+  }
+  if (!next) return;
+  index_routes(*next);
+  table = std::move(next);
+  generation.fetch_add(1, std::memory_order_release);
+}
+
 // ---- Engine ----
 
 Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
@@ -534,6 +593,18 @@ Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(o
     impl_->data.write_mode(start);
   } else if (auto from_file = impl_->data.read_mode()) {
     start = *from_file;
+  } else {
+    // No mode.txt: the default is written to it, so the file always says the mode. Never over
+    // a mode.txt a user wrote meanwhile: that one is read instead.
+    try {
+      if (!impl_->data.create_mode(start))
+        if (auto written = impl_->data.read_mode()) start = *written;
+    } catch (const InputError&) {
+      throw;
+    } catch (const std::exception& e) {
+      impl_->metrics.count_io_error(IoOperation::mode_file);
+      spdlog::warn("cannot write the default mode: {}", e.what());
+    }
   }
   if (start == Mode::transitioning) start = Mode::learn; // a transition never survives a restart
   impl_->global_mode.store(static_cast<int>(start));

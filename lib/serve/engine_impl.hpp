@@ -12,6 +12,7 @@
 
 namespace gostly::store {
 class LibraryDb;
+struct ServiceRow;
 }
 
 namespace gostly::serve {
@@ -72,6 +73,7 @@ struct Engine::Impl {
 
   std::atomic<int> global_mode{0};
   FileStamp mode_file_stamp;
+  Clock::time_point mode_file_empty_since{}; // poll_mode_file(): an in-place write in progress
 
   std::mutex transition_mutex;
   store::Mode transition_return = store::Mode::learn;
@@ -124,6 +126,8 @@ struct Engine::Impl {
   void forward(const ServiceConfig& config, std::optional<http::Url> upstream, record::Request& request,
                http::Responder responder, bool learn, Clock::time_point started);
   void load_libraries();
+  /// Publishes the per-service redact_headers stored in library.db (PUT /services/{id}).
+  void apply_stored_redaction(const std::vector<store::ServiceRow>& rows);
   std::vector<std::pair<std::string, std::uint64_t>> library_sizes() const;
 
   // Transitions (control.cpp).

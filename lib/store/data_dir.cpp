@@ -18,14 +18,21 @@ std::optional<Mode> DataDir::read_mode() const {
   std::error_code ec;
   if (!std::filesystem::exists(mode_file(), ec)) return std::nullopt;
   std::string text = util::read_small_file(mode_file());
-  auto mode = parse_mode(text);
-  if (!mode)
+  auto mode = parse_settable_mode(text);
+  if (!mode) {
+    std::string_view shown(text);
+    while (!shown.empty() && (shown.back() == '\n' || shown.back() == '\r')) shown.remove_suffix(1);
+    // TRANSITIONING is what GET /v1/mode shows during a transition, so say why it is refused.
     throw InputError(mode_file().string(), 1, "mode",
-                     "expected LEARN, MOCK, PASSTHROUGH or TRANSITIONING, got '" + text.substr(0, 40) + "'");
+                     "expected " + std::string(kSettableModes) + ", got '" + std::string(shown.substr(0, 40)) + "'" +
+                         (parse_mode(text) ? " (TRANSITIONING is a state the server enters during a transition, "
+                                             "not a mode to set)"
+                                           : ""));
+  }
   return mode;
 }
 
-void DataDir::write_mode(Mode mode) const {
+bool DataDir::publish_mode(Mode mode, bool only_if_absent) const {
   // Every failure (no directory, disk full, a read-only mount) is a gostly::Error naming
   // mode.txt and the reason, so a caller such as POST /v1/mode can refuse the change.
   std::error_code ec;
@@ -33,7 +40,18 @@ void DataDir::write_mode(Mode mode) const {
   if (ec) throw Error("cannot write " + mode_file().string() + ": " + ec.message());
   util::AtomicFile file(mode_file());
   file.write(std::string(to_string(mode)) + "\n");
-  file.commit(); // fsync, rename, then fsync of the directory: the mode survives a crash
+  // fsync, publish, then fsync of the directory: the mode survives a crash
+  if (only_if_absent) return file.commit_if_absent();
+  file.commit();
+  return true;
+}
+
+void DataDir::write_mode(Mode mode) const { publish_mode(mode, false); }
+
+bool DataDir::create_mode(Mode mode) const {
+  std::error_code ec;
+  if (std::filesystem::symlink_status(mode_file(), ec).type() != std::filesystem::file_type::not_found) return false;
+  return publish_mode(mode, true);
 }
 
 } // namespace gostly::store

@@ -24,14 +24,18 @@ public:
   /// Creates root and traffic/ if missing.
   void ensure() const;
 
-  /// The global mode from mode.txt; nullopt when absent; throws InputError naming the file when
-  /// it holds something that is not a mode.
+  /// The global mode from mode.txt; nullopt when absent; throws InputError naming the file and
+  /// the accepted values (kSettableModes) when it holds anything else, TRANSITIONING included.
   std::optional<Mode> read_mode() const;
   /// Writes mode.txt atomically ("MOCK\n") and durably; throws gostly::Error "cannot ...
   /// <data>/mode.txt: <reason>" when it cannot (disk full, no directory, read-only).
   void write_mode(Mode mode) const;
+  /// write_mode() only when mode.txt does not exist (the default written on start): published
+  /// with link(2), so a mode.txt a user wrote meanwhile is never replaced. True when written.
+  bool create_mode(Mode mode) const;
 
 private:
+  bool publish_mode(Mode mode, bool only_if_absent) const;
   std::filesystem::path root_;
 };
 

@@ -53,7 +53,7 @@ namespace gostly::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 // How long a lock held outside gostly's writer queue (a sqlite3 shell, WAL recovery) is waited
 // for; GOSTLY_BUSY_TIMEOUT_MS changes it.
 constexpr std::size_t kBusyTimeoutMs = 10'000;
@@ -92,6 +92,10 @@ CREATE VIEW sessions AS
          SUM(source = 'learn') AS learn_interactions
   FROM recordings GROUP BY service_id, session_id;
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql",
+    // 2: per-service extra redacted header names (PUT /services/{id} redact_headers), a JSON array.
+    R"sql(
+ALTER TABLE services ADD COLUMN redact_headers TEXT NULL;
 )sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
@@ -137,6 +141,18 @@ void require_safe_field(const std::string& id, const char* field) {
   if (!util::is_safe_id(id))
     throw record::FieldError{field, "not a safe id (1-128 of [A-Za-z0-9._-], not starting with '.' or '-'): '" +
                                         id.substr(0, 40) + "'"};
+}
+
+/// The services.redact_headers column: a JSON array of lower-case names, NULL when never set.
+std::vector<std::string> decode_header_names(const std::optional<std::string>& text, const std::string& service) {
+  std::vector<std::string> names;
+  if (!text) return names;
+  try {
+    for (const auto& name : nlohmann::json::parse(*text)) names.push_back(name.get<std::string>());
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("library.db: service " + service + ": redact_headers: " + e.what());
+  }
+  return names;
 }
 
 void upsert_service(sqlite3* db, const std::string& id) {
@@ -290,12 +306,14 @@ std::vector<ServiceRow> LibraryDb::services() {
 SELECT s.id, s.mode,
        (SELECT COUNT(*) FROM recordings r WHERE r.service_id = s.id),
        (SELECT COUNT(*) FROM mocks m WHERE m.service_id = s.id),
-       (SELECT MAX(recorded_at) FROM recordings r WHERE r.service_id = s.id)
+       (SELECT MAX(recorded_at) FROM recordings r WHERE r.service_id = s.id),
+       s.redact_headers
 FROM services s ORDER BY s.id)sql");
   std::vector<ServiceRow> rows;
   while (query.step()) {
     rows.push_back(ServiceRow{query.text(0), query.optional_text(1), static_cast<std::uint64_t>(query.integer(2)),
-                              static_cast<std::uint64_t>(query.integer(3)), query.optional_text(4)});
+                              static_cast<std::uint64_t>(query.integer(3)), query.optional_text(4),
+                              decode_header_names(query.optional_text(5), query.text(0))});
   }
   return rows;
 }
@@ -325,13 +343,27 @@ void LibraryDb::set_service_mode(const std::string& id, const std::optional<std:
   util::require_safe_id(id, "service id");
   std::optional<std::string> canonical;
   if (mode) {
-    auto parsed = parse_mode(*mode);
-    if (!parsed) throw UsageError("mode: expected LEARN, MOCK, PASSTHROUGH or TRANSITIONING, got '" + mode->substr(0, 40) + "'");
+    auto parsed = parse_settable_mode(*mode);
+    if (!parsed)
+      throw UsageError("mode: expected " + std::string(kSettableModes) + ", got '" + mode->substr(0, 40) + "'");
     canonical = std::string(to_string(*parsed));
   }
   sql::Statement upsert(db_, "INSERT INTO services(id, mode, created_at, updated_at) VALUES(?1, ?2, ?3, ?3) "
                              "ON CONFLICT(id) DO UPDATE SET mode = excluded.mode, updated_at = excluded.updated_at");
   upsert.bind(1, id).bind_optional(2, canonical).bind(3, util::now_iso8601()).run();
+}
+
+void LibraryDb::set_service_redact_headers(const std::string& id, const std::vector<std::string>& names) {
+  util::require_safe_id(id, "service id");
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& name : names) {
+    if (!record::is_token(name)) throw UsageError("redact_headers: not a header name: '" + name.substr(0, 40) + "'");
+    list.push_back(util::to_lower(name));
+  }
+  sql::Statement upsert(db_, "INSERT INTO services(id, mode, created_at, updated_at, redact_headers) "
+                             "VALUES(?1, NULL, ?2, ?2, ?3) ON CONFLICT(id) DO UPDATE SET "
+                             "redact_headers = excluded.redact_headers, updated_at = excluded.updated_at");
+  upsert.bind(1, id).bind(2, util::now_iso8601()).bind(3, list.dump()).run();
 }
 
 void LibraryDb::for_each_mock(const std::string& service_id,

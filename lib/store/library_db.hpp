@@ -3,7 +3,8 @@
 // library_db.cpp); the schema is versioned with PRAGMA user_version and migrated on open.
 //
 // Tables:
-//   services(id TEXT PRIMARY KEY, mode TEXT NULL, created_at TEXT, updated_at TEXT)
+//   services(id TEXT PRIMARY KEY, mode TEXT NULL, created_at TEXT, updated_at TEXT,
+//            redact_headers TEXT NULL /* JSON array of lower-case header names, since schema 2 */)
 //   recordings(id INTEGER PRIMARY KEY, interaction_id TEXT UNIQUE, service_id TEXT, session_id TEXT,
 //              source TEXT, recorded_at TEXT, method TEXT, uri TEXT, status INTEGER,
 //              match_key TEXT, record TEXT /* the full JSONL line, floor already stripped */)
@@ -42,6 +43,7 @@ struct ServiceRow {
   std::uint64_t recordings = 0;
   std::uint64_t mocks = 0;
   std::optional<std::string> last_recorded_at;
+  std::vector<std::string> redact_headers; // per-service extra redacted headers, lower case
 };
 
 /// A service's recordings at a glance (see LibraryDb::recording_summary).
@@ -99,7 +101,12 @@ public:
   /// `learn_only` (seeded rows carry the epoch, not a time anything was recorded).
   RecordingSummary recording_summary(const std::string& service_id, bool learn_only);
   void ensure_service(const std::string& id);
+  /// Stores a service's mode override (LEARN, MOCK or PASSTHROUGH; nullopt = follow the global
+  /// mode), creating the service row if needed; UsageError for anything else.
   void set_service_mode(const std::string& id, const std::optional<std::string>& mode);
+  /// Stores a service's extra redacted header names (lower-cased; empty clears them), creating
+  /// the service row if needed; UsageError for a name that is not an HTTP token.
+  void set_service_redact_headers(const std::string& id, const std::vector<std::string>& names);
 
   /// The mock library of `service_id`: every mock row's interaction, grouped by match key in
   /// ordinal order (keys in first-recorded order).

@@ -26,4 +26,10 @@ std::optional<Mode> parse_mode(std::string_view text) noexcept {
   return std::nullopt;
 }
 
+std::optional<Mode> parse_settable_mode(std::string_view text) noexcept {
+  auto mode = parse_mode(text);
+  if (mode == Mode::transitioning) return std::nullopt;
+  return mode;
+}
+
 } // namespace gostly::store

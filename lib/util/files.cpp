@@ -169,6 +169,33 @@ void AtomicFile::commit(Fsync fsync) {
   if (fsync == Fsync::yes) sync_directory(target_.parent_path().empty() ? "." : target_.parent_path());
 }
 
+bool AtomicFile::commit_if_absent(Fsync fsync) {
+  if (fd_ < 0) throw Error("internal: " + path_.string() + " committed twice");
+  if (kind_ == Kind::in_place) { // `path` existed when this AtomicFile was made
+    ::close(fd_);
+    fd_ = -1;
+    return false;
+  }
+  if (fsync == Fsync::yes) sync_fd(fd_, path_);
+  int rc;
+  if (kind_ == Kind::unnamed) {
+    std::string self = "/proc/self/fd/" + std::to_string(fd_);
+    rc = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, target_.c_str(), AT_SYMLINK_FOLLOW);
+  } else {
+    rc = ::link(temp_.c_str(), target_.c_str());
+  }
+  int error = errno;
+  int closed = ::close(fd_);
+  fd_ = -1;
+  if (!temp_.empty()) ::unlink(temp_.c_str());
+  temp_.clear();
+  if (rc != 0 && error == EEXIST) return false;
+  if (rc != 0) fail("cannot create", target_, error);
+  if (closed != 0) fail("cannot close", path_);
+  if (fsync == Fsync::yes) sync_directory(target_.parent_path().empty() ? "." : target_.parent_path());
+  return true;
+}
+
 AppendLog::AppendLog(const std::filesystem::path& path) : path_(path) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

@@ -29,6 +29,10 @@ public:
 
   void write(std::string_view bytes);
   void commit(Fsync fsync = Fsync::yes);
+  /// commit(), except that an existing `path` is never replaced: the file is published with
+  /// link(2), which fails when the name exists, so a file someone created meanwhile is kept.
+  /// False (and nothing published) when `path` exists; throws like commit() otherwise.
+  bool commit_if_absent(Fsync fsync = Fsync::yes);
   /// What commit() publishes: `path` with its symlinks followed.
   const std::filesystem::path& target() const noexcept { return target_; }
   /// True when writing in place (not a regular file).

@@ -212,3 +212,61 @@ TEST_CASE("bundle::import_bundle: hostile records are input errors naming entry,
   CHECK_THROWS_WITH(bundle::import_bundle(db, file, floor), Catch::Contains("services/api.jsonl:1: response.status"));
   CHECK(db.services().empty());
 }
+
+TEST_CASE("bundle::import_bundle: per-service settings travel with the bundle", "[bundle]") {
+  TempDir dir;
+  store::LibraryDb source(dir.path / "a.db");
+  fill(source);
+  source.set_service_mode("payments", std::string("MOCK"));
+  source.set_service_mode("idle", std::string("PASSTHROUGH")); // settings, no mocks
+  source.set_service_redact_headers("payments", {"X-Tenant"});
+  {
+    store::LibraryDb::Import import(source);
+    record::Interaction in;
+    in.id = "tenant";
+    in.service_id = "payments";
+    in.session_id = "s2";
+    in.recorded_at = "2026-01-02T00:00:00Z";
+    in.request.uri = "/tenant";
+    in.request.headers = {{"X-Tenant", "acme-secret-tenant"}};
+    import.add(in); // stored before the rule existed: the export applies it
+    import.commit();
+  }
+  auto file = dir.path / "lib.tar.gz";
+  bundle::export_bundle(source, file, bundle::Overwrite::no);
+
+  store::LibraryDb target(dir.path / "b.db");
+  target.set_service_mode("api", std::string("LEARN")); // the bundle says nothing about api's mode
+  bundle::import_bundle(target, file, redact::Redactor());
+  REQUIRE(target.service("payments").has_value());
+  CHECK(target.service("payments")->mode == "MOCK");
+  REQUIRE(target.service("idle").has_value());
+  CHECK(target.service("idle")->mode == "PASSTHROUGH");
+  CHECK(target.service("api")->mode == "LEARN");
+  CHECK(target.service("payments")->redact_headers == std::vector<std::string>{"x-tenant"});
+  CHECK(target.service("api")->redact_headers.empty());
+  std::string stored;
+  target.for_each_recording("payments", std::nullopt, false,
+                            [&](const record::Interaction& in) { stored += record::encode_line(in); });
+  CHECK_THAT(stored, Catch::Contains("/tenant"));
+  CHECK_THAT(stored, !Catch::Contains("acme-secret-tenant"));
+}
+
+TEST_CASE("bundle::import_bundle: a manifest's service settings are checked like any input", "[bundle][hostile]") {
+  TempDir dir;
+  auto file = dir.path / "bad.tar.gz";
+  for (const char* row : {R"("mode":"TRANSITIONING")", R"("mode":5)", R"("redact_headers":"x-a")",
+                          R"("redact_headers":["bad header"])"}) {
+    make_archive(file, {{"manifest.json", R"({"format":"gostly-bundle","bundle_version":1,"services":[{"id":"api","mocks":1,)" +
+                                              std::string(row) + "}]}"},
+                        {"services/api.jsonl", kRecord}});
+    store::LibraryDb target(dir.path / "t.db");
+    try {
+      bundle::import_bundle(target, file, redact::Redactor());
+      FAIL("imported a manifest with " << row);
+    } catch (const InputError& e) {
+      CHECK_THAT(e.what(), Catch::Contains("manifest.json") && Catch::Contains("services[0]."));
+    }
+    CHECK_FALSE(target.service("api").has_value());
+  }
+}

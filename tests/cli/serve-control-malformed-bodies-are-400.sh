@@ -34,6 +34,15 @@ call_is 400 mode "invalid UTF-8 in a body" POST /v1/mode --data-binary "@$T/utf8
 printf '{"user_id":"\xc3\x28"}' >"$T/ack.json"
 call_is 400 user_id "invalid UTF-8 in an acknowledgement" POST /v1/drift/events/1/acknowledge --data-binary "@$T/ack.json"
 call_is 400 redact_headers "a redact_headers of the wrong type" PUT /services/default --data-binary '{"redact_headers":[1]}'
+# PUT /services/{id} names a field it does not know (a typo would otherwise be ignored) and lists
+# the ones it takes; nothing is changed or created.
+call_is 400 "unknown field 'mdoe'" "a misspelt field" PUT /services/default --data-binary '{"mdoe":"MOCK"}'
+expect_contains "$(jq -r .error "$T/out.json")" "mode, upstream, route, redact_headers, chaos" "the accepted fields"
+call_is 400 "unknown field 'extra'" "an unknown field on a new service" PUT /services/fresh --data-binary '{"mode":"MOCK","extra":1}'
+expect_eq "$(api GET /services/fresh -o /dev/null -w '%{http_code}')" 404 "no service created by a refused PUT"
+call_is 400 "read-only" "a field GET shows but PUT cannot set" PUT /services/default --data-binary '{"library_size":3}'
+call_is 400 "request body" "a body that is not an object" PUT /services/default --data-binary '[1]'
+expect_eq "$(api PUT /services/default -d '{"chaos":null}' -o /dev/null -w '%{http_code}')" 200 "chaos is a known field"
 call_is 400 'request body' "a body that is not an object" POST /v1/drift/check --data-binary '[1,2]'
 call_is 400 service "invalid UTF-8 in a service id" GET "/services/a%ff"
 call_is 400 service_id "invalid UTF-8 in a query" POST "/v1/mocks/reset-cursors?service_id=%ff%fe"

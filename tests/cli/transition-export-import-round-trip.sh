@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# --export then --import into a fresh data dir gives the same mock library, PII scrubbed.
+# --export then --import into a fresh data dir gives the same mock library, PII scrubbed, and
+# each service's mode and extra redacted headers.
 source "$(dirname "$0")/common.sh"
 command -v sqlite3 >/dev/null || skip "sqlite3 not installed"
 
@@ -8,6 +9,8 @@ for i in 1 2 3; do
     $i $((i % 2)) $i $i $i $i
 done | gostly-transition - 2>/dev/null
 
+# Per-service settings (as PUT /services/{id} stores them) travel with the bundle.
+sqlite3 "$GOSTLY_DATA/library.db" "update services set mode = 'MOCK', redact_headers = '[\"x-tenant\"]' where id = 'svc1'"
 gostly-transition --export "$T/lib.tar.gz" 2>"$T/export.log"
 tar tzf "$T/lib.tar.gz" >"$T/entries"
 expect_eq "$(head -n 1 "$T/entries")" "manifest.json" "first entry"
@@ -24,3 +27,6 @@ expect_eq "$(sqlite3 "$T/fresh/library.db" "$q")" "$(sqlite3 "$GOSTLY_DATA/libra
 bodies=$(sqlite3 "$T/fresh/library.db" 'select record from recordings')
 expect_contains "$bodies" 'user@example.invalid' "scrubbed email"
 case "$bodies" in *corp.example.com*) fail "PII survived the export" ;; esac
+expect_eq "$(sqlite3 "$T/fresh/library.db" "select id, mode, redact_headers from services order by id")" \
+  'svc0||
+svc1|MOCK|["x-tenant"]' "per-service settings after --import"

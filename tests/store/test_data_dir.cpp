@@ -60,3 +60,44 @@ TEST_CASE("store::DataDir::write_mode: replaces mode.txt whole and reads back", 
   CHECK(util::read_small_file(data.mode_file()) == "PASSTHROUGH\n");
   CHECK(std::distance(fs::directory_iterator(data.root()), fs::directory_iterator()) == 1);
 }
+
+TEST_CASE("store::DataDir::read_mode: TRANSITIONING and non-modes are refused naming the file and the accepted values", "[store]") {
+  TempDir dir;
+  store::DataDir data(dir.path);
+  for (const char* text : {"TRANSITIONING\n", "transitioning", "MOKC\n", ""}) {
+    std::ofstream(data.mode_file()) << text;
+    try {
+      data.read_mode();
+      FAIL("read_mode accepted '" << text << "'");
+    } catch (const InputError& e) {
+      std::string what = e.what();
+      CHECK_THAT(what, Catch::Contains(data.mode_file().string()));
+      CHECK_THAT(what, Catch::Contains("LEARN, MOCK or PASSTHROUGH"));
+    }
+  }
+  std::ofstream(data.mode_file()) << " mock\n";
+  CHECK(data.read_mode() == store::Mode::mock);
+}
+
+TEST_CASE("store::DataDir::create_mode: writes mode.txt only when it is absent", "[store]") {
+  TempDir dir;
+  store::DataDir data(dir.path / "data");
+  CHECK(data.create_mode(store::Mode::learn));
+  CHECK(data.read_mode() == store::Mode::learn);
+  CHECK(util::read_small_file(data.mode_file()) == "LEARN\n");
+  std::ofstream(data.mode_file()) << "MOCK\n"; // a user's edit made meanwhile is never replaced
+  CHECK_FALSE(data.create_mode(store::Mode::learn));
+  CHECK(data.read_mode() == store::Mode::mock);
+  std::size_t entries = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(data.root())) ++entries;
+  CHECK(entries == 1); // no temporary left beside it
+}
+
+TEST_CASE("store::parse_settable_mode: the three modes a user sets, not TRANSITIONING", "[store]") {
+  CHECK(store::parse_settable_mode(" Mock\n") == store::Mode::mock);
+  CHECK(store::parse_settable_mode("LEARN") == store::Mode::learn);
+  CHECK(store::parse_settable_mode("passthrough") == store::Mode::passthrough);
+  CHECK_FALSE(store::parse_settable_mode("TRANSITIONING").has_value());
+  CHECK_FALSE(store::parse_settable_mode("").has_value());
+  CHECK(store::parse_mode("TRANSITIONING") == store::Mode::transitioning);
+}

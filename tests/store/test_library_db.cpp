@@ -236,6 +236,42 @@ TEST_CASE("store::LibraryDb: service modes are canonical and clearable", "[store
   CHECK_FALSE(db.service("nope").has_value());
 }
 
+TEST_CASE("store::LibraryDb: per-service redact_headers are stored, lower-cased and clearable", "[store]") {
+  TempDir dir;
+  auto path = dir.path / "library.db";
+  {
+    store::LibraryDb db(path);
+    CHECK(db.service("payments") == std::nullopt);
+    db.set_service_redact_headers("payments", {"X-Secret-Token", "x-other"});
+    db.set_service_mode("payments", std::string("MOCK")); // one setting does not reset another
+  }
+  store::LibraryDb db(path);
+  REQUIRE(db.service("payments").has_value());
+  CHECK(db.service("payments")->redact_headers == std::vector<std::string>{"x-secret-token", "x-other"});
+  CHECK(db.service("payments")->mode == "MOCK");
+  db.set_service_redact_headers("payments", {});
+  CHECK(db.service("payments")->redact_headers.empty());
+  CHECK(db.service("payments")->mode == "MOCK");
+  CHECK_THROWS_AS(db.set_service_redact_headers("payments", {"bad header"}), UsageError);
+}
+
+TEST_CASE("store::LibraryDb: a library.db of schema 1 is migrated and keeps its services", "[store]") {
+  TempDir dir;
+  auto path = dir.path / "library.db";
+  {
+    store::LibraryDb db(path);
+    db.set_service_mode("payments", std::string("MOCK"));
+    // What gostly before per-service settings wrote: no redact_headers column, user_version 1.
+    store::sql::exec(db.handle(), "ALTER TABLE services DROP COLUMN redact_headers; PRAGMA user_version=1");
+  }
+  store::LibraryDb db(path);
+  REQUIRE(db.service("payments").has_value());
+  CHECK(db.service("payments")->mode == "MOCK");
+  CHECK(db.service("payments")->redact_headers.empty());
+  db.set_service_redact_headers("payments", {"x-a"});
+  CHECK(db.service("payments")->redact_headers == std::vector<std::string>{"x-a"});
+}
+
 TEST_CASE("store::LibraryDb: the stored record keeps unknown fields and raw bodies", "[store]") {
   TempDir dir;
   store::LibraryDb db(dir.path / "library.db");
