@@ -161,10 +161,9 @@ void OpenApiBuilder::add(const record::Interaction& interaction) {
   Key key{drift::template_path(path), method};
   auto it = operations_.find(key);
   if (it == operations_.end()) {
-    if (operations_.size() >= options_.max_routes) {
-      ++routes_dropped_;
-      return;
-    }
+    if (operations_.size() >= options_.max_routes)
+      throw util::LimitError("more than " + std::to_string(options_.max_routes) +
+                             " routes (method and path template); raise GOSTLY_EXPORT_MAX_ROUTES to export them");
     it = operations_.emplace(std::move(key), OperationAggregate{}).first;
   }
   OperationAggregate& op = it->second;

@@ -20,8 +20,9 @@ struct InferOptions {
   std::string title = "Recorded API";
   std::string version = "1.0.0";
   SchemaLimits limits;
-  /// Routes kept (templated path x method); more are counted in routes_dropped().
-  std::size_t max_routes = drift::SessionFingerprint::kMaxRoutes;
+  /// Routes (templated path x method) kept; one more is a util::LimitError naming
+  /// GOSTLY_EXPORT_MAX_ROUTES (a document missing routes would pass for a complete one).
+  std::size_t max_routes = 10000;
 };
 
 /// Examples larger than this (decoded, scrubbed) are left out.
@@ -85,7 +86,6 @@ public:
   OrderedJson document();
 
   std::uint64_t interactions() const noexcept { return interactions_; }
-  std::uint64_t routes_dropped() const noexcept { return routes_dropped_; }
   std::uint64_t methods_skipped() const noexcept { return methods_skipped_; }
   std::uint64_t undecodable() const noexcept { return undecodable_; }
   /// Fields and nesting the limits cut (GOSTLY_DRIFT_MAX_FIELDS, GOSTLY_DRIFT_MAX_DEPTH).
@@ -104,7 +104,7 @@ private:
   InferOptions options_;
   std::map<Key, OperationAggregate> operations_;
   std::set<std::string> servers_;
-  std::uint64_t interactions_ = 0, routes_dropped_ = 0, methods_skipped_ = 0, undecodable_ = 0;
+  std::uint64_t interactions_ = 0, methods_skipped_ = 0, undecodable_ = 0;
 };
 
 /// `doc` as YAML (block style, keys in document order; strings quoted where YAML would read them

@@ -155,13 +155,13 @@ TEST_CASE("openapi infer: operationIds are stable and unique, methods outside Op
   CHECK(b.methods_skipped() == 1);
 }
 
-TEST_CASE("openapi infer: routes beyond the limit are counted, not kept") {
+TEST_CASE("openapi infer: one route past the limit is an error naming GOSTLY_EXPORT_MAX_ROUTES") {
   gostly::export_::InferOptions options;
   options.max_routes = 2;
   OpenApiBuilder b(options);
-  for (auto path : {"/a", "/b", "/c", "/a"}) b.add(make("GET", path, 200));
+  for (auto path : {"/a", "/b", "/a", "/b?x=1"}) b.add(make("GET", path, 200));
   CHECK(b.operations() == 2);
-  CHECK(b.routes_dropped() == 1);
+  CHECK_THROWS_WITH(b.add(make("GET", "/c", 200)), Catch::Contains("GOSTLY_EXPORT_MAX_ROUTES"));
 }
 
 TEST_CASE("openapi infer: YAML output quotes what YAML would read as another type and round-trips") {
