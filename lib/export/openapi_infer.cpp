@@ -56,6 +56,14 @@ std::vector<std::string_view> segments(std::string_view path) {
   return out;
 }
 
+// A parameter's first value as its example, scrubbed of PII as body examples are.
+nlohmann::json parameter_example(std::string_view text) {
+  auto value = typed_value(text);
+  if (!value.is_string()) return value;
+  bundle::ScrubCounts counts;
+  return bundle::scrub_text(value.get_ref<const std::string&>(), counts);
+}
+
 template <typename T>
 void merge_example(std::optional<T>& into, const std::optional<T>& from) {
   if (!into && from) into = from;
@@ -179,7 +187,7 @@ void OpenApiBuilder::add(const record::Interaction& interaction) {
     auto [param, _] = op.path.try_emplace(i, param_limits);
     ++param->second.present;
     param->second.values.add(typed_value(concrete[i]));
-    if (!param->second.example) param->second.example = typed_value(concrete[i]);
+    if (!param->second.example) param->second.example = parameter_example(concrete[i]);
   }
 
   // Query parameters, by name; a name counted once per request (`?tag=a&tag=b` is one presence).
@@ -203,6 +211,7 @@ void OpenApiBuilder::add(const record::Interaction& interaction) {
     }
     if (seen.insert(name).second) ++param->second.present;
     param->second.values.add(typed_value(value));
+    if (!param->second.example) param->second.example = parameter_example(value);
   }
 
   add_body(op.request, request.headers, request.body, true);
@@ -295,7 +304,7 @@ void OpenApiBuilder::learn_templates() {
       auto [param, _] = op.path.try_emplace(i, param_limits);
       param->second.present += op.samples;
       param->second.values.add(typed_value(before[i]));
-      if (!param->second.example) param->second.example = typed_value(before[i]);
+      if (!param->second.example) param->second.example = parameter_example(before[i]);
     }
     Key renamed_key{it->second, key.second};
     auto [slot, inserted] = out.try_emplace(renamed_key);
@@ -381,6 +390,8 @@ OrderedJson OpenApiBuilder::document() {
     for (const auto& [name, aggregate] : op.query) {
       OrderedJson param{{"name", name}, {"in", "query"}, {"required", aggregate.present == op.samples}};
       param["schema"] = aggregate.values.schema();
+      // The first recorded value: what gostly-seed openapi puts in the URI it seeds.
+      if (aggregate.example) param["example"] = OrderedJson::parse(aggregate.example->dump());
       parameters.push_back(std::move(param));
     }
     if (!parameters.empty()) operation["parameters"] = std::move(parameters);

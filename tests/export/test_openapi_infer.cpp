@@ -184,3 +184,16 @@ TEST_CASE("openapi infer: YAML output quotes what YAML would read as another typ
   gostly::export_::emit_yaml(doc, again);
   CHECK(out.str() == again.str()); // deterministic
 }
+
+TEST_CASE("openapi infer: parameters carry their first recorded value as example, scrubbed") {
+  OpenApiBuilder b;
+  b.add(make("GET", "/users/jane@corp.com/prefs?limit=2&who=bob@corp.com", 200));
+  b.add(make("GET", "/users/ann@corp.com/prefs?limit=5", 200));
+  auto params = b.document()["paths"]["/users/{id}/prefs"]["get"]["parameters"];
+  REQUIRE(params.size() == 3);
+  CHECK(params[0]["example"] == "user@example.invalid");
+  CHECK(params[0]["schema"]["format"] == "email");
+  CHECK(params[1]["name"] == "limit");
+  CHECK(params[1]["example"] == 2);
+  CHECK(params[2]["example"] == "user@example.invalid");
+}
