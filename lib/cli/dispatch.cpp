@@ -13,7 +13,7 @@
 namespace gostly::cli {
 
 namespace {
-constexpr const char* kVerbs[] = {"record", "transition", "serve", "seed", "drift", "score"};
+constexpr const char* kVerbs[] = {"record", "transition", "serve", "seed", "export", "drift", "score"};
 
 void print_usage(std::ostream& out) {
   out << "Usage: gostly <command> [args...]\n\n"
@@ -22,6 +22,7 @@ void print_usage(std::ostream& out) {
          "  transition  JSONL in, scrubbed mock library out (data/library.db); bundles\n"
          "  serve       the proxy daemon: LEARN, MOCK, PASSTHROUGH; control API\n"
          "  seed        HAR, Postman and OpenAPI importers\n"
+         "  export      HAR, Postman and OpenAPI out of recordings\n"
          "  drift       drift events between recording sessions\n"
          "  score       freshness score per service\n\n"
          "  gostly <command> --help   shows a command's options\n";

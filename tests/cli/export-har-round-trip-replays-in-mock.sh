@@ -33,6 +33,14 @@ text = open(sys.argv[1]).read()
 assert "do-not-store-me" not in text and "upstream-secret" not in text, "a secret reached the HAR"
 PY
 
+# Valid HAR 1.2 by a real validator (har-validator, installed with newman by scripts/install-deps.sh).
+if [ -d "$SRC/scripts/node/node_modules/har-validator" ] && command -v node >/dev/null; then
+  NODE_PATH="$SRC/scripts/node/node_modules" node -e '
+    const har = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    require("har-validator").har(har).catch(e => { console.error(JSON.stringify(e.errors || e.message)); process.exit(1); });
+  ' "$T/rec.har" 2>"$T/validator.log" || fail "har-validator refused the HAR: $(cat "$T/validator.log")"
+fi
+
 # Round trip: the seeded records carry the recorded method, URI, status, headers and body.
 gostly-export har "$T/rec.jsonl" | gostly-seed har --service default >"$T/seeded.jsonl"
 /usr/bin/python3 - "$T/rec.jsonl" "$T/seeded.jsonl" <<'PY'
