@@ -34,7 +34,9 @@ timeout 20 gostly-export openapi "$T/rec.jsonl" --title "Example API" -o "$T/api
   fail "export (YAML) failed: $(cat "$T/export.log")"
 timeout 20 gostly-export openapi --json - <"$T/rec.jsonl" >"$T/api.json" 2>>"$T/export.log" ||
   fail "export (JSON) failed: $(cat "$T/export.log")"
-for f in api.yaml api.json; do
+: >"$T/empty.jsonl" # no traffic: still a valid document, with no paths
+timeout 20 gostly-export openapi "$T/empty.jsonl" -o "$T/empty.yaml" 2>>"$T/export.log" || fail "export of nothing failed"
+for f in api.yaml api.json empty.yaml; do
   out=$(timeout 60 "$validate" "$T/$f" 2>&1) || true
   expect_contains "$out" '"valid": true' "validator on $f"
 done
