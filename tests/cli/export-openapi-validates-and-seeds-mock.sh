@@ -40,6 +40,12 @@ for f in api.yaml api.json empty.yaml; do
   out=$(timeout 60 "$validate" "$T/$f" 2>&1) || true
   expect_contains "$out" '"valid": true' "validator on $f"
 done
+# Past GOSTLY_EXPORT_MAX_ROUTES: exit 2, a message naming the variable, no file.
+status=0
+GOSTLY_EXPORT_MAX_ROUTES=3 timeout 20 gostly-export openapi "$T/rec.jsonl" -o "$T/cut.yaml" 2>"$T/cut.log" || status=$?
+expect_eq "$status" 2 "exit status past the route limit"
+expect_contains "$(cat "$T/cut.log")" GOSTLY_EXPORT_MAX_ROUTES "route limit message"
+[ ! -e "$T/cut.yaml" ] || fail "a document was written past the route limit"
 # The YAML and the JSON say the same thing.
 /usr/bin/python3 - "$T/api.yaml" "$T/api.json" <<'PY'
 import json, sys, yaml
