@@ -14,4 +14,6 @@ complete -c gostly-export -x -l service -d 'service to export'
 complete -c gostly-export -x -l session -d 'keep only this recording session'
 complete -c gostly-export -x -n "__fish_seen_subcommand_from postman" -l name -d 'collection name'
 complete -c gostly-export -n "__fish_seen_subcommand_from openapi" -l json -d 'JSON instead of YAML'
+complete -c gostly-export -n "__fish_seen_subcommand_from openapi" -x -l title -d 'info.title'
+complete -c gostly-export -n "__fish_seen_subcommand_from openapi" -x -l api-version -d 'info.version'
 complete -c gostly-export -n "__fish_seen_subcommand_from $cmds" -F

@@ -146,19 +146,6 @@ bool looks_url(std::string_view s) noexcept {
   return std::none_of(s.begin(), s.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
 }
 
-JsonType type_of(const nlohmann::json& value) noexcept {
-  switch (value.type()) {
-  case nlohmann::json::value_t::null: return JsonType::null;
-  case nlohmann::json::value_t::boolean: return JsonType::boolean;
-  case nlohmann::json::value_t::number_integer:
-  case nlohmann::json::value_t::number_unsigned: return JsonType::integer;
-  case nlohmann::json::value_t::number_float: return JsonType::number;
-  case nlohmann::json::value_t::string: return JsonType::string;
-  case nlohmann::json::value_t::object: return JsonType::object;
-  default: return JsonType::array;
-  }
-}
-
 constexpr std::size_t kMaxShapesPerField = 8;
 constexpr std::size_t kMaxShapeLength = 512;
 constexpr std::size_t kMaxShapeDepth = 6;
@@ -245,6 +232,19 @@ std::size_t argmax(const std::array<std::uint64_t, N>& counts) noexcept {
 }
 
 } // namespace
+
+JsonType type_of(const nlohmann::json& value) noexcept {
+  switch (value.type()) {
+  case nlohmann::json::value_t::null: return JsonType::null;
+  case nlohmann::json::value_t::boolean: return JsonType::boolean;
+  case nlohmann::json::value_t::number_integer:
+  case nlohmann::json::value_t::number_unsigned: return JsonType::integer;
+  case nlohmann::json::value_t::number_float: return JsonType::number;
+  case nlohmann::json::value_t::string: return JsonType::string;
+  case nlohmann::json::value_t::object: return JsonType::object;
+  default: return JsonType::array;
+  }
+}
 
 std::string_view to_string(JsonType type) noexcept {
   static constexpr std::string_view names[] = {"null", "boolean", "integer", "number", "string", "object", "array"};

@@ -17,6 +17,8 @@ namespace gostly::drift {
 enum class JsonType : std::uint8_t { null, boolean, integer, number, string, object, array };
 inline constexpr std::size_t kJsonTypes = 7;
 std::string_view to_string(JsonType type) noexcept;
+/// The JsonType of a parsed value (unsigned and signed integers are both `integer`).
+JsonType type_of(const nlohmann::json& value) noexcept;
 
 /// iso_datetime has a time and a zone (`2026-01-01T00:00:00Z`); datetime_local a time and no
 /// zone (`2026-01-01 00:00:00`); date none (`2026-01-01`): a move between them is a coarser

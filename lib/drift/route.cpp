@@ -97,20 +97,16 @@ std::string join(const std::vector<std::string>& segments) {
 
 } // namespace
 
-void learn_route_templates(SessionFingerprint& baseline, SessionFingerprint& current) {
-  // Every route of either session, as segments, with the sessions it was seen in (bit 1, 2).
+std::map<std::string, std::string> learn_templates(const std::map<std::string, unsigned>& routes) {
+  // Every route as segments, with the sessions it was seen in (bit 1, 2).
   struct Path {
     std::vector<std::string> segments;
     unsigned sessions = 0;
   };
   std::map<std::string, Path> paths;
-  for (auto [side, bit] : {std::pair{&baseline, 1u}, std::pair{&current, 2u}})
-    for (const auto& [key, route] : side->routes()) {
-      auto& p = paths[key.route];
-      if (p.segments.empty()) p.segments = split(key.route);
-      p.sessions |= bit;
-    }
-  if (paths.size() < kLearnMinValues) return;
+  for (const auto& [route, sessions] : routes) paths[route] = Path{split(route), sessions};
+  std::map<std::string, std::string> renamed;
+  if (paths.size() < kLearnMinValues) return renamed;
   std::size_t depth = 0;
   for (const auto& [_, p] : paths) depth = std::max(depth, p.segments.size());
   bool changed = false;
@@ -139,11 +135,24 @@ void learn_route_templates(SessionFingerprint& baseline, SessionFingerprint& cur
       }
     }
   }
-  if (!changed) return;
+  if (!changed) return renamed;
+  for (const auto& [route, p] : paths) {
+    auto templated = join(p.segments);
+    if (templated != route) renamed.emplace(route, std::move(templated));
+  }
+  return renamed;
+}
+
+void learn_route_templates(SessionFingerprint& baseline, SessionFingerprint& current) {
+  std::map<std::string, unsigned> routes;
+  for (auto [side, bit] : {std::pair{&baseline, 1u}, std::pair{&current, 2u}})
+    for (const auto& [key, route] : side->routes()) routes[key.route] |= bit;
+  auto renamed = learn_templates(routes);
+  if (renamed.empty()) return;
   for (auto* side : {&baseline, &current}) {
     side->rename_routes([&](const RouteKey& key) {
-      auto it = paths.find(key.route);
-      return it == paths.end() ? key : RouteKey{key.method, join(it->second.segments)};
+      auto it = renamed.find(key.route);
+      return it == renamed.end() ? key : RouteKey{key.method, it->second};
     });
   }
 }

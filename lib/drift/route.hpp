@@ -3,6 +3,7 @@
 // paths differ only in identifier segments, so `/users/42` and `/users/7` are both `/users/{id}`.
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,11 @@ class SessionFingerprint;
 /// are one route, not a removed route plus an added one.
 void learn_route_templates(SessionFingerprint& baseline, SessionFingerprint& current);
 inline constexpr std::size_t kLearnMinValues = 4;
+/// The rule of learn_route_templates over plain routes: `routes` maps each templated route to the
+/// sessions it was seen in (1 baseline, 2 current, 3 both; a single recording passes 3 for every
+/// route, so only the kLearnManyValues rule can apply). Returns the routes that a learned parameter
+/// renames, old -> new (`/products/red-wool-hat` -> `/products/{id}`).
+std::map<std::string, std::string> learn_templates(const std::map<std::string, unsigned>& routes);
 inline constexpr std::size_t kLearnManyValues = 64;
 
 } // namespace gostly::drift

@@ -2,10 +2,13 @@
 
 #include "export/output.hpp"
 #include "util/error.hpp"
+#include "util/limits.hpp"
 
 #include <spdlog/spdlog.h>
 
 namespace gostly::export_ {
+
+std::size_t max_routes() { return util::limit_from_env("GOSTLY_EXPORT_MAX_ROUTES", 10000); }
 
 Format parse_format(std::string_view name) {
   if (name == "har") return Format::har;

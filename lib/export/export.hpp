@@ -15,6 +15,9 @@ namespace gostly::export_ {
 
 enum class Format { har, postman, openapi };
 
+/// Routes (method and path template) postman and openapi keep: GOSTLY_EXPORT_MAX_ROUTES (10000).
+std::size_t max_routes();
+
 /// `har`, `postman` or `openapi`; throws gostly::UsageError for anything else.
 Format parse_format(std::string_view name);
 

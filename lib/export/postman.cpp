@@ -18,6 +18,8 @@
 // The price is the examples' size in $TMPDIR. Routes are capped by GOSTLY_EXPORT_MAX_ROUTES.
 #include "export/postman.hpp"
 
+#include "export/export.hpp"
+
 #include "drift/route.hpp"
 #include "record/body_encoding.hpp"
 #include "redact/redact.hpp"
@@ -42,8 +44,6 @@ namespace {
 using Json = nlohmann::ordered_json;
 constexpr std::string_view kMasked = "gostly-redacted";
 constexpr const char* kSchema = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json";
-
-std::size_t max_routes() { return util::limit_from_env("GOSTLY_EXPORT_MAX_ROUTES", 10000); }
 
 // An unlinked temporary file of length-prefixed records, each linked to the next of its route.
 class LinkedSpool {

@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   auto* openapi = app.add_subcommand("openapi", "OpenAPI 3.1 inferred from the traffic (YAML)");
   openapi->add_option("input", source.input, input_help);
   openapi->add_flag("--json", opts.openapi.json, "Write JSON instead of YAML");
+  openapi->add_option("--title", opts.openapi.title, "info.title (default: <service> (recorded))");
+  openapi->add_option("--api-version", opts.openapi.version, "info.version")->capture_default_str();
   openapi->fallthrough();
 
   return gostly::cli::run_tool(app, "gostly-export", common, argc, argv, [&] {
