@@ -36,8 +36,8 @@ void Redactor::mask(record::Headers& headers, std::vector<std::string>& masked) 
   for (auto& [name, value] : headers) {
     if (!is_redacted(name)) continue;
     value = mask_value(name, value);
-    std::string lower = util::to_lower(name);
-    if (std::find(masked.begin(), masked.end(), lower) == masked.end()) masked.push_back(std::move(lower));
+    if (std::none_of(masked.begin(), masked.end(), [&](const std::string& m) { return util::iequals(m, name); }))
+      masked.push_back(util::to_lower(name));
   }
 }
 
