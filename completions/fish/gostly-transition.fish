@@ -7,7 +7,7 @@ complete -c gostly-transition -x -l color -a 'auto always never' -d 'colour on s
 complete -c gostly-transition -x -l data -a '(__fish_complete_directories)' -d 'data directory'
 complete -c gostly-transition -x -l service -d 'set the service id of every record'
 complete -c gostly-transition -x -l session -d 'set the session id of every record'
-complete -c gostly-transition -x -l redact-header -d 'also strip this header'
+complete -c gostly-transition -x -l redact-header -d 'also mask this header'
 complete -c gostly-transition -l dry-run -d 'validate and report, change nothing'
 complete -c gostly-transition -x -l control -d 'control API HOST:PORT of a running gostly-serve'
 complete -c gostly-transition -x -l then-mode -a 'LEARN MOCK PASSTHROUGH' -d 'mode after the transition'

@@ -53,6 +53,20 @@ void require(const json& object, const std::string& prefix, const char* key) {
   if (!object.contains(key)) throw FieldError{join(prefix, key), "missing"};
 }
 
+// A header value: a string (UTF-8), or {"b64": "…"}, the base64 of bytes that are not UTF-8
+// (a Latin-1 filename, a stray byte): JSON strings hold only Unicode, and replay sends the bytes.
+std::string read_header_value(const json& value, const std::string& field) {
+  if (value.is_string()) return value.get<std::string>();
+  if (!value.is_object()) wrong_type(field, "string or {\"b64\": \"...\"}", value);
+  auto b64 = value.find("b64");
+  if (b64 == value.end() || value.size() != 1)
+    throw FieldError{field, "expected a string or an object with only \"b64\""};
+  if (!b64->is_string()) wrong_type(field + ".b64", "string", *b64);
+  auto bytes = util::base64_decode(b64->get_ref<const std::string&>());
+  if (!bytes) throw FieldError{field + ".b64", "not valid base64"};
+  return std::move(*bytes);
+}
+
 Headers read_headers(const json& object, const std::string& prefix, std::size_t limit) {
   Headers headers;
   auto it = object.find("headers");
@@ -61,10 +75,7 @@ Headers read_headers(const json& object, const std::string& prefix, std::size_t 
   if ((it->is_object() || it->is_array()) && it->size() > limit)
     throw FieldError{field, "more than " + std::to_string(limit) + " headers (limit GOSTLY_MAX_HEADERS)"};
   if (it->is_object()) { // tolerated: {"name": "value"} (order as stored)
-    for (const auto& [name, value] : it->items()) {
-      if (!value.is_string()) wrong_type(field + "." + name, "string", value);
-      headers.emplace_back(name, value.get<std::string>());
-    }
+    for (const auto& [name, value] : it->items()) headers.emplace_back(name, read_header_value(value, field + "." + name));
     return headers;
   }
   if (!it->is_array()) wrong_type(field, "array of [name, value] pairs", *it);
@@ -74,8 +85,8 @@ Headers read_headers(const json& object, const std::string& prefix, std::size_t 
     std::string at = field + "[" + std::to_string(i) + "]";
     if (!pair.is_array() || pair.size() != 2) wrong_type(at, "[name, value] pair", pair);
     if (!pair[0].is_string()) wrong_type(at + "[0]", "string", pair[0]);
-    if (!pair[1].is_string()) wrong_type(at + "[1]", "string", pair[1]);
-    headers.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+    if (pair[1].is_string()) headers.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+    else headers.emplace_back(pair[0].get<std::string>(), read_header_value(pair[1], at + "[1]"));
   }
   return headers;
 }
@@ -128,7 +139,10 @@ json extras_of(const json& object, std::initializer_list<const char*> known) {
 
 json headers_to_json(const Headers& headers) {
   json out = json::array();
-  for (const auto& [name, value] : headers) out.push_back(json::array({name, value}));
+  for (const auto& [name, value] : headers) {
+    if (util::is_valid_utf8(value)) out.push_back(json::array({name, value}));
+    else out.push_back(json::array({name, json{{"b64", util::base64_encode(value)}}}));
+  }
   return out;
 }
 
@@ -257,7 +271,8 @@ char* escape_valid(const unsigned char* s, std::size_t n, char* w) {
 constexpr std::size_t kEscapeChunk = 4096;
 
 // Appends `text` as a JSON string, escaped as nlohmann's dump() does; bytes that are not UTF-8
-// become U+FFFD (only header values can hold such bytes: bodies that are not UTF-8 go base64).
+// become U+FFFD (bodies and header values that are not UTF-8 go base64; this is for the URI,
+// reason and the like, which the HTTP layer hands over as bytes).
 // This runs over every recorded body on the LEARN path, so it writes through a pointer rather
 // than appending escape by escape.
 void append_string(std::string& out, std::string_view text, bool known_valid = false) {
@@ -315,7 +330,14 @@ void append_headers(std::string& out, const Headers& headers) {
     out += '[';
     append_string(out, headers[i].first);
     out += ',';
-    append_string(out, headers[i].second);
+    const std::string& value = headers[i].second;
+    if (util::is_valid_utf8(value)) {
+      append_string(out, value, /*known_valid=*/true);
+    } else {
+      out += "{\"b64\":\"";
+      out += util::base64_encode(value);
+      out += "\"}";
+    }
     out += ']';
   }
   out += ']';

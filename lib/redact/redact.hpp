@@ -1,7 +1,8 @@
 #pragma once
 // The credential floor: 16 header names (the open-source gostly proxy's list, so libraries stay
-// compatible) always stripped before anything reaches disk. REDACT_HEADERS and per-service rules
-// only add to it; nothing can remove a floor header.
+// compatible) whose values are always masked before anything reaches disk. REDACT_HEADERS and
+// per-service rules only add to it; nothing can remove a floor header. Masking keeps the header,
+// its name, case and place, so a replayed client still gets e.g. its session cookie back.
 #include "record/interaction.hpp"
 
 #include <array>
@@ -17,7 +18,10 @@ inline constexpr std::array<std::string_view, 16> kCredentialFloor = {
     "x-user-token",     "x-csrf-token",        "x-amz-security-token", "x-amz-session-token",
     "x-goog-api-key",   "grpc-metadata-authorization", "api-key", "token"};
 
-/// A set of header names to strip: always the floor, plus any extras (lower-cased).
+/// What a masked secret becomes.
+inline constexpr std::string_view kMask = "gostly-redacted";
+
+/// A set of header names to mask: always the floor, plus any extras (lower-cased).
 class Redactor {
 public:
   /// The floor plus the comma-separated names in env REDACT_HEADERS.
@@ -28,12 +32,14 @@ public:
   void add(std::string_view comma_separated_names);
   bool is_redacted(std::string_view header_name) const noexcept;
 
-  /// Removes every redacted header from request and response, recording each removed name
-  /// (lower-case, once) in `interaction.redacted`, and drops URL userinfo (`user:pass@`) from
-  /// request.host, an absolute request.uri and a Host header, recorded as "userinfo".
+  /// Masks the value of every redacted header of request and response (mask_value()), recording
+  /// each name (lower-case, once) in `interaction.redacted`; masks URL userinfo in an absolute
+  /// request.uri and a Host header (mask_userinfo_in_*) and drops it from request.host, which
+  /// is the routing authority (host[:port], as lib/http makes it); recorded as "userinfo".
+  /// Idempotent: a record masked once is left as it is.
   void apply(record::Interaction& interaction) const;
-  /// Removes redacted headers from `headers`, appending removed names to `removed`.
-  void strip(record::Headers& headers, std::vector<std::string>& removed) const;
+  /// Masks redacted headers in `headers`, appending their names to `masked`.
+  void mask(record::Headers& headers, std::vector<std::string>& masked) const;
 
   const std::vector<std::string>& names() const noexcept { return names_; }
 
@@ -41,7 +47,14 @@ private:
   std::vector<std::string> names_;
 };
 
-/// The name `Redactor::apply` records in `redacted` when it dropped URL credentials.
+/// The value a redacted header `name` is recorded with: `Cookie` keeps each cookie name and masks
+/// its value (`a=1; b=2` -> `a=gostly-redacted; b=gostly-redacted`), `Set-Cookie` the same for
+/// its first pair while attributes (Path, Expires, HttpOnly, ...) stay; quotes around a value
+/// stay, an empty value stays empty (nothing to hide); any other header's value becomes
+/// `gostly-redacted`. A piece without '=' is masked whole. Separators and spacing are kept.
+std::string mask_value(std::string_view name, std::string_view value);
+
+/// The name `Redactor::apply` records in `redacted` when it masked URL credentials.
 inline constexpr std::string_view kUserinfo = "userinfo";
 
 /// Drops everything up to the last '@' of an authority (`user:pass@host:port` -> `host:port`);
@@ -50,5 +63,11 @@ bool strip_userinfo_from_authority(std::string& authority);
 /// The same for the authority of an absolute URL (`scheme://user@host/path`); an origin-form
 /// target (`/path`, where an '@' is data) is left alone. True when there was userinfo.
 bool strip_userinfo_from_url(std::string& url);
+/// Masks the userinfo of an authority in place: `user:secret@h` -> `user:gostly-redacted@h`,
+/// `token@h` -> `gostly-redacted@h` (the user part stays only when a password follows it; an
+/// empty password stays empty). True when there was userinfo.
+bool mask_userinfo_in_authority(std::string& authority);
+/// The same for the authority of an absolute URL; an origin-form target is left alone.
+bool mask_userinfo_in_url(std::string& url);
 
 } // namespace gostly::redact

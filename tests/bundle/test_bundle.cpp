@@ -151,7 +151,7 @@ TEST_CASE("bundle::is_safe_entry_name: relative names without .. only", "[bundle
   CHECK_FALSE(bundle::is_safe_entry_name(""));
 }
 
-TEST_CASE("bundle::import_bundle: credentials in headers and URL userinfo are redacted on import", "[bundle][hostile]") {
+TEST_CASE("bundle::import_bundle: credentials in headers and URL userinfo are masked on import", "[bundle][hostile]") {
   TempDir dir;
   auto file = dir.path / "creds.tar.gz";
   std::string record =
@@ -170,8 +170,13 @@ TEST_CASE("bundle::import_bundle: credentials in headers and URL userinfo are re
   std::string stored = record::encode_line(library[0]);
   CHECK(stored.find("SECRET") == std::string::npos);
   CHECK(library[0].request.host == "api.test");
-  CHECK(library[0].request.headers == record::Headers{{"Accept", "*/*"}});
-  CHECK(library[0].response.headers == record::Headers{{"Content-Type", "text/plain"}});
+  CHECK(library[0].request.uri == "http://user:gostly-redacted@api.test/p");
+  CHECK(library[0].request.headers == record::Headers{{"Authorization", "gostly-redacted"},
+                                                      {"Cookie", "sid=gostly-redacted"},
+                                                      {"x-api-key", "gostly-redacted"},
+                                                      {"X-Tenant", "gostly-redacted"},
+                                                      {"Accept", "*/*"}});
+  CHECK(library[0].response.headers == record::Headers{{"Set-Cookie", "sid=gostly-redacted"}, {"Content-Type", "text/plain"}});
   CHECK_THAT(library[0].redacted, Catch::VectorContains(std::string("userinfo")) &&
                                       Catch::VectorContains(std::string("set-cookie")) &&
                                       Catch::VectorContains(std::string("x-tenant")));

@@ -41,7 +41,7 @@ std::uint64_t count_rows(const fs::path& db_path) {
 
 } // namespace
 
-TEST_CASE("transition::run_transition: records land in library.db with the floor stripped", "[transition]") {
+TEST_CASE("transition::run_transition: records land in library.db with the floor masked", "[transition]") {
   TempDir dir;
   write(dir.path / "in.jsonl", line("a", "/a", R"(,["X-Trace","t1"])") + line("b", "/b"));
   transition::TransitionOptions options;
@@ -59,8 +59,13 @@ TEST_CASE("transition::run_transition: records land in library.db with the floor
   REQUIRE(all.step());
   auto text = util::to_lower(all.text(0));
   CHECK(text.find("secret-token-value") == std::string::npos);
-  CHECK(text.find("sid=") == std::string::npos);
+  CHECK(text.find("sid=1") == std::string::npos);
+  CHECK(text.find("sid=2") == std::string::npos);
   CHECK(text.find("\"t1\"") == std::string::npos);
+  // Masked in place: the client still gets its cookie (named) back in replay.
+  CHECK(text.find(R"(["set-cookie","sid=gostly-redacted"])") != std::string::npos);
+  CHECK(text.find(R"(["cookie","sid=gostly-redacted"])") != std::string::npos);
+  CHECK(text.find(R"(["x-trace","gostly-redacted"])") != std::string::npos);
   CHECK(text.find("\"x-trace\"") != std::string::npos); // named in `redacted`
 }
 

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   app.add_flag("--force", opts.force, "Overwrite an existing --output file");
   app.add_option("--service", opts.service, "Service id written in each record")->capture_default_str();
   app.add_option("--session", opts.session, "Session id written in each record (default: a new one)");
-  app.add_option("--redact-header", opts.redact_headers, "Also strip this header before writing (repeatable)");
+  app.add_option("--redact-header", opts.redact_headers, "Also mask this header before writing (repeatable)");
   app.add_flag("--set-proxy-env", opts.set_proxy_env, "Deprecated, does nothing: the proxy variables are always set");
   gostly::serve::add_proxy_settings(app, opts.proxy);
   app.add_option("command", opts.command, "Command to run behind the proxy (after --)");

@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   app.add_option("--service", service, "Set the service id of every record (default: keep the record's)");
   app.add_option("--session", session, "Set the session id of every record (default: keep the record's)");
   app.add_option("--redact-header", opts.transition.redact_headers,
-                 "Also strip this header (repeatable; adds to the floor and REDACT_HEADERS)")
+                 "Also mask this header (repeatable; adds to the floor and REDACT_HEADERS)")
       ->type_name("NAME")
       ->allow_extra_args(false);
   app.add_flag("--dry-run", opts.transition.dry_run, "Validate and report; library.db is left unchanged");
