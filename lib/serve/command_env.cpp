@@ -53,6 +53,7 @@ std::vector<std::string> command_environment(const std::vector<std::string>& par
       set.emplace_back(name, bundle);
     set.emplace_back("NODE_EXTRA_CA_CERTS", settings.ca_file.string());
   }
+  set.insert(set.end(), settings.extra.begin(), settings.extra.end());
 
   std::vector<std::string> no_proxy;
   std::vector<std::string> out;

@@ -548,6 +548,22 @@ Mode Engine::global_mode() const noexcept { return static_cast<Mode>(impl_->glob
 void Engine::set_global_mode(Mode mode, bool persist) { impl_->set_global(mode, persist); }
 void Engine::load_libraries() { impl_->load_libraries(); }
 
+void Engine::Impl::note_miss(const std::string& service_id, const record::Request& request) {
+  std::string what = request.method + " " + request.uri;
+  if (service_id != options.default_service) what += " (service " + service_id + ")";
+  std::lock_guard lock(missed_mutex);
+  ++missed.total;
+  auto& listed = missed.distinct;
+  if (std::find(listed.begin(), listed.end(), what) != listed.end()) return;
+  if (listed.size() < MissedRequests::kMaxListed) listed.push_back(std::move(what));
+  else missed.more = true;
+}
+
+MissedRequests Engine::missed() const {
+  std::lock_guard lock(impl_->missed_mutex);
+  return impl_->missed;
+}
+
 Mode Engine::effective_mode(const std::string& service_id) const {
   return impl_->effective(impl_->state_for(service_id));
 }
@@ -603,7 +619,11 @@ void Engine::handle(record::Request& request, http::Responder responder) {
   case Mode::mock: {
     match::Answer answer = state.matcher.match(request);
     impl_->metrics.count_request(match_type(answer.tier));
-    if (answer.prepared) {
+    if (answer.tier == match::Tier::miss && impl_->options.track_misses) [[unlikely]]
+      impl_->note_miss(config.id, request);
+    // A HEAD is answered from the response itself: prepared bytes carry the length of the body
+    // they hold, and a recorded HEAD holds none, so its recorded Content-Length would be lost.
+    if (answer.prepared && !responder.head_request()) {
       responder.send(std::move(answer.prepared));
     } else {
       record::Headers extra{{"X-Ghost-Mock", std::string(match::header_value(answer.tier))}};
@@ -650,6 +670,7 @@ void Engine::Impl::handle_upgrade(const ServiceConfig& config, bool by_host, Mod
   if (mode == Mode::mock) {
     // A recorded 101 would leave the client waiting for frames nobody sends.
     metrics.count_request(MatchType::miss);
+    if (options.track_misses) note_miss(config.id, request);
     responder.send(http::json_response(
         501, nlohmann::json{{"error", "WebSocket upgrades are relayed and recorded in LEARN and PASSTHROUGH, never "
                                       "replayed: MOCK cannot answer one"},

@@ -60,6 +60,9 @@ struct Engine::Impl {
   store::DataDir data;
   redact::Redactor base_redactor;
   Metrics metrics;
+  mutable std::mutex missed_mutex;
+  MissedRequests missed; // guarded by missed_mutex; only with options.track_misses
+  void note_miss(const std::string& service_id, const record::Request& request);
   std::shared_ptr<match::SessionBudget> session_budget; // shared by every service's matcher
   Engine* self = nullptr;
 
