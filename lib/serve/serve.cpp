@@ -267,7 +267,9 @@ int serve_main(const ServeOptions& o) {
   });
   proxy.start();
   control.start();
-  auto tls_listener = open_tls_listener(interception, o.proxy, proxy_options, handler, kDefaultTlsListen);
+  // A run of its own (-- CMD) takes a free TLS port too, unless --tls-listen names one.
+  auto tls_listener =
+      open_tls_listener(interception, o.proxy, proxy_options, handler, wrapping ? "127.0.0.1:0" : kDefaultTlsListen);
   // Printed whatever the log level: scripts and tests find the picked ports here.
   std::cerr << "gostly-serve: proxy listening on " << proxy.bound_address() << "\n";
   if (tls_listener) std::cerr << "gostly-serve: TLS listening on " << tls_listener->bound_address() << "\n";

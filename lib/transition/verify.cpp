@@ -178,7 +178,8 @@ record::Request rerun_request(const record::Request& request, std::vector<std::s
 struct Verifier::Impl {
   struct Service {
     match::ServiceMatcher matcher;
-    std::unordered_map<std::uint64_t, std::string> ids; // response digest -> first recording's id
+    // response digest -> the first such recording's id and session
+    std::unordered_map<std::uint64_t, std::pair<std::string, std::string>> ids;
     std::string session;                                // of the last interaction checked
   };
   store::LibraryDb& db;
@@ -192,7 +193,8 @@ struct Verifier::Impl {
     if (!slot) {
       slot = std::make_unique<Service>();
       auto library = db.load_library(id);
-      for (const auto& recording : library) slot->ids.try_emplace(digest(recording.response), recording.id);
+      for (const auto& recording : library)
+        slot->ids.try_emplace(digest(recording.response), recording.id, recording.session_id);
       slot->matcher.load_library(std::move(library));
     }
     return *slot;
@@ -248,9 +250,9 @@ void Verifier::check(const record::Interaction& incoming, const std::string& at)
   if (by != service.ids.end() && (answer.tier == match::Tier::exact || answer.tier == match::Tier::smart_swap ||
                                   answer.tier == match::Tier::session_verbatim)) {
     finding.kind = VerifyFinding::Kind::shadowed;
-    finding.answered_by = by->second;
-    finding.detail = "answered by recording " + by->second + " (status " + std::to_string(answer.response->status) +
-                     ", tier " + finding.tier + ") instead of its own (status " +
+    finding.answered_by = by->second.first;
+    finding.detail = "answered by recording " + by->second.first + " of session " + by->second.second + " (status " +
+                     std::to_string(answer.response->status) + ", tier " + finding.tier + ") instead of its own (status " +
                      std::to_string(incoming.response.status) + ")";
   } else {
     finding.kind = VerifyFinding::Kind::rewritten;

@@ -3,7 +3,8 @@
 // input order, against the library as MOCK would load it (match::ServiceMatcher, the same
 // cascade, in-process, no sockets), and those that would not be answered as recorded are
 // reported: another recording wins (a shadowed duplicate: the same request recorded with another
-// response in an earlier session or transition), the cascade rewrites the answer, or the request
+// response; the library keeps each request's recordings from the latest session that made it, so
+// an earlier session's is shadowed), the cascade rewrites the answer, or the request
 // misses, notably because it carries a per-run value (a cache-buster, a timestamp, a uuid in the
 // query or body) that a rerun sends fresh: such a request is replayed the way a rerun sends it,
 // with those values changed.

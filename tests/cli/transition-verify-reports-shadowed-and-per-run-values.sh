@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gostly-transition --verify replays every input interaction against the library it just
-# committed, in-process, and reports those that would not be answered as recorded: a duplicate
-# recorded with another response in a later session (shadowed by the first), and a request with a
+# committed, in-process, and reports those that would not be answered as recorded: a request
+# recorded again with another response in a later session (the library keeps the later one, so
+# the earlier is shadowed), and a request with a
 # per-run value (a cache-buster) that a rerun sends fresh. Exit 1, library committed all the same;
 # a clean input exits 0. What it predicts for the cache-buster is what gostly-serve MOCK does.
 source "$(dirname "$0")/common.sh"
@@ -34,7 +35,7 @@ status=$?
 set -e
 expect_eq "$status" 1 "exit status with problems"
 log=$(cat "$T/bad.log")
-expect_contains "$log" "verify: GET /price ($T/bad.jsonl:3): shadowed: answered by recording p1 (status 200, tier exact)" "shadowed duplicate"
+expect_contains "$log" "verify: GET /price ($T/bad.jsonl:1): shadowed: answered by recording p2 of session s2 (status 200, tier exact)" "shadowed duplicate"
 if [ "$fresh" = 404 ]; then
   expect_contains "$log" "verify: GET /posts?page=2&_cb=1732881234 ($T/bad.jsonl:2): per-run value: carries a per-run value (query _cb)" "per-run value"
   expect_contains "$log" "replayed 3, 1 answered as recorded, 2 would not be (the library is committed all the same)" "summary"
@@ -61,7 +62,7 @@ kinds = sorted(f["kind"] for f in v["findings"])
 want = ["per-run value", "shadowed"] if sys.argv[2] == "404" else ["shadowed"]
 assert kinds == want, (kinds, want)
 shadowed = next(f for f in v["findings"] if f["kind"] == "shadowed")
-assert shadowed["at"] == "<stdin>:3" and shadowed["answered_by"] == "p1" and shadowed["uri"] == "/price", shadowed
+assert shadowed["at"] == "<stdin>:1" and shadowed["answered_by"] == "p2" and shadowed["uri"] == "/price", shadowed
 PY
 # Not with --dry-run.
 set +e

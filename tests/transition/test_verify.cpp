@@ -63,14 +63,17 @@ TEST_CASE("verify: a clean library is answered as recorded, sequences within a s
   CHECK(r.findings.empty());
 }
 
-TEST_CASE("verify: a duplicate recorded with another response in a later session is shadowed") {
+TEST_CASE("verify: a duplicate recorded with another response in a later session shadows the earlier one") {
+  // The library keeps a request's recordings from the latest session that made it.
   auto r = verify({make("first", "s1", "GET", "/price", 200, R"({"eur":1})"),
                    make("second", "s2", "GET", "/price", 200, R"({"eur":2})")});
+  CHECK(r.checked == 2);
   REQUIRE(r.problems == 1);
   const auto& f = r.findings.at(0);
   CHECK(f.kind == transition::VerifyFinding::Kind::shadowed);
-  CHECK(f.answered_by == "first");
-  CHECK(f.at == "in.jsonl:2");
+  CHECK(f.answered_by == "second");
+  CHECK(f.detail.find("session s2") != std::string::npos);
+  CHECK(f.at == "in.jsonl:1");
   CHECK(f.uri == "/price");
   CHECK(f.tier == "exact");
 }

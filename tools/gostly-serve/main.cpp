@@ -41,10 +41,9 @@ int main(int argc, char** argv) {
   
   return gostly::cli::run_tool(app, "gostly-serve", common, argc, argv, [&] {
     gostly::cli::setup_logging("gostly-serve", common, /*default_info=*/true);
-    if (!opts.command.empty()) { // a run of its own: ports nobody else holds unless told
+    if (!opts.command.empty()) { // a run of its own: ports nobody else holds unless told (TLS: serve.cpp)
       if (app.get_option("--listen")->count() == 0) opts.listen = "127.0.0.1:0";
       if (app.get_option("--control")->count() == 0) opts.control = "127.0.0.1:0";
-      if (app.get_option("--tls-listen")->count() == 0) opts.proxy.tls_listen = "127.0.0.1:0";
     }
     return gostly::serve::run(opts);
   });
