@@ -68,6 +68,7 @@ std::vector<std::string> command_environment(const std::vector<std::string>& par
     if (!replaced) out.push_back(entry);
   }
   if (!settings.proxy_authority.empty()) add_items(no_proxy, settings.proxy_authority);
+  for (const auto& authority : settings.no_proxy_extra) add_items(no_proxy, authority);
   for (auto& [name, value] : set) out.push_back(name + "=" + value);
   if (!no_proxy.empty()) {
     std::string list;

@@ -121,9 +121,11 @@ Child spawn_command(const std::vector<std::string>& command, bool stdout_to_stde
 // What CMD is told (command_env.hpp): the proxy always, HTTPS and the CA bundle with interception.
 // The bundle is rewritten on every run, so it follows the system roots.
 std::vector<std::string> command_environment_for(const InterceptionSetup& interception, const std::string& address,
-                                                 std::vector<std::pair<std::string, std::string>> extra = {}) {
+                                                 std::vector<std::pair<std::string, std::string>> extra = {},
+                                                 std::vector<std::string> no_proxy_extra = {}) {
   CommandEnvSettings settings;
   settings.extra = std::move(extra);
+  settings.no_proxy_extra = std::move(no_proxy_extra);
   settings.proxy_url = "http://" + address;
   settings.proxy_authority = address;
   if (interception.authority) {
@@ -287,12 +289,13 @@ int serve_main(const ServeOptions& o) {
       return address.starts_with("0.0.0.0:") ? "127.0.0.1:" + address.substr(8) : address;
     };
     std::string address = loopback(proxy.bound_address());
-    Child child = spawn_command(
-        o.command, false,
-        command_environment_for(interception, address,
-                                {{"GOSTLY_CONTROL_URL", "http://" + loopback(control.bound_address())},
-                                 {"GHOST_API_KEY", api_key}}),
-        signals);
+    std::string control_address = loopback(control.bound_address());
+    Child child = spawn_command(o.command, false,
+                                command_environment_for(interception, address,
+                                                        {{"GOSTLY_CONTROL_URL", "http://" + control_address},
+                                                         {"GHOST_API_KEY", api_key}},
+                                                        {control_address}),
+                                signals);
     if (child.spawn_error) {
       control.stop();
       if (tls_listener) tls_listener->stop();

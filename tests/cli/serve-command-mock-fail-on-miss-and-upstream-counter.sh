@@ -33,13 +33,11 @@ expect_eq "$(awk '{print $2}' "$T/mock.out" | paste -sd' ')" "0 0 0" "upstream c
 expect_contains "$(cat "$T/mock.log")" "gostly-serve: 1 request (exact 1); 0 missed; upstream: 0 connections, 0 DNS lookups, 0 TLS handshakes" "MOCK summary"
 
 # A miss with --fail-on-miss: exit 1 although curl succeeded, the miss listed once.
-set +e
+status=0
 timeout 20 gostly-serve --data "$GOSTLY_DATA" --mode MOCK --fail-on-miss -- sh -c \
   'curl -sS -o /dev/null "$GOSTLY_PROXY_URL/users/42"; curl -sS -o /dev/null "$GOSTLY_PROXY_URL/nowhere?x=1";
    curl -sS -o /dev/null "$GOSTLY_PROXY_URL/nowhere?x=1"; curl -sS -o /dev/null -X POST -d a=1 "$GOSTLY_PROXY_URL/forms"' \
-  >/dev/null 2>"$T/miss.log"
-status=$?
-set -e
+  >/dev/null 2>"$T/miss.log" || status=$?
 expect_eq "$status" 1 "exit status with a miss and --fail-on-miss"
 expect_contains "$(cat "$T/miss.log")" "4 requests (exact 1, miss 3); 3 missed; upstream: 0 connections" "summary with misses"
 expect_eq "$(grep -c '^gostly-serve: missed: ' "$T/miss.log")" 2 "distinct misses listed"
@@ -49,11 +47,11 @@ grep -qx 'gostly-serve: missed: POST /forms' "$T/miss.log" || fail "POST miss no
 # Without --fail-on-miss the same run passes on the command's status.
 timeout 20 gostly-serve --data "$GOSTLY_DATA" --mode MOCK -- sh -c 'curl -sS -o /dev/null "$GOSTLY_PROXY_URL/nowhere"' \
   2>"$T/nofail.log" || fail "a miss without --fail-on-miss exited non-zero"
-set +e
-timeout 20 gostly-serve --data "$GOSTLY_DATA" --mode MOCK --fail-on-miss -- sh -c 'exit 7' 2>"$T/seven.log"
-expect_eq "$?" 7 "the command's own status"
-timeout 20 gostly-serve --data "$GOSTLY_DATA" --mode MOCK -- /nonexistent/cmd 2>"$T/enoent.log"
-expect_eq "$?" 127 "a command that is not there"
-timeout 20 gostly-serve --data "$GOSTLY_DATA" --mode MOCK --fail-on-miss 2>"$T/usage.log" </dev/null
-expect_eq "$?" 2 "--fail-on-miss without a command"
-set -e
+# exit_of CMD...: prints CMD's exit status.
+exit_of() { local s=0; "$@" || s=$?; echo "$s"; }
+expect_eq "$(exit_of timeout 20 gostly-serve --data "$GOSTLY_DATA" --mode MOCK --fail-on-miss -- sh -c 'exit 7' 2>"$T/seven.log")" 7 \
+  "the command's own status"
+expect_eq "$(exit_of timeout 20 gostly-serve --data "$GOSTLY_DATA" --mode MOCK -- /nonexistent/cmd 2>"$T/enoent.log")" 127 \
+  "a command that is not there"
+expect_eq "$(exit_of timeout 20 gostly-serve --data "$GOSTLY_DATA" --mode MOCK --fail-on-miss 2>"$T/usage.log" </dev/null)" 2 \
+  "--fail-on-miss without a command"

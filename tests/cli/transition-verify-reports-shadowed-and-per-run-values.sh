@@ -29,10 +29,8 @@ gostly-transition --data "$T/mockdata" "$T/bad.jsonl" 2>"$T/mock-transition.log"
 GOSTLY_DATA="$T/mockdata" start_serve --mode MOCK
 fresh=$(curl -sS -o /dev/null -w '%{http_code}' "http://$PROXY/posts?page=2&_cb=1732889999")
 
-set +e
-gostly-transition --data "$T/bad" --verify "$T/bad.jsonl" 2>"$T/bad.log"
-status=$?
-set -e
+status=0
+gostly-transition --data "$T/bad" --verify "$T/bad.jsonl" 2>"$T/bad.log" || status=$?
 expect_eq "$status" 1 "exit status with problems"
 log=$(cat "$T/bad.log")
 expect_contains "$log" "verify: GET /price ($T/bad.jsonl:1): shadowed: answered by recording p2 of session s2 (status 200, tier exact)" "shadowed duplicate"
@@ -47,10 +45,8 @@ fi
 expect_contains "$(gostly-transition --data "$T/bad" --dry-run --json "$T/bad.jsonl")" '"duplicates":3' "library committed"
 
 # stdin, --json: a verify_summary line on stdout, the input named <stdin>.
-set +e
-gostly-transition --data "$T/stdin" --verify --json - <"$T/bad.jsonl" >"$T/json.out" 2>"$T/json.log"
-status=$?
-set -e
+status=0
+gostly-transition --data "$T/stdin" --verify --json - <"$T/bad.jsonl" >"$T/json.out" 2>"$T/json.log" || status=$?
 expect_eq "$status" 1 "exit status with --json"
 python3 - "$T/json.out" "$fresh" <<'PY'
 import json, sys
@@ -65,7 +61,6 @@ shadowed = next(f for f in v["findings"] if f["kind"] == "shadowed")
 assert shadowed["at"] == "<stdin>:1" and shadowed["answered_by"] == "p2" and shadowed["uri"] == "/price", shadowed
 PY
 # Not with --dry-run.
-set +e
-gostly-transition --data "$T/bad" --verify --dry-run "$T/bad.jsonl" 2>/dev/null
-expect_eq "$?" 2 "--verify with --dry-run"
-set -e
+status=0
+gostly-transition --data "$T/bad" --verify --dry-run "$T/bad.jsonl" 2>/dev/null || status=$?
+expect_eq "$status" 2 "--verify with --dry-run"
