@@ -574,15 +574,25 @@ void Engine::tick() {
   impl_->check_transition_deadline();
 }
 
-void Engine::set_own_address(const std::string& bound_address) {
+namespace {
+// The HOST:PORT names a client may use for a listener bound at `bound_address`: loopback and
+// wildcard listeners are reached under every loopback name.
+std::vector<std::string> authorities_of(const std::string& bound_address) {
   auto colon = bound_address.rfind(':');
-  if (colon == std::string::npos) return;
+  if (colon == std::string::npos) return {};
   std::string host = util::to_lower(bound_address.substr(0, colon));
   std::string port = bound_address.substr(colon);
-  impl_->own_authorities = {host + port};
-  // Loopback and wildcard listeners are reached under every loopback name.
+  std::vector<std::string> out{host + port};
   if (host.starts_with("127.") || host == "localhost" || host == "[::1]" || host == "0.0.0.0" || host == "[::]")
-    for (const char* name : {"127.0.0.1", "localhost", "[::1]"}) impl_->own_authorities.push_back(name + port);
+    for (const char* name : {"127.0.0.1", "localhost", "[::1]"}) out.push_back(name + port);
+  return out;
+}
+} // namespace
+
+void Engine::set_own_address(const std::string& bound_address) { impl_->own_authorities = authorities_of(bound_address); }
+
+void Engine::set_control_address(const std::string& bound_address) {
+  impl_->control_authorities = authorities_of(bound_address);
 }
 
 bool Engine::Impl::names_api(const record::Request& request, const http::Responder& responder) const {
@@ -596,6 +606,13 @@ void Engine::handle(record::Request& request, http::Responder responder) {
   auto started = Clock::now();
   if (request.method == "CONNECT") return impl_->handle_connect(request, std::move(responder));
   const bool named = impl_->names_api(request, responder);
+  // A client that sends everything through HTTP_PROXY (curl ignores ports in NO_PROXY) reaches
+  // the control API here: answered in-process, never forwarded nor counted as traffic.
+  if (named && !impl_->control_authorities.empty()) [[unlikely]] {
+    const auto& control = impl_->control_authorities;
+    if (std::any_of(control.begin(), control.end(), [&](const std::string& a) { return util::iequals(a, request.host); }))
+      return handle_control(request, std::move(responder));
+  }
   if (request.uri == "/ca.crt" && request.method == "GET" && !named) {
     if (!impl_->options.authority) {
       responder.send(http::json_response(

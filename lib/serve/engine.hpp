@@ -120,6 +120,9 @@ public:
   /// The proxy listener's HOST:PORT, set before it serves: a proxy client that names it (curl
   /// applying HTTP_PROXY to GOSTLY_PROXY_URL) is answered as one pointed here, not forwarded to itself.
   void set_own_address(const std::string& bound_address);
+  /// The control listener's HOST:PORT, set before the proxy serves: a request for it that comes
+  /// through the proxy (HTTP_PROXY) is answered by the control API, not forwarded.
+  void set_control_address(const std::string& bound_address);
 
 private:
   struct Impl;

@@ -83,6 +83,7 @@ struct Engine::Impl {
   std::string transition_last_error;
 
   std::vector<std::string> own_authorities; // set_own_address(); read-only once serving
+  std::vector<std::string> control_authorities; // set_control_address(); read-only once serving
   /// The client named an API (CONNECT, absolute-form, inside a tunnel), not this proxy itself.
   bool names_api(const record::Request& request, const http::Responder& responder) const;
 

@@ -267,6 +267,7 @@ int serve_main(const ServeOptions& o) {
   http::Server control(control_options, [&engine](record::Request& r, http::Responder responder) {
     engine.handle_control(r, std::move(responder));
   });
+  engine.set_control_address(control.bound_address());
   proxy.start();
   control.start();
   // A run of its own (-- CMD) takes a free TLS port too, unless --tls-listen names one.
