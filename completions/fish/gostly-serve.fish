@@ -19,5 +19,6 @@ complete -c gostly-serve -x -l tls-listen -d 'also take TLS and CONNECT here (EN
 complete -c gostly-serve -x -l no-intercept -a '(__fish_print_hostnames)' -d 'relay CONNECT to this host untouched'
 complete -c gostly-serve -x -l session-buffer-max -d 'RAM for the session-verbatim tier (0 = off)'
 complete -c gostly-serve -l insecure-control -d 'control API without a key, loopback only'
+complete -c gostly-serve -l fail-on-miss -d 'with a command: exit 1 when any request missed in MOCK'
 complete -c gostly-serve -x -l work-timeout -d 'seconds a seed import or transition run may take'
 complete -c gostly-serve -x -l work-memory -d 'memory a seed import or transition run may use'

@@ -9,6 +9,7 @@ complete -c gostly-transition -x -l service -d 'set the service id of every reco
 complete -c gostly-transition -x -l session -d 'set the session id of every record'
 complete -c gostly-transition -x -l redact-header -d 'also mask this header'
 complete -c gostly-transition -l dry-run -d 'validate and report, change nothing'
+complete -c gostly-transition -l verify -d 'replay every input against the new library, report what would not be answered as recorded'
 complete -c gostly-transition -x -l control -d 'control API HOST:PORT of a running gostly-serve'
 complete -c gostly-transition -x -l then-mode -a 'LEARN MOCK PASSTHROUGH' -d 'mode after the transition'
 complete -c gostly-transition -r -l export -d 'write the library to a .tar.gz bundle'

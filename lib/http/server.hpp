@@ -6,6 +6,7 @@
 #include "http/message.hpp"
 #include "record/interaction.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -21,6 +22,15 @@ namespace gostly::http {
 namespace detail {
 class Exchange;
 }
+
+/// What the proxy did to reach upstreams (gostly_upstream_*_total): a MOCK run shows it never did.
+/// Counted when tried, whether or not it succeeded; bumped only when a connection is opened, never
+/// per request on a pooled one.
+struct UpstreamCounters {
+  std::atomic<std::uint64_t> connections{0};    // TCP connects (forwards, upgrades, CONNECT relays)
+  std::atomic<std::uint64_t> resolutions{0};    // name lookups (an IP address needs none)
+  std::atomic<std::uint64_t> tls_handshakes{0}; // client handshakes with https:// upstreams
+};
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";       // HOST:PORT, port 0 = pick a free one
@@ -45,6 +55,7 @@ struct ServerOptions {
   std::shared_ptr<tls::CertificateAuthority> authority;
   bool takes_tls = false;
   std::function<void(bool ok)> on_handshake; // every client handshake, for the metrics
+  std::shared_ptr<UpstreamCounters> upstream_counters; // optional; shared by listeners that forward
 };
 
 /// A CONNECT tunnel relayed untouched, once it has closed.

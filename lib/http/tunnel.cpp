@@ -26,6 +26,12 @@ public:
     deadline_ = started_ + shared_.options.upstream_timeout;
     auto hp = parse_host_port(stats_.authority);
     if (!hp || hp->port == 0) return finish("CONNECT target '" + stats_.authority + "' is not HOST:PORT");
+    if (auto& counters = shared_.options.upstream_counters) {
+      counters->connections.fetch_add(1, std::memory_order_relaxed);
+      beast::error_code not_an_address;
+      asio::ip::make_address(hp->host, not_an_address);
+      if (not_an_address) counters->resolutions.fetch_add(1, std::memory_order_relaxed);
+    }
     resolver_.async_resolve(hp->host, std::to_string(hp->port),
                             [self = shared_from_this()](beast::error_code ec, Resolver::results_type results) {
                               if (ec) return self->finish("resolve: " + ec.message());

@@ -144,6 +144,7 @@ public:
 private:
   void connect() {
     reused_ = false;
+    count(&UpstreamCounters::connections);
     if (tls_) stream_.emplace(std::in_place_type<TlsStream>, worker_.ioc, shared_.upstream_tls());
     else stream_.emplace(std::in_place_type<TcpStream>, worker_.ioc);
     beast::error_code ec;
@@ -156,6 +157,7 @@ private:
       });
       return;
     }
+    count(&UpstreamCounters::resolutions);
     resolver_.async_resolve(url_.host, std::to_string(url_.port),
                             [self = shared_from_this()](beast::error_code rec, Resolver::results_type results) {
                               if (rec) return self->finish(UpstreamFailure::unreachable, "resolve " + self->url_.host + ": " + rec.message());
@@ -174,7 +176,12 @@ private:
     send();
   }
 
+  void count(std::atomic<std::uint64_t> UpstreamCounters::*which) const noexcept {
+    if (options_.upstream_counters) ((*options_.upstream_counters).*which).fetch_add(1, std::memory_order_relaxed);
+  }
+
   void handshake() {
+    count(&UpstreamCounters::tls_handshakes);
     auto& tls = std::get<TlsStream>(*stream_);
     SSL* ssl = tls.native_handle();
     beast::error_code not_an_address;

@@ -53,6 +53,7 @@ std::vector<std::string> command_environment(const std::vector<std::string>& par
       set.emplace_back(name, bundle);
     set.emplace_back("NODE_EXTRA_CA_CERTS", settings.ca_file.string());
   }
+  set.insert(set.end(), settings.extra.begin(), settings.extra.end());
 
   std::vector<std::string> no_proxy;
   std::vector<std::string> out;
@@ -67,6 +68,7 @@ std::vector<std::string> command_environment(const std::vector<std::string>& par
     if (!replaced) out.push_back(entry);
   }
   if (!settings.proxy_authority.empty()) add_items(no_proxy, settings.proxy_authority);
+  for (const auto& authority : settings.no_proxy_extra) add_items(no_proxy, authority);
   for (auto& [name, value] : set) out.push_back(name + "=" + value);
   if (!no_proxy.empty()) {
     std::string list;

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace gostly::serve {
@@ -15,6 +16,10 @@ struct CommandEnvSettings {
   /// the trust variables. Absolute paths, since CMD may change directory.
   std::filesystem::path ca_file;         // the gostly CA alone (NODE_EXTRA_CA_CERTS adds to Node's roots)
   std::filesystem::path bundle_file;     // system roots + the gostly CA
+  /// More NAME=VALUE pairs set the same way (`gostly-serve -- CMD`: GOSTLY_CONTROL_URL, ...),
+  /// and more HOST:PORT added to NO_PROXY (its control API, which must not go through the proxy).
+  std::vector<std::pair<std::string, std::string>> extra;
+  std::vector<std::string> no_proxy_extra;
 };
 
 /// `parent` (NAME=VALUE entries, e.g. from environ) with the proxy variables set for CMD:

@@ -619,6 +619,22 @@ Mode Engine::global_mode() const noexcept { return static_cast<Mode>(impl_->glob
 void Engine::set_global_mode(Mode mode, bool persist) { impl_->set_global(mode, persist); }
 void Engine::load_libraries() { impl_->load_libraries(); }
 
+void Engine::Impl::note_miss(const std::string& service_id, const record::Request& request) {
+  std::string what = request.method + " " + request.uri;
+  if (service_id != options.default_service) what += " (service " + service_id + ")";
+  std::lock_guard lock(missed_mutex);
+  ++missed.total;
+  auto& listed = missed.distinct;
+  if (std::find(listed.begin(), listed.end(), what) != listed.end()) return;
+  if (listed.size() < MissedRequests::kMaxListed) listed.push_back(std::move(what));
+  else missed.more = true;
+}
+
+MissedRequests Engine::missed() const {
+  std::lock_guard lock(impl_->missed_mutex);
+  return impl_->missed;
+}
+
 Mode Engine::effective_mode(const std::string& service_id) const {
   return impl_->effective(impl_->state_for(service_id));
 }
@@ -629,15 +645,25 @@ void Engine::tick() {
   impl_->check_transition_deadline();
 }
 
-void Engine::set_own_address(const std::string& bound_address) {
+namespace {
+// The HOST:PORT names a client may use for a listener bound at `bound_address`: loopback and
+// wildcard listeners are reached under every loopback name.
+std::vector<std::string> authorities_of(const std::string& bound_address) {
   auto colon = bound_address.rfind(':');
-  if (colon == std::string::npos) return;
+  if (colon == std::string::npos) return {};
   std::string host = util::to_lower(bound_address.substr(0, colon));
   std::string port = bound_address.substr(colon);
-  impl_->own_authorities = {host + port};
-  // Loopback and wildcard listeners are reached under every loopback name.
+  std::vector<std::string> out{host + port};
   if (host.starts_with("127.") || host == "localhost" || host == "[::1]" || host == "0.0.0.0" || host == "[::]")
-    for (const char* name : {"127.0.0.1", "localhost", "[::1]"}) impl_->own_authorities.push_back(name + port);
+    for (const char* name : {"127.0.0.1", "localhost", "[::1]"}) out.push_back(name + port);
+  return out;
+}
+} // namespace
+
+void Engine::set_own_address(const std::string& bound_address) { impl_->own_authorities = authorities_of(bound_address); }
+
+void Engine::set_control_address(const std::string& bound_address) {
+  impl_->control_authorities = authorities_of(bound_address);
 }
 
 bool Engine::Impl::names_api(const record::Request& request, const http::Responder& responder) const {
@@ -651,6 +677,13 @@ void Engine::handle(record::Request& request, http::Responder responder) {
   auto started = Clock::now();
   if (request.method == "CONNECT") return impl_->handle_connect(request, std::move(responder));
   const bool named = impl_->names_api(request, responder);
+  // A client that sends everything through HTTP_PROXY (curl ignores ports in NO_PROXY) reaches
+  // the control API here: answered in-process, never forwarded nor counted as traffic.
+  if (named && !impl_->control_authorities.empty()) [[unlikely]] {
+    const auto& control = impl_->control_authorities;
+    if (std::any_of(control.begin(), control.end(), [&](const std::string& a) { return util::iequals(a, request.host); }))
+      return handle_control(request, std::move(responder));
+  }
   if (request.uri == "/ca.crt" && request.method == "GET" && !named) {
     if (!impl_->options.authority) {
       responder.send(http::json_response(
@@ -674,7 +707,11 @@ void Engine::handle(record::Request& request, http::Responder responder) {
   case Mode::mock: {
     match::Answer answer = state.matcher.match(request);
     impl_->metrics.count_request(match_type(answer.tier));
-    if (answer.prepared) {
+    if (answer.tier == match::Tier::miss && impl_->options.track_misses) [[unlikely]]
+      impl_->note_miss(config.id, request);
+    // A HEAD is answered from the response itself: prepared bytes carry the length of the body
+    // they hold, and a recorded HEAD holds none, so its recorded Content-Length would be lost.
+    if (answer.prepared && !responder.head_request()) {
       responder.send(std::move(answer.prepared));
     } else {
       record::Headers extra{{"X-Ghost-Mock", std::string(match::header_value(answer.tier))}};
@@ -721,6 +758,7 @@ void Engine::Impl::handle_upgrade(const ServiceConfig& config, bool by_host, Mod
   if (mode == Mode::mock) {
     // A recorded 101 would leave the client waiting for frames nobody sends.
     metrics.count_request(MatchType::miss);
+    if (options.track_misses) note_miss(config.id, request);
     responder.send(http::json_response(
         501, nlohmann::json{{"error", "WebSocket upgrades are relayed and recorded in LEARN and PASSTHROUGH, never "
                                       "replayed: MOCK cannot answer one"},

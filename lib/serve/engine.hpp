@@ -73,6 +73,17 @@ struct EngineOptions {
   std::function<void()> run_transition;
   /// What a seed import or a transition run may cost (each runs as a child process).
   WorkBudget work;
+  /// Remember which requests MOCK missed (`gostly-serve -- CMD` lists them when CMD exits).
+  bool track_misses = false;
+};
+
+/// The requests MOCK could not answer, for `gostly-serve -- CMD`'s summary: bounded, whatever
+/// the run sends.
+struct MissedRequests {
+  static constexpr std::size_t kMaxListed = 20;
+  std::uint64_t total = 0;             // every miss
+  std::vector<std::string> distinct;   // "METHOD URI" (service when not default), first kMaxListed distinct
+  bool more = false;                   // more distinct ones than listed
 };
 
 class Engine {
@@ -103,9 +114,15 @@ public:
 
   Metrics& metrics() noexcept;
 
+  /// With EngineOptions::track_misses: what MOCK missed so far.
+  MissedRequests missed() const;
+
   /// The proxy listener's HOST:PORT, set before it serves: a proxy client that names it (curl
   /// applying HTTP_PROXY to GOSTLY_PROXY_URL) is answered as one pointed here, not forwarded to itself.
   void set_own_address(const std::string& bound_address);
+  /// The control listener's HOST:PORT, set before the proxy serves: a request for it that comes
+  /// through the proxy (HTTP_PROXY) is answered by the control API, not forwarded.
+  void set_control_address(const std::string& bound_address);
 
 private:
   struct Impl;

@@ -61,6 +61,9 @@ struct Engine::Impl {
   store::DataDir data;
   redact::Redactor base_redactor;
   Metrics metrics;
+  mutable std::mutex missed_mutex;
+  MissedRequests missed; // guarded by missed_mutex; only with options.track_misses
+  void note_miss(const std::string& service_id, const record::Request& request);
   std::shared_ptr<match::SessionBudget> session_budget; // shared by every service's matcher
   Engine* self = nullptr;
 
@@ -82,6 +85,7 @@ struct Engine::Impl {
   std::string transition_last_error;
 
   std::vector<std::string> own_authorities; // set_own_address(); read-only once serving
+  std::vector<std::string> control_authorities; // set_control_address(); read-only once serving
   /// The client named an API (CONNECT, absolute-form, inside a tunnel), not this proxy itself.
   bool names_api(const record::Request& request, const http::Responder& responder) const;
 

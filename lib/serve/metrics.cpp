@@ -100,6 +100,16 @@ std::string Metrics::render(const std::vector<std::pair<std::string, std::uint64
   line("# HELP gostly_session_buffer_evictions_total Session keys evicted, oldest first, to stay within the budget.");
   line("# TYPE gostly_session_buffer_evictions_total counter");
   line("gostly_session_buffer_evictions_total " + std::to_string(session.evictions));
+  auto up = upstream();
+  line("# HELP gostly_upstream_connections_total Connections opened (or tried) to upstreams; 0 for a hermetic MOCK run.");
+  line("# TYPE gostly_upstream_connections_total counter");
+  line("gostly_upstream_connections_total " + std::to_string(up.connections));
+  line("# HELP gostly_upstream_dns_resolutions_total Upstream host names looked up (an IP address needs none).");
+  line("# TYPE gostly_upstream_dns_resolutions_total counter");
+  line("gostly_upstream_dns_resolutions_total " + std::to_string(up.resolutions));
+  line("# HELP gostly_upstream_tls_handshakes_total TLS handshakes gostly started with https:// upstreams.");
+  line("# TYPE gostly_upstream_tls_handshakes_total counter");
+  line("gostly_upstream_tls_handshakes_total " + std::to_string(up.tls_handshakes));
   if (leaf_cache_size_) {
     line("# HELP gostly_tls_handshakes_total Client TLS handshakes gostly terminated (CONNECT interception, --tls-listen).");
     line("# TYPE gostly_tls_handshakes_total counter");
@@ -126,6 +136,9 @@ std::string Metrics::render(const std::vector<std::pair<std::string, std::uint64
   line("ghost_request_duration_seconds_count " + std::to_string(latency_count_.load(std::memory_order_relaxed)));
   return out;
 }
+
+void Metrics::set_upstream_source(std::function<UpstreamStats()> source) { upstream_ = std::move(source); }
+UpstreamStats Metrics::upstream() const { return upstream_ ? upstream_() : UpstreamStats{}; }
 
 void Metrics::count_tls_handshake(bool ok) noexcept { tls_handshakes_[ok ? 1 : 0].fetch_add(1, std::memory_order_relaxed); }
 void Metrics::set_leaf_cache_source(std::function<std::uint64_t()> source) { leaf_cache_size_ = std::move(source); }

@@ -29,6 +29,13 @@ struct SessionBufferStats {
   std::uint64_t evictions = 0;
 };
 
+/// What the proxy did to reach upstreams (http::UpstreamCounters): gostly_upstream_*_total.
+struct UpstreamStats {
+  std::uint64_t connections = 0;
+  std::uint64_t resolutions = 0;
+  std::uint64_t tls_handshakes = 0;
+};
+
 class Metrics {
 public:
   Metrics();
@@ -47,6 +54,10 @@ public:
   /// Where render() reads the session buffer's figures (zeros without one). Set once, before
   /// the control API serves.
   void set_session_buffer_source(std::function<SessionBufferStats()> source);
+
+  /// Where render() reads the upstream counters (zeros without one). Set once, before serving.
+  void set_upstream_source(std::function<UpstreamStats()> source);
+  UpstreamStats upstream() const;
 
   std::uint64_t requests(MatchType type) const noexcept;
   std::uint64_t io_errors(IoOperation operation) const noexcept;
@@ -68,6 +79,7 @@ private:
   std::function<SessionBufferStats()> session_buffer_;
   std::array<std::atomic<std::uint64_t>, 2> tls_handshakes_{}; // [0] failed, [1] ok
   std::function<std::uint64_t()> leaf_cache_size_;
+  std::function<UpstreamStats()> upstream_;
 };
 
 } // namespace gostly::serve

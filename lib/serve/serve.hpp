@@ -37,10 +37,17 @@ struct ServeOptions {
   double work_timeout = 120;         // seconds a seed import or transition run may take
   std::string work_memory = "2G";    // address space it may use
   std::string session_buffer_max = "64M"; // env GOSTLY_SESSION_BUFFER_MAX; 0 = no session-verbatim tier
+  std::vector<std::string> command;  // after `--`: run it behind the proxy, exit with its status
+  bool fail_on_miss = false;         // with a command: exit 1 when MOCK missed any request
 };
 
 /// Runs gostly-serve until SIGINT/SIGTERM; returns the exit status. Throws UsageError for bad
-/// options (including a control API without GHOST_API_KEY).
+/// options (including a control API without GHOST_API_KEY). With a command: runs it with the
+/// proxy in its environment (as gostly-record does, plus GOSTLY_CONTROL_URL and GHOST_API_KEY, a
+/// key made for the run when none is set), stops when it exits, prints a summary (requests per
+/// match type, misses, upstream connections) and returns its status, 1 with fail_on_miss when it
+/// succeeded but MOCK missed a request; its own failures are kRecordFailure, 126/127 when CMD
+/// cannot be run or found.
 int run(const ServeOptions& options);
 
 struct RecordOptions {

@@ -6,12 +6,17 @@
 #include "store/mode.hpp"
 #include "transition/control_client.hpp"
 #include "transition/transition.hpp"
+#include "transition/verify.hpp"
+#include "record/codec.hpp"
 #include "util/error.hpp"
+#include "util/limits.hpp"
+#include "util/time.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -43,6 +48,8 @@ void validate(const Options& o) {
       throw UsageError("--then-mode: expected LEARN, MOCK or PASSTHROUGH, got '" + *o.then_mode + "'");
   }
   if (o.control && o.transition.dry_run) throw UsageError("--dry-run does not contact --control");
+  if (o.verify && (bundle || o.transition.dry_run))
+    throw UsageError(std::string("--verify cannot be used with ") + (o.transition.dry_run ? "--dry-run" : which));
   std::size_t stdin_count = 0;
   for (const auto& input : o.transition.inputs) stdin_count += input == "-";
   if (stdin_count > 1) throw UsageError("'-' (stdin) can be named only once");
@@ -97,6 +104,71 @@ void report_transition(const Options& o, const TransitionResult& r) {
   std::cerr << line.str() << "\n";
 }
 
+// --verify's spool: each interaction as it went into the library, with where it came from, so
+// stdin can be replayed too and no body stays in memory. Removed when done.
+struct Spool {
+  std::filesystem::path path = std::filesystem::temp_directory_path() / (util::random_id("gostly-verify-") + ".jsonl");
+  std::ofstream out{path, std::ios::binary | std::ios::trunc};
+  Spool() {
+    if (!out) throw Error(path.string() + ": cannot create the --verify spool");
+  }
+  ~Spool() {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
+};
+
+int report_verify(const Options& o, const VerifyResult& r) {
+  if (!o.quiet || o.json) {
+    for (const auto& f : r.findings) {
+      std::cerr << "gostly-transition: verify: " << f.method << " " << f.uri << " (" << f.at;
+      if (f.service_id != record::kDefaultService) std::cerr << ", service " << f.service_id;
+      std::cerr << "): " << kind_name(f.kind) << ": " << f.detail << "\n";
+    }
+    if (r.problems > r.findings.size())
+      std::cerr << "gostly-transition: verify: ... and " << r.problems - r.findings.size() << " more\n";
+  }
+  if (o.json) {
+    json findings = json::array();
+    for (const auto& f : r.findings)
+      findings.push_back({{"kind", kind_name(f.kind)}, {"at", f.at}, {"service_id", f.service_id}, {"method", f.method},
+                          {"uri", f.uri}, {"tier", f.tier}, {"answered_by", f.answered_by}, {"detail", f.detail}});
+    std::cout << json{{"type", "verify_summary"}, {"checked", r.checked}, {"as_recorded", r.as_recorded},
+                      {"problems", r.problems}, {"findings", findings}}
+                     .dump(-1, ' ', false, json::error_handler_t::replace)
+              << "\n" << std::flush;
+  } else if (!o.quiet || r.problems) {
+    std::cerr << "gostly-transition: verify: replayed " << r.checked << ", " << r.as_recorded << " answered as recorded, "
+              << r.problems << " would not be" << (r.problems ? " (the library is committed all the same)" : "") << "\n";
+  }
+  return r.problems ? 1 : 0;
+}
+
+int run_verified(const Options& o) {
+  Spool spool;
+  Options with_spool = o;
+  with_spool.transition.on_added = [&spool](const record::Interaction& interaction, const std::string& input,
+                                            std::uint64_t line) {
+    auto object = record::to_json(interaction);
+    object["verify_at"] = input + ":" + std::to_string(line);
+    spool.out << object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  };
+  auto result = with_control(o, [&] { return run_transition(with_spool.transition); });
+  report_transition(o, result);
+  spool.out.close();
+  if (!spool.out) throw Error(spool.path.string() + ": cannot write the --verify spool (disk full?)");
+
+  store::LibraryDb db(store::DataDir(o.transition.data_dir).library_db());
+  Verifier verifier(db);
+  std::ifstream in(spool.path, std::ios::binary);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto object = util::parse_json(line);
+    verifier.check(record::from_json(object), object.value("verify_at", std::string()));
+  }
+  return report_verify(o, verifier.result());
+}
+
 } // namespace
 
 int run(const Options& o) {
@@ -142,6 +214,7 @@ int run(const Options& o) {
 
   if (o.transition.inputs.empty() && resolve_inputs(o.transition).empty())
     spdlog::warn("no inputs given and no recordings in {}", dir.traffic_dir().string());
+  if (o.verify) return run_verified(o);
   auto result = with_control(o, [&] { return run_transition(o.transition); });
   report_transition(o, result);
   return 0;

@@ -18,9 +18,11 @@ struct Options {
   bool force = false; // overwrite an existing export file
   bool json = false;
   bool quiet = false; // no summary on stderr
+  bool verify = false; // replay every incoming interaction against the new library (verify.hpp)
 };
 
-/// Runs gostly-transition. Returns the exit status (0); throws gostly::Error subclasses for the
+/// Runs gostly-transition. Returns the exit status (0; 1 when --verify found interactions that
+/// would not be answered as recorded, the library being committed all the same); throws gostly::Error subclasses for the
 /// caller (cli::run_tool) to report. With `control`, the server is told `begin` before anything
 /// is written, `end` after the commit and `abort` when the run fails.
 int run(const Options& options);

@@ -92,6 +92,7 @@ TransitionResult run_transition(const TransitionOptions& options) {
       } catch (const record::FieldError& e) {
         throw InputError(input.name, reader.line(), e.field, e.reason);
       }
+      if (options.on_added) options.on_added(interaction, input.name, reader.line());
       sessions.emplace(interaction.service_id,
                        interaction.session_id.empty() ? import.default_session_id() : interaction.session_id);
     }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ struct TransitionOptions {
   std::vector<std::string> redact_headers;
   /// Validate and count, then roll back: library.db is left as it was.
   bool dry_run = false;
+  /// Called with each interaction as it goes into the library (redacted, ids overridden), the
+  /// input's name and the line (--verify spools them to replay after the commit).
+  std::function<void(const record::Interaction&, const std::string& input, std::uint64_t line)> on_added;
 };
 
 struct TransitionResult {

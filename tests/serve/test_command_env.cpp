@@ -121,3 +121,15 @@ TEST_CASE("write_ca_bundle: roots then the gostly CA, replaced whole", "[serve]"
   // Nothing but the bundle in the directory: no temporary file left behind.
   CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}) == 2);
 }
+
+TEST_CASE("command_environment: gostly-serve -- CMD adds its control API variables and keeps it off the proxy",
+          "[serve]") {
+  auto s = plain();
+  s.extra = {{"GOSTLY_CONTROL_URL", "http://127.0.0.1:5555"}, {"GHOST_API_KEY", "run-key"}};
+  s.no_proxy_extra = {"127.0.0.1:5555"};
+  auto env = as_map(serve::command_environment({"GHOST_API_KEY=inherited", "no_proxy=corp.local"}, s));
+  CHECK(only(env, "GOSTLY_CONTROL_URL") == "http://127.0.0.1:5555");
+  CHECK(only(env, "GHOST_API_KEY") == "run-key");
+  CHECK(only(env, "NO_PROXY") == "corp.local,127.0.0.1:4321,127.0.0.1:5555");
+  CHECK(only(env, "no_proxy") == "corp.local,127.0.0.1:4321,127.0.0.1:5555");
+}

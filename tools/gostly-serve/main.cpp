@@ -4,7 +4,8 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"The gostly proxy: records traffic in LEARN, answers from the mock library in MOCK.\n"
-               "Control API: X-API-Key from GHOST_API_KEY."};
+               "Control API: X-API-Key from GHOST_API_KEY.\n"
+               "With -- CMD ARGS, runs CMD behind the proxy on free ports and exits with its status."};
   gostly::cli::CommonOptions common;
   gostly::serve::ServeOptions opts;
   gostly::cli::setup_app(app, "gostly-serve", common);
@@ -33,8 +34,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--insecure-control", opts.insecure_control,
                "Allow the control API without GHOST_API_KEY (loopback --control only)");
+  app.add_flag("--fail-on-miss", opts.fail_on_miss,
+               "With a command: exit 1 when any request missed in MOCK, even if the command succeeded");
+  app.add_option("command", opts.command,
+                 "Command to run behind the proxy (after --); the proxy, TLS and control ports default to free ones");
+  
   return gostly::cli::run_tool(app, "gostly-serve", common, argc, argv, [&] {
     gostly::cli::setup_logging("gostly-serve", common, /*default_info=*/true);
+    if (!opts.command.empty()) { // a run of its own: ports nobody else holds unless told (TLS: serve.cpp)
+      if (app.get_option("--listen")->count() == 0) opts.listen = "127.0.0.1:0";
+      if (app.get_option("--control")->count() == 0) opts.control = "127.0.0.1:0";
+    }
     return gostly::serve::run(opts);
   });
 }

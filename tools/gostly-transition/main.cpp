@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
   app.add_option("--import", import_file, "Read a bundle written by --export into library.db")->type_name("FILE");
   app.add_flag("--force", opts.force, "With --export: overwrite an existing file");
   app.add_flag("--json", opts.json, "Print the summary as one JSON line on stdout");
+  app.add_flag("--verify", opts.verify,
+               "After the commit, replay every input interaction against the library as MOCK would and report "
+               "those not answered as recorded (exit 1; the library stays committed)");
 
   return gostly::cli::run_tool(app, "gostly-transition", common, argc, argv, [&] {
     auto set = [](std::optional<std::string>& field, const std::string& value) {
