@@ -1,5 +1,5 @@
 // Control API, services: GET /services, GET|PUT /services/{id} (upstream, route, extra redacted
-// headers and a mode override per service). Routes and limits: control.cpp.
+// headers, a mode override and chaos per service). Routes and limits: control.cpp.
 #include "serve/control.hpp"
 #include "serve/engine_impl.hpp"
 #include "store/library_db.hpp"
@@ -45,7 +45,8 @@ json Engine::Impl::describe_service(const ServiceConfig& config) const {
               {"redact_headers", config.extra_redact},
               {"library_size", state.matcher.library_size()},
               {"session_id", session},
-              {"session_size", state.matcher.session_size()}};
+              {"session_size", state.matcher.session_size()},
+              {"chaos", config.chaos ? to_json(config.chaos->spec()) : json()}};
 }
 
 std::string Engine::Impl::service_get(const ControlCall& call) {
@@ -108,6 +109,24 @@ std::string Engine::Impl::service_put(const ControlCall& call) {
       if (!mode || *mode == Mode::transitioning) throw HttpError(400, "mode: expected LEARN, MOCK, PASSTHROUGH or null");
       new_override = mode;
     }
+  }
+  // Chaos: checked here, stored in library.db before it takes effect (a config a restart would
+  // silently drop is refused with a 500 instead), a new config starting its sequence at 0.
+  std::optional<std::optional<ChaosSpec>> new_chaos;
+  if (auto it = body.find("chaos"); it != body.end()) {
+    try {
+      new_chaos = it->is_null() ? std::optional<ChaosSpec>{} : std::optional<ChaosSpec>{parse_chaos(*it)};
+    } catch (const ChaosError& e) {
+      throw HttpError(400, e.message());
+    }
+    try {
+      data.ensure();
+      store::LibraryDb db(data.library_db());
+      db.set_service_chaos(id, *new_chaos ? std::optional<std::string>(to_json(**new_chaos).dump()) : std::nullopt);
+    } catch (const std::exception& e) {
+      throw HttpError(500, "chaos not changed: cannot store it in " + data.library_db().string() + ": " + e.what());
+    }
+    config->chaos = *new_chaos ? std::make_shared<Chaos>(**new_chaos) : nullptr;
   }
   bool created = config == &fresh;
   if (created) {

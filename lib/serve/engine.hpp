@@ -5,6 +5,7 @@
 #include "http/server.hpp"
 #include "match/matcher.hpp"
 #include "record/interaction.hpp"
+#include "serve/chaos.hpp"
 #include "serve/metrics.hpp"
 #include "serve/worker.hpp"
 #include "store/mode.hpp"
@@ -73,6 +74,9 @@ struct EngineOptions {
   std::function<void()> run_transition;
   /// What a seed import or a transition run may cost (each runs as a child process).
   WorkBudget work;
+  /// `--chaos SERVICE=SPEC`: chaos for these services for this run (over what library.db holds;
+  /// not persisted). A service named here that does not exist yet is created.
+  std::vector<std::pair<std::string, ChaosSpec>> chaos;
 };
 
 class Engine {

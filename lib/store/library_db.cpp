@@ -334,6 +334,33 @@ void LibraryDb::set_service_mode(const std::string& id, const std::optional<std:
   upsert.bind(1, id).bind_optional(2, canonical).bind(3, util::now_iso8601()).run();
 }
 
+namespace {
+// The chaos column is added on first write rather than by a schema migration: a library written
+// by this version stays readable by one that knows no chaos (it ignores the column).
+bool has_chaos_column(sqlite3* db) {
+  sql::Statement query(db, "SELECT 1 FROM pragma_table_info('services') WHERE name = 'chaos'");
+  return query.step();
+}
+} // namespace
+
+std::vector<std::pair<std::string, std::string>> LibraryDb::service_chaos() {
+  std::vector<std::pair<std::string, std::string>> rows;
+  if (!has_chaos_column(db_)) return rows;
+  sql::Statement query(db_, "SELECT id, chaos FROM services WHERE chaos IS NOT NULL ORDER BY id");
+  while (query.step()) rows.emplace_back(query.text(0), query.text(1));
+  return rows;
+}
+
+void LibraryDb::set_service_chaos(const std::string& id, const std::optional<std::string>& chaos_json) {
+  util::require_safe_id(id, "service id");
+  sql::Transaction transaction(db_);
+  if (!has_chaos_column(db_)) sql::exec(db_, "ALTER TABLE services ADD COLUMN chaos TEXT NULL");
+  sql::Statement upsert(db_, "INSERT INTO services(id, mode, created_at, updated_at, chaos) VALUES(?1, NULL, ?2, ?2, ?3) "
+                             "ON CONFLICT(id) DO UPDATE SET chaos = excluded.chaos, updated_at = excluded.updated_at");
+  upsert.bind(1, id).bind(2, util::now_iso8601()).bind_optional(3, chaos_json).run();
+  transaction.commit();
+}
+
 void LibraryDb::for_each_mock(const std::string& service_id,
                               const std::function<void(const record::Interaction&)>& visit) {
   sql::Statement query(db_, R"sql(

@@ -3,7 +3,8 @@
 // library_db.cpp); the schema is versioned with PRAGMA user_version and migrated on open.
 //
 // Tables:
-//   services(id TEXT PRIMARY KEY, mode TEXT NULL, created_at TEXT, updated_at TEXT)
+//   services(id TEXT PRIMARY KEY, mode TEXT NULL, created_at TEXT, updated_at TEXT
+//            [, chaos TEXT NULL: added on first use, see set_service_chaos()])
 //   recordings(id INTEGER PRIMARY KEY, interaction_id TEXT UNIQUE, service_id TEXT, session_id TEXT,
 //              source TEXT, recorded_at TEXT, method TEXT, uri TEXT, status INTEGER,
 //              match_key TEXT, record TEXT /* the full JSONL line, floor already stripped */)
@@ -26,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct sqlite3;
@@ -100,6 +102,12 @@ public:
   RecordingSummary recording_summary(const std::string& service_id, bool learn_only);
   void ensure_service(const std::string& id);
   void set_service_mode(const std::string& id, const std::optional<std::string>& mode);
+  /// Per-service chaos configs (serve/chaos.hpp) as stored: (service id, JSON text), for the
+  /// services that have one. The services table's `chaos TEXT NULL` column is added by the first
+  /// set_service_chaos(); before that there are none (reading never writes).
+  std::vector<std::pair<std::string, std::string>> service_chaos();
+  /// Stores (or, with nullopt, clears) the chaos config of `id`, creating the service row.
+  void set_service_chaos(const std::string& id, const std::optional<std::string>& chaos_json);
 
   /// The mock library of `service_id`: every mock row's interaction, grouped by match key in
   /// ordinal order (keys in first-recorded order).
