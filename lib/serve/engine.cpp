@@ -688,9 +688,10 @@ void Engine::handle(record::Request& request, http::Responder responder) {
   const ServiceConfig& config = impl_->route(request, &by_host, &host_service);
   ServiceState& state = *config.state;
   Mode mode = impl_->effective(state);
-  if (mode != Mode::transitioning && http::is_websocket_upgrade(request)) [[unlikely]]
-    return impl_->handle_upgrade(config, impl_->upstream_for(config, by_host, host_service, request, responder), mode,
-                                 request, std::move(responder), started);
+  if (mode != Mode::transitioning && http::is_websocket_upgrade(request)) [[unlikely]] {
+    auto upstream = impl_->upstream_for(config, by_host, host_service, request, responder); // before the move below
+    return impl_->handle_upgrade(config, std::move(upstream), mode, request, std::move(responder), started);
+  }
   switch (mode) {
   case Mode::mock:
     if (config.chaos) [[unlikely]]

@@ -32,6 +32,7 @@ count() { grep -o "$1" <<<"$2" | wc -l | tr -d ' '; }
 restart() {
   kill "$SERVE_PID"
   wait "$SERVE_PID" 2>/dev/null || true
+  rm -f "$T/serve.log" # else the new server's address could be read from the old log
   start_serve "$@"
 }
 

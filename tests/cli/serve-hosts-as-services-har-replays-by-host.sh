@@ -68,6 +68,7 @@ expect_eq "$(get -H 'Host: api.alpha.test' "http://$PROXY/status")" '{"svc":"alp
 # --route wins too: localhost (any port) is routed to its own, empty, service.
 kill "$SERVE_PID"
 wait "$SERVE_PID" 2>/dev/null || true
+rm -f "$T/serve.log" # else the new server's address could be read from the old log
 start_serve --mode MOCK --route "localhost=http://127.0.0.1:9"
 expect_eq "$(get -o /dev/null -w '%{http_code}' -H 'Host: localhost:5001' "http://$PROXY/status")" 404 "--route wins"
 expect_eq "$(get -H 'Host: api.alpha.test' "http://$PROXY/status")" '{"svc":"alpha"}' "other hosts unaffected"
