@@ -181,7 +181,12 @@ void Engine::Impl::index_routes(Table& t) {
   for (std::size_t i = 0; i < t.services.size(); ++i) {
     // The default service needs no entry: a host that names nothing gets it anyway, and a
     // server with one service then pays nothing for hosts as services.
-    if (i != t.default_index) t.host_services.emplace(t.services[i].id, i);
+    if (i != t.default_index) {
+      const std::string& id = t.services[i].id;
+      t.host_services.emplace(id, i);
+      auto dash = id.find_last_not_of("0123456789");
+      t.ids_with_port |= dash != std::string::npos && dash + 1 < id.size() && id[dash] == '-';
+    }
     const auto& route = t.services[i].route;
     if (!route) continue;
     if (route->kind == Route::Kind::host) t.host_routes.emplace_back(route->match, i);
@@ -216,13 +221,17 @@ namespace {
 // gostly-seed files a HAR host under), compared in lower case. `api.example.com:8443` names
 // `api.example.com-8443` when there is one, else `api.example.com`: an id with a port is that
 // port's alone, one without takes every port (`:443` of an https URL, the port a client pointed
-// at the proxy uses). One or two hash lookups on a stack buffer: no allocation.
+// at the proxy uses). One hash lookup on a stack buffer (two when some id has a port): no
+// allocation.
 const ServiceConfig* service_named_by(const Table& t, std::string_view host) noexcept {
   std::array<char, 128> buffer;
-  std::string_view id = util::host_service_id(host, buffer);
-  if (auto it = t.host_services.find(id); it != t.host_services.end()) return &t.services[it->second];
   std::string_view bare = host_without_port(host);
-  if (bare.size() == host.size()) return nullptr;
+  std::string_view id;
+  if (t.ids_with_port || bare.size() == host.size()) {
+    id = util::host_service_id(host, buffer);
+    if (auto it = t.host_services.find(id); it != t.host_services.end()) return &t.services[it->second];
+    if (bare.size() == host.size()) return nullptr;
+  }
   id = util::host_service_id(bare, buffer);
   if (auto it = t.host_services.find(id); it != t.host_services.end()) return &t.services[it->second];
   return nullptr;

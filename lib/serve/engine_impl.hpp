@@ -56,6 +56,7 @@ struct Table {
   std::vector<std::pair<std::string, std::size_t>> prefix_routes; // longest first
   /// Hosts as services: every service but the default, by id (see Impl::route()).
   std::unordered_map<std::string, std::size_t, IdHash, std::equal_to<>> host_services;
+  bool ids_with_port = false; // some id ends in -DIGITS, as gostly-seed names HOST:PORT
   std::size_t default_index = 0;
 };
 
