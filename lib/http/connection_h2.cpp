@@ -111,6 +111,7 @@ public:
   void reply(const record::Response& response, const record::Headers& extra) override {
     reply(serialize_response(response, extra, head_ ? BodyMode::head : BodyMode::send, Close::no));
   }
+  void drop() override;
   bool head() const noexcept override { return head_; }
   bool closing() const noexcept override { return false; }
   bool named_host() const noexcept override { return named_host_; }
@@ -204,6 +205,15 @@ public:
     int rv = nghttp2_submit_response(session_, stream.id_, reframed.nva.data(), reframed.nva.size(),
                                      stream.body_left_.empty() ? nullptr : &provider);
     if (rv != 0) spdlog::debug("HTTP/2 stream {}: cannot submit the response: {}", stream.id_, nghttp2_strerror(rv));
+    if (!dispatching_) flush();
+  }
+
+  /// Answers `stream` with RST_STREAM instead of a response (H2Stream::drop).
+  void reset(H2Stream& stream) {
+    if (!session_ || stream.closed_) return;
+    uncount(stream);
+    stream.state_ = H2Stream::State::replied;
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream.id_, NGHTTP2_INTERNAL_ERROR);
     if (!dispatching_) flush();
   }
 
@@ -575,6 +585,11 @@ void H2Stream::reply(std::string bytes) {
 void H2Stream::reply(std::shared_ptr<const std::string> prepared) {
   if (closed_ || state_ == State::replied || !prepared) return;
   if (auto connection = connection_.lock()) connection->submit(*this, prepared_cache.get(prepared));
+}
+
+void H2Stream::drop() {
+  if (closed_ || state_ == State::replied) return;
+  if (auto connection = connection_.lock()) connection->reset(*this);
 }
 
 void H2Stream::stream_head(const record::Response& response, bool length_known, std::string_view piece,

@@ -68,6 +68,13 @@ public:
     reply(serialize_response(response, extra, head_ ? BodyMode::head : BodyMode::send, close_ ? Close::yes : Close::no));
   }
 
+  void drop() override {
+    if (replied_) return;
+    replied_ = true;
+    close_ = true;
+    close();
+  }
+
   Worker& worker() noexcept override { return worker_; }
   const Shared& shared() const noexcept override { return shared_; }
   bool head() const noexcept override { return head_; }

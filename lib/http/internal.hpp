@@ -132,6 +132,8 @@ public:
   /// Shared, pre-serialized HTTP/1.1 bytes (the MOCK fast path), not copied.
   virtual void reply(std::shared_ptr<const std::string> prepared) = 0;
   virtual void reply(const record::Response& response, const record::Headers& extra) = 0;
+  /// No reply at all (Responder::drop): the connection closed, or the stream reset.
+  virtual void drop() = 0;
   virtual bool head() const noexcept = 0;
   virtual bool closing() const noexcept = 0;
   virtual bool named_host() const noexcept = 0;

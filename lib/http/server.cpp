@@ -69,6 +69,11 @@ bool Responder::head_request() const noexcept { return exchange_->head(); }
 bool Responder::closing() const noexcept { return exchange_->closing(); }
 bool Responder::named_host() const noexcept { return exchange_->named_host(); }
 void Responder::defer(std::function<void()> fn) { asio::post(exchange_->worker().ioc, std::move(fn)); }
+void Responder::after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  auto timer = std::make_shared<asio::steady_timer>(exchange_->worker().ioc, delay);
+  timer->async_wait([timer, fn = std::move(fn)](const beast::error_code&) { fn(); });
+}
+void Responder::drop() { exchange_->drop(); }
 void Responder::open_tunnel(bool intercept, TunnelDone done) { exchange_->open_tunnel(intercept, std::move(done)); }
 void Responder::relay_upgrade(const Url& upstream, const record::Request& request, UpgradeHandlers handlers) {
   exchange_->relay_upgrade(upstream, request, std::move(handlers));

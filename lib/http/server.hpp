@@ -157,6 +157,12 @@ public:
   /// (asio::post): lets a caller gather the work of one event-loop turn and do it once, such as
   /// one disk write for every interaction recorded in that turn.
   void defer(std::function<void()> fn);
+  /// Runs `fn` on this connection's worker thread once `delay` has passed (an Asio timer: the
+  /// worker serves its other connections meanwhile), for a reply that must come late.
+  void after(std::chrono::milliseconds delay, std::function<void()> fn);
+  /// Gives no answer: HTTP/1.1 closes the connection, HTTP/2 resets the stream (RST_STREAM
+  /// INTERNAL_ERROR) and the connection's other streams go on.
+  void drop();
 
 private:
   std::shared_ptr<detail::Exchange> exchange_;

@@ -65,15 +65,9 @@ std::string_view host_without_port(std::string_view host) noexcept {
 }
 
 std::string service_for_host(std::string_view host) {
-  std::string id;
-  for (char c : util::to_lower(host)) {
-    bool safe = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
-    id += safe ? c : '-';
-  }
-  while (!id.empty() && (id.back() == '.' || id.back() == '-')) id.pop_back();
-  while (!id.empty() && (id.front() == '.' || id.front() == '-')) id.erase(id.begin());
-  if (id.size() > 128) id.resize(128);
-  return util::is_safe_id(id) ? id : std::string(record::kDefaultService);
+  std::array<char, 128> buffer;
+  std::string_view id = util::host_service_id(host, buffer); // what gostly-serve looks Host up by
+  return util::is_safe_id(id) ? std::string(id) : std::string(record::kDefaultService);
 }
 
 std::string pointer_token(std::string_view token) {

@@ -140,11 +140,14 @@ std::string Engine::Impl::seed_post(const ControlCall& call) {
     for (const auto& id : stats.services_touched)
       if (std::find(services.begin(), services.end(), id) == services.end()) services.push_back(id);
     json library = json::object();
+    std::vector<std::string> loaded;
     for (const auto& id : services) {
       if (!util::is_safe_id(id)) continue;
       reload_service(db, id);
       library[id] = state_for(id).matcher.library_size();
+      loaded.push_back(id);
     }
+    adopt_services(loaded); // hosts as services: a host seeded here is answered by its Host from now on
     report.erase("type");
     report["added"] = stats.added;
     report["duplicates"] = stats.duplicates;

@@ -1,7 +1,7 @@
 // Control API, services: GET /services, GET|PUT /services/{id} (upstream, route, extra redacted
-// headers and a mode override per service). Routes and limits: control.cpp. The mode override
-// and the extra redacted headers are stored in library.db (load_libraries() reads them back on
-// start); upstream and route come from the command line and last until the server stops.
+// headers, a mode override and chaos per service). Routes and limits: control.cpp. The mode
+// override, the extra redacted headers and chaos are stored in library.db (load_libraries() reads
+// them back on start); upstream and route come from the command line and last until the server stops.
 #include "serve/control.hpp"
 #include "serve/engine_impl.hpp"
 #include "record/codec.hpp"
@@ -67,7 +67,8 @@ json Engine::Impl::describe_service(const ServiceConfig& config) const {
               {"redact_headers", config.extra_redact},
               {"library_size", state.matcher.library_size()},
               {"session_id", session},
-              {"session_size", state.matcher.session_size()}};
+              {"session_size", state.matcher.session_size()},
+              {"chaos", config.chaos ? to_json(config.chaos->spec()) : json()}};
 }
 
 std::string Engine::Impl::service_get(const ControlCall& call) {
@@ -135,22 +136,37 @@ std::string Engine::Impl::service_put(const ControlCall& call) {
       new_override = mode;
     }
   }
+  std::optional<std::optional<ChaosSpec>> new_chaos;
+  if (auto it = body.find("chaos"); it != body.end()) {
+    try {
+      new_chaos = it->is_null() ? std::optional<ChaosSpec>{} : std::optional<ChaosSpec>{parse_chaos(*it)};
+    } catch (const ChaosError& e) {
+      throw HttpError(400, e.message());
+    }
+  }
   // Stored before anything changes, so a restart keeps it; library.db is created for it if this
   // is the first thing ever stored. When it cannot be stored the call fails and nothing changes.
-  if ((new_override || new_redact) && !options.fixed_mode) {
+  bool store_settings = (new_override || new_redact) && !options.fixed_mode;
+  if (store_settings || new_chaos) {
     try {
+      data.ensure();
       store::LibraryDb db(data.library_db());
       store::sql::Transaction write(db.handle());
-      if (new_override)
+      if (store_settings && new_override)
         db.set_service_mode(id, *new_override ? std::optional<std::string>(std::string(store::to_string(**new_override)))
                                               : std::nullopt);
-      if (new_redact) db.set_service_redact_headers(id, *new_redact);
+      if (store_settings && new_redact) db.set_service_redact_headers(id, *new_redact);
+      if (new_chaos)
+        db.set_service_chaos(id, *new_chaos ? std::optional<std::string>(to_json(**new_chaos).dump()) : std::nullopt);
       write.commit();
     } catch (const std::exception& e) {
       spdlog::error("service {}: settings not stored in {}: {}", id, data.library_db().string(), e.what());
       throw HttpError(500, "service '" + id + "' not changed: cannot store its settings in " +
                                data.library_db().string() + ": " + e.what());
     }
+  }
+  // A new chaos config starts its sequence at 0.
+  if (new_chaos) config->chaos = *new_chaos ? std::make_shared<Chaos>(**new_chaos) : nullptr;
   }
   bool created = config == &fresh;
   if (created) {

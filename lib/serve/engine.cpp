@@ -33,6 +33,7 @@
 #include "util/encoding.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
+#include "util/limits.hpp"
 #include "util/time.hpp"
 
 #include <algorithm>
@@ -147,6 +148,16 @@ Engine::Impl::Impl(EngineOptions opts)
       throw UsageError("--route: two routes give service '" + route.service_id + "'");
     table_ptr->services.push_back({route.service_id, route.upstream, route, {}, std::make_shared<redact::Redactor>(base_redactor), &state});
   }
+  for (const auto& [id, spec] : options.chaos) {
+    util::require_safe_id(id, "--chaos service");
+    auto existing = std::find_if(table_ptr->services.begin(), table_ptr->services.end(),
+                                 [&](const ServiceConfig& s) { return s.id == id; });
+    if (existing == table_ptr->services.end()) {
+      table_ptr->services.push_back({id, std::nullopt, std::nullopt, {}, std::make_shared<redact::Redactor>(base_redactor), &state_for(id)});
+      existing = std::prev(table_ptr->services.end());
+    }
+    existing->chaos = std::make_shared<Chaos>(spec);
+  }
   index_routes(*table_ptr);
   table = std::move(table_ptr);
   generation.store(1);
@@ -166,7 +177,16 @@ ServiceState& Engine::Impl::state_for(const std::string& id) {
 void Engine::Impl::index_routes(Table& t) {
   t.host_routes.clear();
   t.prefix_routes.clear();
+  t.host_services.clear();
   for (std::size_t i = 0; i < t.services.size(); ++i) {
+    // The default service needs no entry: a host that names nothing gets it anyway, and a
+    // server with one service then pays nothing for hosts as services.
+    if (i != t.default_index) {
+      const std::string& id = t.services[i].id;
+      t.host_services.emplace(id, i);
+      auto dash = id.find_last_not_of("0123456789");
+      t.ids_with_port |= dash != std::string::npos && dash + 1 < id.size() && id[dash] == '-';
+    }
     const auto& route = t.services[i].route;
     if (!route) continue;
     if (route->kind == Route::Kind::host) t.host_routes.emplace_back(route->match, i);
@@ -196,7 +216,29 @@ void Engine::Impl::publish(std::shared_ptr<const Table> next) {
   generation.fetch_add(1, std::memory_order_release);
 }
 
-const ServiceConfig& Engine::Impl::route(const record::Request& request, bool* by_host) const {
+namespace {
+// Hosts as services: the service whose id the host gives (util::host_service_id, the id
+// gostly-seed files a HAR host under), compared in lower case. `api.example.com:8443` names
+// `api.example.com-8443` when there is one, else `api.example.com`: an id with a port is that
+// port's alone, one without takes every port (`:443` of an https URL, the port a client pointed
+// at the proxy uses). One hash lookup on a stack buffer (two when some id has a port): no
+// allocation.
+const ServiceConfig* service_named_by(const Table& t, std::string_view host) noexcept {
+  std::array<char, 128> buffer;
+  std::string_view bare = host_without_port(host);
+  std::string_view id;
+  if (t.ids_with_port || bare.size() == host.size()) {
+    id = util::host_service_id(host, buffer);
+    if (auto it = t.host_services.find(id); it != t.host_services.end()) return &t.services[it->second];
+    if (bare.size() == host.size()) return nullptr;
+  }
+  id = util::host_service_id(bare, buffer);
+  if (auto it = t.host_services.find(id); it != t.host_services.end()) return &t.services[it->second];
+  return nullptr;
+}
+} // namespace
+
+const ServiceConfig& Engine::Impl::route(const record::Request& request, bool* by_host, bool* by_host_service) const {
   const Table& t = current_table();
   if (!t.host_routes.empty() && !request.host.empty()) {
     std::string host = util::to_lower(host_without_port(request.host));
@@ -208,7 +250,52 @@ const ServiceConfig& Engine::Impl::route(const record::Request& request, bool* b
   }
   for (const auto& [prefix, index] : t.prefix_routes)
     if (prefix_matches(request.uri, prefix)) return t.services[index];
+  if (!t.host_services.empty() && !request.host.empty()) {
+    if (const ServiceConfig* named = service_named_by(t, request.host)) {
+      if (by_host) *by_host = named->upstream.has_value();
+      if (by_host_service) *by_host_service = true;
+      return *named;
+    }
+  }
   return t.services[t.default_index];
+}
+
+std::optional<http::Url> Engine::Impl::upstream_for(const ServiceConfig& config, bool by_host, bool by_host_service,
+                                                    const record::Request& request,
+                                                    const http::Responder& responder) const {
+  // A client that named the API (HTTP_PROXY, CONNECT) goes there, unless the service's own
+  // upstream says otherwise; one that was pointed here goes to the service's upstream, and a
+  // service its Host named without an upstream of its own to where such requests went before
+  // hosts were services: the default service's.
+  if (names_api(request, responder) && !by_host) return http::parse_url(request.scheme + "://" + request.host);
+  if (!config.upstream && by_host_service) return current_table().services[current_table().default_index].upstream;
+  return config.upstream;
+}
+
+void Engine::Impl::adopt_services(const std::vector<std::string>& ids, const std::map<std::string, ChaosSpec>* chaos) {
+  std::lock_guard lock(table_mutex);
+  auto next = std::make_shared<Table>(*table);
+  bool changed = false;
+  for (const auto& id : ids) {
+    if (std::any_of(next->services.begin(), next->services.end(), [&](const ServiceConfig& c) { return c.id == id; }))
+      continue;
+    // state_for takes states_mutex, never table_mutex, so holding table_mutex here is safe.
+    next->services.push_back({id, std::nullopt, std::nullopt, {}, std::make_shared<redact::Redactor>(base_redactor), &state_for(id)});
+    changed = true;
+  }
+  for (auto& config : next->services) {
+    if (!chaos || std::any_of(options.chaos.begin(), options.chaos.end(), [&](const auto& c) { return c.first == config.id; }))
+      continue; // --chaos wins for this run
+    auto it = chaos->find(config.id);
+    if (it == chaos->end() ? !config.chaos : config.chaos && config.chaos->spec() == it->second)
+      continue; // an unchanged config keeps its counter (and so its sequence) going
+    config.chaos = it == chaos->end() ? nullptr : std::make_shared<Chaos>(it->second);
+    changed = true;
+  }
+  if (!changed) return;
+  index_routes(*next);
+  table = std::move(next);
+  generation.fetch_add(1, std::memory_order_release);
 }
 
 Mode Engine::Impl::effective(const ServiceState& state) const noexcept {
@@ -529,14 +616,27 @@ void Engine::Impl::load_libraries() {
   try {
     store::LibraryDb db(data.library_db());
     auto rows = db.services();
+    std::vector<std::string> ids;
     // library.db holds each service's mode override (PUT /services/{id} stores it before it
     // applies it; a bundle import may bring one), so a reload applies what it says.
     for (const auto& row : rows) {
       auto& state = state_for(row.id);
+      ids.push_back(row.id);
       auto stored = row.mode ? store::parse_settable_mode(*row.mode) : std::nullopt;
       if (state.mode_override.load() != (stored ? static_cast<int>(*stored) : -1)) set_override(state, stored);
     }
     apply_stored_redaction(rows);
+    std::map<std::string, ChaosSpec> chaos;
+    for (const auto& [id, text] : db.service_chaos()) {
+      try {
+        chaos[id] = parse_chaos(util::parse_json(text));
+      } catch (const ChaosError& e) {
+        spdlog::warn("service {}: ignoring the chaos config in {}: {}", id, data.library_db().string(), e.message());
+      } catch (const std::exception& e) {
+        spdlog::warn("service {}: ignoring the chaos config in {}: {}", id, data.library_db().string(), e.what());
+      }
+    }
+    adopt_services(ids, &chaos);
     std::vector<ServiceState*> all;
     {
       std::lock_guard lock(states_mutex);
@@ -697,30 +797,19 @@ void Engine::handle(record::Request& request, http::Responder responder) {
     responder.send(pem);
     return;
   }
-  bool by_host = false;
-  const ServiceConfig& config = impl_->route(request, &by_host);
+  bool by_host = false, host_service = false;
+  const ServiceConfig& config = impl_->route(request, &by_host, &host_service);
   ServiceState& state = *config.state;
   Mode mode = impl_->effective(state);
-  if (mode != Mode::transitioning && http::is_websocket_upgrade(request)) [[unlikely]]
-    return impl_->handle_upgrade(config, by_host, mode, request, std::move(responder), started);
-  switch (mode) {
-  case Mode::mock: {
-    match::Answer answer = state.matcher.match(request);
-    impl_->metrics.count_request(match_type(answer.tier));
-    if (answer.tier == match::Tier::miss && impl_->options.track_misses) [[unlikely]]
-      impl_->note_miss(config.id, request);
-    // A HEAD is answered from the response itself: prepared bytes carry the length of the body
-    // they hold, and a recorded HEAD holds none, so its recorded Content-Length would be lost.
-    if (answer.prepared && !responder.head_request()) {
-      responder.send(std::move(answer.prepared));
-    } else {
-      record::Headers extra{{"X-Ghost-Mock", std::string(match::header_value(answer.tier))}};
-      if (!answer.transition.empty()) extra.emplace_back("X-Ghost-Transition", answer.transition);
-      responder.send(*answer.response, extra);
-    }
-    impl_->metrics.observe_latency(Clock::now() - started);
-    return;
+  if (mode != Mode::transitioning && http::is_websocket_upgrade(request)) [[unlikely]] {
+    auto upstream = impl_->upstream_for(config, by_host, host_service, request, responder); // before the move below
+    return impl_->handle_upgrade(config, std::move(upstream), mode, request, std::move(responder), started);
   }
+  switch (mode) {
+  case Mode::mock:
+    if (config.chaos) [[unlikely]]
+      return impl_->chaos_request(config, mode, std::nullopt, request, std::move(responder), started);
+    return impl_->answer_mock(config, request, responder, started);
   case Mode::transitioning:
     impl_->metrics.count_request(MatchType::transitioning);
     responder.send(http::json_response(
@@ -729,14 +818,78 @@ void Engine::handle(record::Request& request, http::Responder responder) {
     return;
   case Mode::learn:
   case Mode::passthrough: {
-    // A client that named the API (HTTP_PROXY, CONNECT) goes there, unless a host route says
-    // otherwise; one that was pointed here goes to the service's upstream.
-    std::optional<http::Url> upstream = config.upstream;
-    if (named && !by_host) upstream = http::parse_url(request.scheme + "://" + request.host);
+    std::optional<http::Url> upstream = impl_->upstream_for(config, by_host, host_service, request, responder);
     bool learn = impl_->effective(state) == Mode::learn;
+    if (!learn && config.chaos) [[unlikely]] // never in LEARN: recordings stay faithful
+      return impl_->chaos_request(config, Mode::passthrough, std::move(upstream), request, std::move(responder), started);
     return impl_->forward(config, std::move(upstream), request, std::move(responder), learn, started);
   }
   }
+}
+
+void Engine::Impl::answer_mock(const ServiceConfig& config, record::Request& request, http::Responder& responder,
+                               Clock::time_point started) {
+  match::Answer answer = config.state->matcher.match(request);
+  metrics.count_request(match_type(answer.tier));
+  if (answer.tier == match::Tier::miss && options.track_misses) [[unlikely]]
+    note_miss(config.id, request);
+  // A HEAD is answered from the response itself: prepared bytes carry the length of the body
+  // they hold, and a recorded HEAD holds none, so its recorded Content-Length would be lost.
+  if (answer.prepared && !responder.head_request()) {
+    responder.send(std::move(answer.prepared));
+  } else {
+    record::Headers extra{{"X-Ghost-Mock", std::string(match::header_value(answer.tier))}};
+    if (!answer.transition.empty()) extra.emplace_back("X-Ghost-Transition", answer.transition);
+    responder.send(*answer.response, extra);
+  }
+  metrics.observe_latency(Clock::now() - started);
+}
+
+void Engine::Impl::chaos_request(const ServiceConfig& config, Mode mode, std::optional<http::Url> upstream,
+                                 record::Request& request, http::Responder responder, Clock::time_point started) {
+  ChaosDecision decision = config.chaos->next();
+  if (decision.delay.count() == 0)
+    return chaos_apply(config, decision.action, mode, std::move(upstream), request, std::move(responder), started);
+  // The connection waits for its reply while its worker serves others; the request and the
+  // service's config (the routing table may change meanwhile) are kept until the timer fires.
+  auto held = std::make_shared<record::Request>(std::move(request));
+  responder.after(decision.delay, [this, config, action = decision.action, mode, upstream = std::move(upstream), held,
+                                   responder, started]() mutable {
+    try {
+      chaos_apply(config, action, mode, std::move(upstream), *held, responder, started);
+    } catch (const std::exception& e) {
+      spdlog::error("{} {} (after a chaos delay): {}", held->method, held->uri, e.what());
+      responder.send(http::json_response(500, nlohmann::json{{"error", std::string("internal error: ") + e.what()}}.dump()));
+    }
+  });
+}
+
+void Engine::Impl::chaos_apply(const ServiceConfig& config, ChaosAction action, Mode mode,
+                               std::optional<http::Url> upstream, record::Request& request, http::Responder responder,
+                               Clock::time_point started) {
+  switch (action) {
+  case ChaosAction::drop:
+    metrics.count_request(MatchType::chaos);
+    responder.drop();
+    break;
+  case ChaosAction::error: {
+    metrics.count_request(MatchType::chaos);
+    record::Response error;
+    error.status = config.chaos->spec().error_status;
+    error.reason = std::string(http::reason_phrase(error.status));
+    error.headers = {{"Content-Type", "application/json"}};
+    error.body = nlohmann::json{{"error", "injected by the chaos config of this service"},
+                                {"service", config.id},
+                                {"status", error.status}}
+                     .dump();
+    responder.send(error, {{"X-Ghost-Mock", "chaos"}});
+    break;
+  }
+  case ChaosAction::pass:
+    if (mode == Mode::mock) return answer_mock(config, request, responder, started);
+    return forward(config, std::move(upstream), request, std::move(responder), false, started);
+  }
+  metrics.observe_latency(Clock::now() - started);
 }
 
 namespace {
@@ -753,8 +906,8 @@ const char* opcode_name(std::uint8_t opcode) noexcept {
 }
 } // namespace
 
-void Engine::Impl::handle_upgrade(const ServiceConfig& config, bool by_host, Mode mode, record::Request& request,
-                                  http::Responder responder, Clock::time_point started) {
+void Engine::Impl::handle_upgrade(const ServiceConfig& config, std::optional<http::Url> upstream, Mode mode,
+                                  record::Request& request, http::Responder responder, Clock::time_point started) {
   if (mode == Mode::mock) {
     // A recorded 101 would leave the client waiting for frames nobody sends.
     metrics.count_request(MatchType::miss);
@@ -768,8 +921,6 @@ void Engine::Impl::handle_upgrade(const ServiceConfig& config, bool by_host, Mod
     return;
   }
   const bool learn = mode == Mode::learn;
-  std::optional<http::Url> upstream = config.upstream;
-  if (responder.named_host() && !by_host) upstream = http::parse_url(request.scheme + "://" + request.host);
   if (!upstream) return forward(config, std::nullopt, request, std::move(responder), learn, started);
   // What the records name: the request as the client sent it, at the host it really went to.
   auto upgrade = std::make_shared<record::Request>(request);

@@ -5,6 +5,7 @@
 #include "http/server.hpp"
 #include "match/matcher.hpp"
 #include "record/interaction.hpp"
+#include "serve/chaos.hpp"
 #include "serve/metrics.hpp"
 #include "serve/worker.hpp"
 #include "store/mode.hpp"
@@ -75,6 +76,9 @@ struct EngineOptions {
   WorkBudget work;
   /// Remember which requests MOCK missed (`gostly-serve -- CMD` lists them when CMD exits).
   bool track_misses = false;
+  /// `--chaos SERVICE=SPEC`: chaos for these services for this run (over what library.db holds;
+  /// not persisted). A service named here that does not exist yet is created.
+  std::vector<std::pair<std::string, ChaosSpec>> chaos;
 };
 
 /// The requests MOCK could not answer, for `gostly-serve -- CMD`'s summary: bounded, whatever

@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 namespace gostly::store {
 class LibraryDb;
@@ -40,12 +41,23 @@ struct ServiceConfig {
   std::vector<std::string> extra_redact; // per-service names on top of the engine's
   std::shared_ptr<const redact::Redactor> redactor;
   ServiceState* state = nullptr;
+  /// Null when the service has no chaos: the only check MOCK and PASSTHROUGH pay for it.
+  std::shared_ptr<Chaos> chaos = nullptr;
+};
+
+/// Hashes std::string and std::string_view alike, so a lookup by a view allocates nothing.
+struct IdHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view id) const noexcept { return std::hash<std::string_view>{}(id); }
 };
 
 struct Table {
   std::vector<ServiceConfig> services;
   std::vector<std::pair<std::string, std::size_t>> host_routes;
   std::vector<std::pair<std::string, std::size_t>> prefix_routes; // longest first
+  /// Hosts as services: every service but the default, by id (see Impl::route()).
+  std::unordered_map<std::string, std::size_t, IdHash, std::equal_to<>> host_services;
+  bool ids_with_port = false; // some id ends in -DIGITS, as gostly-seed names HOST:PORT
   std::size_t default_index = 0;
 };
 
@@ -93,8 +105,19 @@ struct Engine::Impl {
   static void index_routes(Table& table);
   const Table& current_table() const;
   void publish(std::shared_ptr<const Table> next);
-  /// The service of `request`; `by_host` (when given) tells whether a host route chose it.
-  const ServiceConfig& route(const record::Request& request, bool* by_host = nullptr) const;
+  /// The service of `request`: a host route, a path-prefix route, the service its host names
+  /// (hosts as services), else the default. `by_host` (when given): the service's own upstream
+  /// wins over the host a proxy client named (a host route, or a named service with an upstream).
+  /// `host_service`: its host named it, with no route.
+  const ServiceConfig& route(const record::Request& request, bool* by_host = nullptr, bool* host_service = nullptr) const;
+  /// Where a LEARN or PASSTHROUGH request of `config` goes (see route() for the flags).
+  std::optional<http::Url> upstream_for(const ServiceConfig& config, bool by_host, bool host_service,
+                                        const record::Request& request, const http::Responder& responder) const;
+  /// Gives every id in `ids` a routing-table entry (no upstream, no route) so its host finds it,
+  /// and, given `chaos` (every stored config), sets each service's chaos to it unless --chaos
+  /// set theirs. Publishes if anything changed. Called as libraries are loaded (start,
+  /// transition, seed import).
+  void adopt_services(const std::vector<std::string>& ids, const std::map<std::string, ChaosSpec>* chaos = nullptr);
 
   store::Mode effective(const ServiceState& state) const noexcept;
   void entered(ServiceState& state, store::Mode from, store::Mode to);
@@ -120,8 +143,16 @@ struct Engine::Impl {
   /// A record that is not an interaction (tunnel, ws_frame), to the line sink or traffic log.
   void record_line(ServiceState& state, const std::string& line);
   /// A WebSocket upgrade: relayed (LEARN also records the 101 and each frame), 501 in MOCK.
-  void handle_upgrade(const ServiceConfig& config, bool by_host, store::Mode mode, record::Request& request,
-                      http::Responder responder, Clock::time_point started);
+  void handle_upgrade(const ServiceConfig& config, std::optional<http::Url> upstream, store::Mode mode,
+                      record::Request& request, http::Responder responder, Clock::time_point started);
+  /// MOCK: the matcher's answer.
+  void answer_mock(const ServiceConfig& config, record::Request& request, http::Responder& responder, Clock::time_point started);
+  /// MOCK or PASSTHROUGH for a service with chaos: the next decision, its delay on a timer of
+  /// the connection's worker (never blocking it), then a drop, an error or the normal answer.
+  void chaos_request(const ServiceConfig& config, store::Mode mode, std::optional<http::Url> upstream,
+                     record::Request& request, http::Responder responder, Clock::time_point started);
+  void chaos_apply(const ServiceConfig& config, ChaosAction action, store::Mode mode, std::optional<http::Url> upstream,
+                   record::Request& request, http::Responder responder, Clock::time_point started);
   /// CONNECT: MITM, an untouched tunnel for a --no-intercept host, or a refusal.
   void handle_connect(const record::Request& request, http::Responder responder);
   /// The traffic log of `state`, opened on first use (caller holds state.log_mutex).

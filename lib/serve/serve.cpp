@@ -205,6 +205,11 @@ int serve_main(const ServeOptions& o) {
   engine_options.data_dir = o.data_dir;
   if (!o.upstream.empty()) engine_options.upstream = parse_upstream(o.upstream, "--upstream");
   for (const auto& spec : o.routes) engine_options.routes.push_back(parse_route(spec));
+  for (const auto& spec : o.chaos) {
+    auto chaos = parse_chaos_option(spec);
+    util::require_safe_id(chaos.first, "--chaos service");
+    engine_options.chaos.push_back(std::move(chaos));
+  }
   if (!o.mode.empty()) {
     auto mode = store::parse_mode(o.mode);
     if (!mode || *mode == store::Mode::transitioning)

@@ -31,6 +31,7 @@ struct ServeOptions {
   std::string control = "127.0.0.1:8000";
   std::string upstream;              // env BACKEND_URL
   std::vector<std::string> routes;   // HOST=URL or /PREFIX=URL
+  std::vector<std::string> chaos;    // SERVICE=SPEC (serve/chaos.hpp)
   std::string mode;                  // empty = mode.txt, else LEARN
   ProxySettings proxy;
   bool insecure_control = false;

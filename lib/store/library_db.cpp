@@ -53,7 +53,7 @@ namespace gostly::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 // How long a lock held outside gostly's writer queue (a sqlite3 shell, WAL recovery) is waited
 // for; GOSTLY_BUSY_TIMEOUT_MS changes it.
 constexpr std::size_t kBusyTimeoutMs = 10'000;
@@ -96,6 +96,10 @@ CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
     // 2: per-service extra redacted header names (PUT /services/{id} redact_headers), a JSON array.
     R"sql(
 ALTER TABLE services ADD COLUMN redact_headers TEXT NULL;
+)sql",
+    // 3: per-service chaos (PUT /services/{id} chaos, serve/chaos.hpp), its JSON text.
+    R"sql(
+ALTER TABLE services ADD COLUMN chaos TEXT NULL;
 )sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
@@ -364,6 +368,20 @@ void LibraryDb::set_service_redact_headers(const std::string& id, const std::vec
                              "VALUES(?1, NULL, ?2, ?2, ?3) ON CONFLICT(id) DO UPDATE SET "
                              "redact_headers = excluded.redact_headers, updated_at = excluded.updated_at");
   upsert.bind(1, id).bind(2, util::now_iso8601()).bind(3, list.dump()).run();
+}
+
+std::vector<std::pair<std::string, std::string>> LibraryDb::service_chaos() {
+  std::vector<std::pair<std::string, std::string>> rows;
+  sql::Statement query(db_, "SELECT id, chaos FROM services WHERE chaos IS NOT NULL ORDER BY id");
+  while (query.step()) rows.emplace_back(query.text(0), query.text(1));
+  return rows;
+}
+
+void LibraryDb::set_service_chaos(const std::string& id, const std::optional<std::string>& chaos_json) {
+  util::require_safe_id(id, "service id");
+  sql::Statement upsert(db_, "INSERT INTO services(id, mode, created_at, updated_at, chaos) VALUES(?1, NULL, ?2, ?2, ?3) "
+                             "ON CONFLICT(id) DO UPDATE SET chaos = excluded.chaos, updated_at = excluded.updated_at");
+  upsert.bind(1, id).bind(2, util::now_iso8601()).bind_optional(3, chaos_json).run();
 }
 
 void LibraryDb::for_each_mock(const std::string& service_id,

@@ -4,7 +4,8 @@
 //
 // Tables:
 //   services(id TEXT PRIMARY KEY, mode TEXT NULL, created_at TEXT, updated_at TEXT,
-//            redact_headers TEXT NULL /* JSON array of lower-case header names, since schema 2 */)
+//            redact_headers TEXT NULL /* JSON array of lower-case header names, since schema 2 */,
+//            chaos TEXT NULL /* serve/chaos.hpp config as JSON, since schema 3 */)
 //   recordings(id INTEGER PRIMARY KEY, interaction_id TEXT UNIQUE, service_id TEXT, session_id TEXT,
 //              source TEXT, recorded_at TEXT, method TEXT, uri TEXT, status INTEGER,
 //              match_key TEXT, record TEXT /* the full JSONL line, floor already stripped */)
@@ -27,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct sqlite3;
@@ -107,6 +109,11 @@ public:
   /// Stores a service's extra redacted header names (lower-cased; empty clears them), creating
   /// the service row if needed; UsageError for a name that is not an HTTP token.
   void set_service_redact_headers(const std::string& id, const std::vector<std::string>& names);
+  /// Per-service chaos configs (serve/chaos.hpp) as stored: (service id, JSON text), for the
+  /// services that have one.
+  std::vector<std::pair<std::string, std::string>> service_chaos();
+  /// Stores (or, with nullopt, clears) the chaos config of `id`, creating the service row.
+  void set_service_chaos(const std::string& id, const std::optional<std::string>& chaos_json);
 
   /// The mock library of `service_id`: every mock row's interaction, grouped by match key in
   /// ordinal order (keys in first-recorded order).

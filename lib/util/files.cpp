@@ -270,6 +270,34 @@ bool is_safe_id(std::string_view id) noexcept {
   return true;
 }
 
+namespace {
+// host_service_id's character map, a table because it runs on every proxied request's Host.
+constexpr std::array<char, 256> kHostIdChars = [] {
+  std::array<char, 256> map{};
+  for (int c = 0; c < 256; ++c) {
+    bool safe = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+    map[c] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : safe ? static_cast<char>(c) : '-';
+  }
+  return map;
+}();
+} // namespace
+
+std::string_view host_service_id(std::string_view host, std::array<char, 128>& out) noexcept {
+  auto mapped = [](char c) { return kHostIdChars[static_cast<unsigned char>(c)]; };
+  auto trimmed = [](char c) { return c == '.' || c == '-'; };
+  std::size_t i = 0;
+  while (i < host.size() && trimmed(mapped(host[i]))) ++i;
+  std::size_t n = 0;
+  for (; i < host.size() && n < out.size(); ++i) out[n++] = mapped(host[i]);
+  // Trailing '.'/'-' go before the cut to 128, so they are trimmed only when nothing else is left
+  // past it.
+  bool more = false;
+  for (; i < host.size() && !more; ++i) more = !trimmed(mapped(host[i]));
+  if (!more)
+    while (n > 0 && trimmed(out[n - 1])) --n;
+  return {out.data(), n};
+}
+
 void require_safe_id(std::string_view id, std::string_view what) {
   if (!is_safe_id(id))
     throw UsageError(std::string(what) + " '" + std::string(id) +

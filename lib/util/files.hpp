@@ -1,6 +1,7 @@
 #pragma once
 // Files that never end up half-written: AtomicFile publishes by rename only on commit();
 // AppendLog writes whole lines with one write() each and repairs a torn tail left by a crash.
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -95,5 +96,12 @@ bool is_safe_id(std::string_view id) noexcept;
 
 /// Throws gostly::UsageError naming `what` when `id` is not is_safe_id().
 void require_safe_id(std::string_view id, std::string_view what);
+
+/// The service id a host names: lower case, each character outside [a-z0-9._-] as '-' (so
+/// `api.example.com:8443` gives `api.example.com-8443`), leading and trailing '.' and '-'
+/// trimmed, at most 128 characters. gostly-seed files a HAR entry under it and gostly-serve
+/// finds a request's service by it; written to `out` (no allocation, for the request path) and
+/// returned as a view of it; empty when nothing is left.
+std::string_view host_service_id(std::string_view host, std::array<char, 128>& out) noexcept;
 
 } // namespace gostly::util

@@ -262,7 +262,7 @@ TEST_CASE("store::LibraryDb: a library.db of schema 1 is migrated and keeps its 
     store::LibraryDb db(path);
     db.set_service_mode("payments", std::string("MOCK"));
     // What gostly before per-service settings wrote: no redact_headers column, user_version 1.
-    store::sql::exec(db.handle(), "ALTER TABLE services DROP COLUMN redact_headers; PRAGMA user_version=1");
+    store::sql::exec(db.handle(), "ALTER TABLE services DROP COLUMN chaos; ALTER TABLE services DROP COLUMN redact_headers; PRAGMA user_version=1");
   }
   store::LibraryDb db(path);
   REQUIRE(db.service("payments").has_value());
@@ -364,4 +364,25 @@ TEST_CASE("store::LibraryDb: opening the library while an import runs does not w
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
   import.commit();
   CHECK(reader.library_size("default") == 1);
+}
+
+TEST_CASE("store::LibraryDb: per-service chaos configs are stored, cleared and survive reopening", "[store]") {
+  TempDir dir;
+  {
+    store::LibraryDb db(dir.path / "library.db");
+    CHECK(db.service_chaos().empty());
+    db.set_service_mode("payments", std::string("mock"));
+    db.set_service_chaos("payments", std::string(R"({"error_rate":0.5})"));
+    db.set_service_chaos("api.example.com", std::string(R"({"seed":1})"));
+    CHECK(db.service("payments")->mode == "MOCK"); // the mode stays
+    CHECK_THROWS_AS(db.set_service_chaos("../x", std::nullopt), UsageError);
+  }
+  store::LibraryDb db(dir.path / "library.db");
+  auto rows = db.service_chaos();
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0] == std::pair<std::string, std::string>{"api.example.com", R"({"seed":1})"});
+  CHECK(rows[1] == std::pair<std::string, std::string>{"payments", R"({"error_rate":0.5})"});
+  db.set_service_chaos("payments", std::nullopt);
+  REQUIRE(db.service_chaos().size() == 1);
+  CHECK(db.services().size() == 2);
 }

@@ -287,3 +287,29 @@ TEST_CASE("util::parse_iso8601 refuses times the clock cannot hold (no overflow)
   CHECK(util::parse_iso8601("2261-12-31T23:59:59Z"));
   CHECK(util::parse_iso8601("1970-01-01T00:00:00Z"));
 }
+
+TEST_CASE("util::host_service_id: the id gostly-seed gives a host, without allocating", "[util]") {
+  std::array<char, 128> buffer;
+  CHECK(util::host_service_id("API.Example.com", buffer) == "api.example.com");
+  CHECK(util::host_service_id("localhost:5000", buffer) == "localhost-5000");
+  CHECK(util::host_service_id("[::1]:8080", buffer) == "1--8080");
+  CHECK(util::host_service_id("..-host.-", buffer) == "host");
+  CHECK(util::host_service_id(":::", buffer).empty());
+  CHECK(util::host_service_id("", buffer).empty());
+  // The reference: map, trim both ends, then cut to 128 (gostly-seed's original order).
+  auto reference = [](std::string_view host) {
+    std::string id;
+    for (char c : util::to_lower(host)) {
+      bool safe = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+      id += safe ? c : '-';
+    }
+    while (!id.empty() && (id.back() == '.' || id.back() == '-')) id.pop_back();
+    while (!id.empty() && (id.front() == '.' || id.front() == '-')) id.erase(id.begin());
+    if (id.size() > 128) id.resize(128);
+    return id;
+  };
+  for (std::string host : {std::string(200, 'a'), std::string(127, 'a') + "-b", std::string(127, 'a') + "--",
+                           std::string(128, 'a') + ":", std::string(130, 'a') + "::b", "-" + std::string(128, 'x') + ".",
+                           std::string(126, 'a') + ".:.b"})
+    CHECK(util::host_service_id(host, buffer) == reference(host));
+}

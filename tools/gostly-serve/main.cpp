@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
   app.add_option("--upstream", opts.upstream, "Upstream base URL of the default service (http(s)://HOST[:PORT][/PATH])")
       ->envname("BACKEND_URL");
   app.add_option("--route", opts.routes, "Route HOST=URL or /PREFIX=URL to its own service (repeatable)");
+  app.add_option("--chaos", opts.chaos,
+                 "Chaos for a service in MOCK and PASSTHROUGH, SERVICE=SPEC: SPEC as JSON or "
+                 "latency_ms=MIN-MAX,error_rate=R,error_status=N,drop_rate=R,seed=N (repeatable)");
   app.add_option("--mode", opts.mode, "Starting global mode: LEARN, MOCK or PASSTHROUGH (default: mode.txt, else LEARN)");
   gostly::serve::add_proxy_settings(app, opts.proxy);
   app.get_option("--tls-listen")
