@@ -167,7 +167,6 @@ std::string Engine::Impl::service_put(const ControlCall& call) {
   }
   // A new chaos config starts its sequence at 0.
   if (new_chaos) config->chaos = *new_chaos ? std::make_shared<Chaos>(**new_chaos) : nullptr;
-  }
   bool created = config == &fresh;
   if (created) {
     // state_for takes states_mutex, never table_mutex, so holding table_mutex here is safe.
