@@ -9,7 +9,10 @@
 //   - a UUID in canonical 8-4-4-4-12 form;
 //   - 12 or more hex digits with at least one digit (Mongo ObjectIds, hashes);
 //   - a prefixed token, letters then `_` or `-` then 4+ letters/digits with at least one digit
-//     (`ch_3Nx8abc`, `cus_A1b2C3d4`, `usr-1234`); `api-v2` fails on its short tail;
+//     (`ch_3Nx8abc`, `cus_A1b2C3d4`, `usr-1234`); `api-v2` fails on its short tail and
+//     `address_line2` on its tail being a word and a small number;
+//   - a short prefixed id, 1-5 lower-case letters, `_`, digits (`ch_1`, `cus_12`): Stripe-style
+//     ids of a sequential test store; `page-2`, `API_1` and `settings_v1` stay words;
 //   - a token of 16+ letters and digits mixing both (base62 ids, ULIDs).
 // Words, versions (`v1`, `v2beta`) and short mixtures (`2fa`, `oauth2`) stay literal.
 //
@@ -48,12 +51,25 @@ bool is_uuid(std::string_view s) noexcept {
   return true;
 }
 
+bool is_lower(char c) noexcept { return c >= 'a' && c <= 'z'; }
+
+// `line2`, `step10`: a lower-case word and a small number, as in a field name (`address_line2`).
+bool is_numbered_word(std::string_view s) noexcept {
+  auto digits = s.find_first_of("0123456789");
+  return digits >= 2 && s.size() - digits <= 2 && all_of(s.substr(0, digits), is_lower) &&
+         all_of(s.substr(digits), is_digit);
+}
+
 bool is_prefixed_token(std::string_view s) noexcept {
   auto sep = s.find_first_of("_-");
   if (sep == std::string_view::npos || sep == 0 || sep > 10) return false;
   auto prefix = s.substr(0, sep);
   auto rest = s.substr(sep + 1);
-  return all_of(prefix, is_alpha) && rest.size() >= 4 && all_of(rest, is_alnum) && any_of(rest, is_digit);
+  if (!all_of(prefix, is_alpha) || rest.empty() || !all_of(rest, is_alnum)) return false;
+  if (rest.size() >= 4) return any_of(rest, is_digit) && !is_numbered_word(rest);
+  // A short id of a sequential store (`ch_1`, `cus_12`): a short lower-case type prefix, `_`, and
+  // only digits. `-` is left out because slugs use it (`page-2`, `top-10`).
+  return s[sep] == '_' && prefix.size() <= 5 && all_of(prefix, is_lower) && all_of(rest, is_digit);
 }
 
 // A character that continues an id-like token: a match of "42" next to one is part of a
