@@ -24,6 +24,8 @@
 // strings. Token boundaries keep `142`, `v42` and `4.2` untouched when swapping 42.
 #include "match/smart_swap.hpp"
 
+#include "util/string_format.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -34,6 +36,7 @@ bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_alnum(char c) noexcept { return is_digit(c) || is_alpha(c); }
 bool is_hex(char c) noexcept { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_lower(char c) noexcept { return c >= 'a' && c <= 'z'; }
 
 bool all_of(std::string_view s, bool (*pred)(char) noexcept) noexcept {
   return std::all_of(s.begin(), s.end(), pred);
@@ -41,17 +44,6 @@ bool all_of(std::string_view s, bool (*pred)(char) noexcept) noexcept {
 bool any_of(std::string_view s, bool (*pred)(char) noexcept) noexcept {
   return std::any_of(s.begin(), s.end(), pred);
 }
-
-bool is_uuid(std::string_view s) noexcept {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    bool dash_position = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash_position ? s[i] != '-' : !is_hex(s[i])) return false;
-  }
-  return true;
-}
-
-bool is_lower(char c) noexcept { return c >= 'a' && c <= 'z'; }
 
 // `line2`, `step10`: a lower-case word and a small number, as in a field name (`address_line2`).
 bool is_numbered_word(std::string_view s) noexcept {
@@ -103,7 +95,7 @@ void append_json_escaped(std::string& out, std::string_view text) {
 bool is_id_segment(std::string_view s) noexcept {
   if (s.empty()) return false;
   if (all_of(s, is_digit)) return true;
-  if (is_uuid(s)) return true;
+  if (util::looks_uuid(s)) return true;
   if (s.size() >= 12 && all_of(s, is_hex) && any_of(s, is_digit)) return true;
   if (is_prefixed_token(s)) return true;
   return s.size() >= 16 && all_of(s, is_alnum) && any_of(s, is_digit) && any_of(s, is_alpha);
