@@ -192,3 +192,40 @@ TEST_CASE("match::normalize: volatile formats and pairs", "[match]") {
   CHECK_FALSE(parse_multipart("--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx", "b", parts)); // unterminated
 }
 
+
+TEST_CASE("match::normalize: hostile multipart, form and JSON bodies parse bounded or fall back to bytes", "[match]") {
+  std::vector<Part> parts;
+  CHECK_FALSE(parse_multipart("--b\r\n\r\nx\r\n--b", "b", parts));         // no closing delimiter
+  CHECK_FALSE(parse_multipart("x--b\r\n\r\nx\r\n--b--", "b", parts));      // delimiter not at a line start
+  CHECK_FALSE(parse_multipart("--b--", "", parts));
+  parts.clear();
+  CHECK(parse_multipart("--b\r\n\r\n--b-x\r\n--b--\r\n", "b", parts)); // the boundary inside content
+  REQUIRE(parts.size() == 1);
+  CHECK(parts[0].content == "--b-x");
+  std::string many;
+  for (std::size_t i = 0; i <= kMaxMultipartParts; ++i) many += "--b\r\nContent-Disposition: form-data; name=\"p\"\r\n\r\nv\r\n";
+  parts.clear();
+  CHECK_FALSE(parse_multipart(many + "--b--\r\n", "b", parts)); // past the part limit: compared as bytes
+
+  // Truncations and byte flips of each kind of body: never a crash, and a request equal to the
+  // recording always matches.
+  auto type = record::Headers{{"Content-Type", "multipart/form-data; boundary=\"q;x\""}};
+  std::string body = multipart("q;x", "123e4567-e89b-12d3-a456-426614174000", "data");
+  std::string json = R"({"a":[1,{"b":"2026-11-30T03:00:00Z"}],"c":"x"})";
+  std::string form = "a=%zz&b=1&&=&c=%41";
+  ServiceMatcher m;
+  m.load_library({recorded("POST", "/m?x=%", "{}", body, type), recorded("POST", "/j", "{}", json),
+                  recorded("POST", "/f", "{}", form, {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}})});
+  std::uint32_t seed = 7;
+  auto next = [&] { return seed = seed * 1664525u + 1013904223u; };
+  for (const auto& [uri, original, headers] : {std::tuple{"/m?x=%", body, type}, std::tuple{"/j", json, record::Headers{}},
+                                               std::tuple{"/f", form, record::Headers{{"Content-Type", "application/x-www-form-urlencoded"}}}}) {
+    CHECK(m.match(request("POST", uri, original, headers)).tier == Tier::exact);
+    for (int i = 0; i < 500; ++i) {
+      std::string mutated = original.substr(0, next() % (original.size() + 1));
+      if (!mutated.empty() && i % 2) mutated[next() % mutated.size()] = static_cast<char>(next());
+      auto answer = m.match(request("POST", uri, mutated, headers));
+      CHECK(answer.response);
+    }
+  }
+}
