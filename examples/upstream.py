@@ -2,7 +2,8 @@
 """A small real JSON API used as the example upstream by `make demo`, the examples and the tests.
 
 Routes: GET /health, GET|POST /users, GET|PUT|PATCH|DELETE /users/{id}, GET /posts/{id},
-PATCH /posts/{id}, GET /binary (gzip bytes), GET /slow?ms=N. Responses carry a Set-Cookie
+PATCH /posts/{id}, GET /binary (gzip bytes), GET /slow?ms=N, POST /echo (JSON back),
+POST /upload (multipart/form-data: each part's name, filename and size). Responses carry a Set-Cookie
 and an ETag so tests can check redaction and end-to-end headers.
 --variant v2 plants API changes (for drift tests): users lose `name` for `full_name`, `age` turns
 into a string, /posts/{id} is gone, /health answers 500, and users gain `tier`.
@@ -10,6 +11,8 @@ Prints "listening on 127.0.0.1:PORT" once bound (port 0 picks a free port).
 With --tls-cert and --tls-key it speaks HTTPS instead (for https:// upstream tests).
 """
 import argparse
+import email.parser
+import email.policy
 import gzip
 import json
 import ssl
@@ -114,8 +117,20 @@ class Handler(BaseHTTPRequestHandler):
 
     do_HEAD = do_GET
 
+    def upload(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        head = b"Content-Type: " + self.headers.get("Content-Type", "").encode() + b"\r\n\r\n"
+        msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + self.rfile.read(length))
+        if not msg.is_multipart():
+            return self.send_json(400, {"error": "not multipart/form-data"})
+        return self.send_json(200, {"parts": [
+            {"name": p.get_param("name", header="content-disposition"), "filename": p.get_filename(),
+             "size": len(p.get_payload(decode=True) or b"")} for p in msg.iter_parts()]})
+
     def do_POST(self):
         url, parts = self.route()
+        if parts == ["upload"]:
+            return self.upload()
         body = self.read_body()
         if body is None:
             return self.send_json(400, {"error": "invalid JSON"})

@@ -3,6 +3,7 @@
 // responses (field set, types, cardinality, string formats, status families, empty rate)
 // without keeping a single response value. See fingerprint.cpp for the why.
 #include "record/interaction.hpp"
+#include "util/string_format.hpp"
 
 #include <array>
 #include <cstdint>
@@ -20,18 +21,13 @@ std::string_view to_string(JsonType type) noexcept;
 /// The JsonType of a parsed value (unsigned and signed integers are both `integer`).
 JsonType type_of(const nlohmann::json& value) noexcept;
 
-/// iso_datetime has a time and a zone (`2026-01-01T00:00:00Z`); datetime_local a time and no
-/// zone (`2026-01-01 00:00:00`); date none (`2026-01-01`): a move between them is a coarser
-/// (or finer) timestamp, which consumers parsing the old form trip over.
-enum class StringFormat : std::uint8_t { uuid, iso_datetime, url, email, ipv4, phone, numeric_string, text,
-                                         datetime_local, date };
-inline constexpr std::size_t kStringFormats = 10;
-/// True for the three timestamp formats.
-bool is_time_format(StringFormat format) noexcept;
-std::string_view to_string(StringFormat format) noexcept;
-
-/// The format of one string value; `text` for anything that is none of the named formats.
-StringFormat classify_string(std::string_view value) noexcept;
+// String formats are the toolkit's one notion of format (util/string_format.hpp), shared with
+// the normalized match tier.
+using util::StringFormat;
+using util::kStringFormats;
+using util::is_time_format;
+using util::to_string;
+using util::classify_string;
 
 enum class Cardinality : std::uint8_t { singleton, low, medium, high, unbounded };
 std::string_view to_string(Cardinality bucket) noexcept;

@@ -1,6 +1,8 @@
 #pragma once
 // Route templating shared by the fingerprints: two requests belong to the same route when their
 // paths differ only in identifier segments, so `/users/42` and `/users/7` are both `/users/{id}`.
+#include "util/string_format.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -9,7 +11,7 @@
 
 namespace gostly::drift {
 
-enum class StringFormat : std::uint8_t;
+using util::StringFormat;
 
 /// True when path segment `segment` looks like an identifier, by the same rule as the smart_swap
 /// tier (match::is_id_segment): integers, UUIDs, long hex, prefixed tokens such as `ch_3Mtw...`.

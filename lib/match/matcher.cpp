@@ -39,10 +39,12 @@
 #include "match/matcher.hpp"
 
 #include "match/miss.hpp"
+#include "match/normalize.hpp"
 #include "match/request_key.hpp"
 #include "match/resources.hpp"
 #include "match/smart_swap.hpp"
 #include "util/encoding.hpp"
+#include "util/time.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -59,6 +61,7 @@ std::string_view header_value(Tier tier) noexcept {
   switch (tier) {
   case Tier::session_verbatim: return "session-verbatim";
   case Tier::exact: return "exact";
+  case Tier::normalized: return "normalized";
   case Tier::resource_store: return "resource_store";
   case Tier::resource_transition: return "resource_transition";
   case Tier::smart_swap: return "smart_swap";
@@ -71,6 +74,7 @@ std::string_view metric_label(Tier tier) noexcept {
   switch (tier) {
   case Tier::session_verbatim: return "session_verbatim";
   case Tier::exact: return "exact";
+  case Tier::normalized: return "normalized";
   case Tier::resource_store: return "resource_store";
   case Tier::resource_transition: return "resource_transition";
   case Tier::smart_swap: return "smart_swap";
@@ -104,6 +108,8 @@ struct Stored {
   std::shared_ptr<const std::string> prepared_swap; // library responses whose path has an id
   // Session recordings are prepared on their first replay, not when recorded: most of a LEARN
   // session is never replayed, and preparing costs a serialization on the recording path.
+  // Library recordings use the same slot for their normalized-tier bytes, made on the first
+  // normalized answer (most recordings never give one).
   mutable std::once_flag lazy_once;
   mutable std::shared_ptr<const std::string> lazy_prepared;
 };
@@ -315,8 +321,26 @@ struct Prototype {
   Json resource;
 };
 
+// The normalized tier's recordings of one method on one path, in recorded order.
+struct NormalizedRoute {
+  struct Candidate {
+    StoredPtr stored;
+    Normalized form;
+    std::size_t group = 0; // candidates with the same signature replay in recorded order
+  };
+  std::string method;
+  std::vector<Candidate> candidates;
+  std::vector<std::string> ignored;                 // query parameters set aside (sorted)
+  mutable std::vector<std::atomic<std::size_t>> cursors; // per group, saturating like Slot's
+};
+
+// A long history of one endpoint bounds the work of an exact miss: the first recordings of a
+// method and path are its normalized candidates, later ones answer only exactly.
+constexpr std::size_t kMaxNormalizedCandidates = 256;
+
 struct Library {
   ExactIndex exact;
+  StringMap<std::vector<NormalizedRoute>> normalized; // path -> one entry per method
   // Templates seeds declared (OpenAPI's `/users/{username}`, from `seed.path_template`) whose
   // parameters the id heuristic does not see, as indexed in `swap` ("/users/{id}"): a request
   // is fitted to them when its own template finds nothing.
@@ -570,6 +594,55 @@ std::optional<Answer> resource_tiers(const Library& library, ResourceStore& stor
   return std::nullopt;
 }
 
+std::int64_t unix_seconds(util::SystemTime when) {
+  return std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
+}
+
+// The normalized tier's pick, or the reason the nearest recording of the same method and path
+// was not close enough (for the miss body), or neither when there is no such recording.
+struct NormalizedPick {
+  const Stored* stored = nullptr;
+  std::string reason;
+};
+
+NormalizedPick normalized_match(const Library& library, const record::Request& request, std::string_view uri) {
+  auto it = library.normalized.find(record::uri_path(uri));
+  if (it == library.normalized.end()) return {};
+  const NormalizedRoute* route = nullptr;
+  for (const auto& r : it->second)
+    if (r.method == request.method) route = &r;
+  if (!route) return {};
+  auto wanted = normalize(request, uri, unix_seconds(std::chrono::system_clock::now()));
+  // Closest: no hard difference and the fewest soft ones; ties go to the earliest recording's
+  // group, whose recordings replay in recorded order (as a repeated exact key does).
+  std::vector<std::pair<std::size_t, std::size_t>> fits; // (soft, index)
+  const NormalizedRoute::Candidate* nearest = nullptr;
+  Distance nearest_distance;
+  for (std::size_t i = 0; i < route->candidates.size(); ++i) {
+    const auto& candidate = route->candidates[i];
+    auto d = distance(candidate.form, wanted, route->ignored);
+    if (d.hard == 0) {
+      fits.emplace_back(d.soft, i);
+    } else if (!nearest || d.hard < nearest_distance.hard ||
+               (d.hard == nearest_distance.hard && d.soft < nearest_distance.soft)) {
+      nearest = &candidate;
+      nearest_distance = std::move(d);
+    }
+  }
+  if (fits.empty()) return {nullptr, nearest ? std::move(nearest_distance.reason) : std::string()};
+  auto best = std::min_element(fits.begin(), fits.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto group = route->candidates[best->second].group;
+  std::vector<std::size_t> tied;
+  for (const auto& [soft, i] : fits)
+    if (soft == best->first && route->candidates[i].group == group) tied.push_back(i);
+  auto& cursor = route->cursors[group];
+  auto last = tied.size() - 1;
+  auto k = cursor.load(std::memory_order_relaxed);
+  while (k < last && !cursor.compare_exchange_weak(k, k + 1, std::memory_order_relaxed)) {
+  }
+  return {route->candidates[tied[std::min(k, last)]].stored.get(), {}};
+}
+
 std::string describe(std::string_view method, std::string_view path) {
   std::string s(method);
   s += ' ';
@@ -578,7 +651,7 @@ std::string describe(std::string_view method, std::string_view path) {
 }
 
 Answer explain_miss(const Library& library, std::size_t session_size, std::string_view method,
-                    std::string_view uri, std::string_view body) {
+                    std::string_view uri, std::string_view body, const std::string& normalized_reason) {
   std::string reason;
   auto path = record::uri_path(uri);
   if (library.size == 0 && session_size == 0) {
@@ -596,7 +669,9 @@ Answer explain_miss(const Library& library, std::size_t session_size, std::strin
         other_methods += (other_methods.empty() ? "" : ", ") + route.method;
       }
     }
-    if (same_uri)
+    if (same_method && !normalized_reason.empty())
+      reason = describe(method, path) + " was recorded, but " + normalized_reason;
+    else if (same_uri)
       reason = describe(method, uri) + " was recorded, but with a different request body" +
                (body.empty() ? " (this request has none)" : "");
     else if (same_method)
@@ -624,6 +699,34 @@ Answer last_resort_miss() noexcept {
   Answer answer;
   answer.response = response;
   return answer;
+}
+
+void add_normalized(Library& library, const record::Request& request, std::string_view uri, const StoredPtr& stored,
+                    const std::string& recorded_at, std::int64_t loaded_at) {
+  auto& routes = library.normalized[std::string(record::uri_path(uri))];
+  auto route = std::find_if(routes.begin(), routes.end(), [&](const auto& r) { return r.method == request.method; });
+  if (route == routes.end()) {
+    routes.emplace_back();
+    route = std::prev(routes.end());
+    route->method = request.method;
+  }
+  if (route->candidates.size() >= kMaxNormalizedCandidates) return;
+  auto when = util::parse_iso8601(recorded_at);
+  route->candidates.push_back({stored, normalize(request, uri, when ? unix_seconds(*when) : loaded_at), 0});
+}
+
+// Once every recording is in: each route's ignored parameters and replay groups.
+void finish_normalized(Library& library) {
+  for (auto& [path, routes] : library.normalized)
+    for (auto& route : routes) {
+      std::vector<const Normalized*> forms;
+      for (const auto& candidate : route.candidates) forms.push_back(&candidate.form);
+      route.ignored = ignored_parameters(forms);
+      std::unordered_map<std::string, std::size_t> groups;
+      for (auto& candidate : route.candidates)
+        candidate.group = groups.try_emplace(signature(candidate.form, route.ignored), groups.size()).first->second;
+      route.cursors = std::vector<std::atomic<std::size_t>>(groups.size());
+    }
 }
 
 } // namespace
@@ -717,6 +820,7 @@ ServiceMatcher::~ServiceMatcher() { session_clear(); }
 void ServiceMatcher::load_library(std::vector<record::Interaction> interactions) {
   auto library = std::make_shared<Library>();
   std::unordered_map<std::string, std::size_t> route_index;
+  auto loaded_at = unix_seconds(std::chrono::system_clock::now());
   for (auto& interaction : interactions) {
     auto& request = interaction.request;
     auto uri = origin_form(request.uri);
@@ -757,6 +861,7 @@ void ServiceMatcher::load_library(std::vector<record::Interaction> interactions)
       for (auto position : swap_templ.id_positions) candidate.ids.emplace_back(swap_templ.segments[position]);
       library->swap[swap_key(request.method, swap_templ.path)].push_back(std::move(candidate));
     }
+    add_normalized(*library, request, uri, stored, interaction.recorded_at, loaded_at);
     library->exact.add(request.method, uri, std::move(canonical), std::move(stored));
 
     auto [it, fresh] = route_index.try_emplace(request.method + ' ' + std::string(uri), library->routes.size());
@@ -766,6 +871,7 @@ void ServiceMatcher::load_library(std::vector<record::Interaction> interactions)
     }
   }
   library->size = interactions.size();
+  finish_normalized(*library);
 
   std::lock_guard lock(state_->load_mutex);
   state_->restart_resources(*library);
@@ -775,6 +881,9 @@ void ServiceMatcher::load_library(std::vector<record::Interaction> interactions)
 void ServiceMatcher::reset_cursors() {
   auto library = state_->library.load(std::memory_order_acquire);
   library->exact.reset();
+  for (const auto& [path, routes] : library->normalized)
+    for (const auto& route : routes)
+      for (auto& cursor : route.cursors) cursor.store(0, std::memory_order_relaxed);
   state_->restart_resources(*library);
   std::shared_lock lock(state_->session.mutex);
   state_->session.index.reset();
@@ -857,13 +966,22 @@ Answer ServiceMatcher::match(const record::Request& request) {
       if (stored.creates) state_->register_created(*stored.creates);
       return Answer{Tier::exact, stored.response, stored.prepared, {}};
     }
+    auto normalized = normalized_match(*library, request, uri);
+    if (const auto* stored = normalized.stored) {
+      if (stored->creates) state_->register_created(*stored->creates);
+      std::call_once(stored->lazy_once, [&] {
+        stored->lazy_prepared = state_->prepared(*stored->response, Tier::normalized);
+      });
+      return Answer{Tier::normalized, stored->response, stored->lazy_prepared, {}};
+    }
     {
       std::lock_guard lock(state_->resources_mutex);
       if (auto answer = resource_tiers(*library, state_->resources, method, record::uri_path(uri), body))
         return std::move(*answer);
     }
     if (auto answer = smart_swap(*library, method, uri, body)) return std::move(*answer);
-    return explain_miss(*library, state_->session.count.load(std::memory_order_relaxed), method, uri, body);
+    return explain_miss(*library, state_->session.count.load(std::memory_order_relaxed), method, uri, body,
+                        normalized.reason);
   } catch (...) {
     return last_resort_miss();
   }

@@ -6,6 +6,8 @@
 // Tiers, tried in this fixed order:
 //   1. session_verbatim     the live LEARN session (RAM only, credentials included), keyed like exact
 //   2. exact                method + URI (path and query as sent) + request body
+//      normalized           (still tier 2, on an exact miss) the same request once per-run values
+//                           are set aside: see normalize.hpp
 //   3. resource_store       a resource created by an earlier POST, served on GET by id
 //   4. resource_transition  bundled statecharts advance a resource's status
 //   5. smart_swap           id-like path segments become {id}; `/users/42` answers `/users/99`
@@ -22,19 +24,20 @@
 
 namespace gostly::match {
 
-enum class Tier { session_verbatim, exact, resource_store, resource_transition, smart_swap, miss };
+enum class Tier { session_verbatim, exact, normalized, resource_store, resource_transition, smart_swap, miss };
 
-/// The `X-Ghost-Mock` header value for `tier`: "session-verbatim", "exact", "resource_store",
+/// The `X-Ghost-Mock` header value for `tier`: "session-verbatim", "exact", "normalized", "resource_store",
 /// "resource_transition", "smart_swap", "miss".
 std::string_view header_value(Tier tier) noexcept;
 
 /// The `match_type` label of `ghost_requests_total` for `tier`: "session_verbatim", "exact",
-/// "resource_store", "resource_transition", "smart_swap", "miss".
+/// "normalized", "resource_store", "resource_transition", "smart_swap", "miss".
 std::string_view metric_label(Tier tier) noexcept;
 
 /// Turns a stored response into the bytes the server sends. Supplied by the server; called once
 /// per stored response when it is loaded or added (never per request), with the tier it will be
-/// answered under (session_verbatim for session_add, exact for load_library). It may return
+/// answered under (session_verbatim for session_add, exact for load_library), except that a
+/// library response is prepared for the normalized tier on its first normalized answer. It may return
 /// nullptr, or the function may be empty; then Answer::prepared is nullptr.
 using PrepareFn = std::function<std::shared_ptr<const std::string>(const record::Response&, Tier)>;
 
@@ -44,7 +47,8 @@ struct Answer {
   /// For smart_swap / resource tiers the body may be rewritten (ids swapped, status advanced).
   std::shared_ptr<const record::Response> response;
   /// Wire bytes from PrepareFn, set only when `response` is a stored response sent as-is
-  /// (session_verbatim, exact, and smart_swap when no id needed replacing); else nullptr.
+  /// (session_verbatim, exact, normalized, and smart_swap when no id needed replacing); else
+  /// nullptr.
   std::shared_ptr<const std::string> prepared;
   /// The `X-Ghost-Transition` value ("order:pending->paid") for resource_transition; else empty.
   std::string transition;

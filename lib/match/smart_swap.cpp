@@ -9,7 +9,10 @@
 //   - a UUID in canonical 8-4-4-4-12 form;
 //   - 12 or more hex digits with at least one digit (Mongo ObjectIds, hashes);
 //   - a prefixed token, letters then `_` or `-` then 4+ letters/digits with at least one digit
-//     (`ch_3Nx8abc`, `cus_A1b2C3d4`, `usr-1234`); `api-v2` fails on its short tail;
+//     (`ch_3Nx8abc`, `cus_A1b2C3d4`, `usr-1234`); `api-v2` fails on its short tail and
+//     `address_line2` on its tail being a word and a small number;
+//   - a short prefixed id, 1-5 lower-case letters, `_`, digits (`ch_1`, `cus_12`): Stripe-style
+//     ids of a sequential test store; `page-2`, `API_1` and `settings_v1` stay words;
 //   - a token of 16+ letters and digits mixing both (base62 ids, ULIDs).
 // Words, versions (`v1`, `v2beta`) and short mixtures (`2fa`, `oauth2`) stay literal.
 //
@@ -21,6 +24,8 @@
 // strings. Token boundaries keep `142`, `v42` and `4.2` untouched when swapping 42.
 #include "match/smart_swap.hpp"
 
+#include "util/string_format.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -31,6 +36,7 @@ bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_alnum(char c) noexcept { return is_digit(c) || is_alpha(c); }
 bool is_hex(char c) noexcept { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_lower(char c) noexcept { return c >= 'a' && c <= 'z'; }
 
 bool all_of(std::string_view s, bool (*pred)(char) noexcept) noexcept {
   return std::all_of(s.begin(), s.end(), pred);
@@ -39,13 +45,11 @@ bool any_of(std::string_view s, bool (*pred)(char) noexcept) noexcept {
   return std::any_of(s.begin(), s.end(), pred);
 }
 
-bool is_uuid(std::string_view s) noexcept {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    bool dash_position = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash_position ? s[i] != '-' : !is_hex(s[i])) return false;
-  }
-  return true;
+// `line2`, `step10`: a lower-case word and a small number, as in a field name (`address_line2`).
+bool is_numbered_word(std::string_view s) noexcept {
+  auto digits = s.find_first_of("0123456789");
+  return digits >= 2 && s.size() - digits <= 2 && all_of(s.substr(0, digits), is_lower) &&
+         all_of(s.substr(digits), is_digit);
 }
 
 bool is_prefixed_token(std::string_view s) noexcept {
@@ -53,7 +57,11 @@ bool is_prefixed_token(std::string_view s) noexcept {
   if (sep == std::string_view::npos || sep == 0 || sep > 10) return false;
   auto prefix = s.substr(0, sep);
   auto rest = s.substr(sep + 1);
-  return all_of(prefix, is_alpha) && rest.size() >= 4 && all_of(rest, is_alnum) && any_of(rest, is_digit);
+  if (!all_of(prefix, is_alpha) || rest.empty() || !all_of(rest, is_alnum)) return false;
+  if (rest.size() >= 4) return any_of(rest, is_digit) && !is_numbered_word(rest);
+  // A short id of a sequential store (`ch_1`, `cus_12`): a short lower-case type prefix, `_`, and
+  // only digits. `-` is left out because slugs use it (`page-2`, `top-10`).
+  return s[sep] == '_' && prefix.size() <= 5 && all_of(prefix, is_lower) && all_of(rest, is_digit);
 }
 
 // A character that continues an id-like token: a match of "42" next to one is part of a
@@ -87,7 +95,7 @@ void append_json_escaped(std::string& out, std::string_view text) {
 bool is_id_segment(std::string_view s) noexcept {
   if (s.empty()) return false;
   if (all_of(s, is_digit)) return true;
-  if (is_uuid(s)) return true;
+  if (util::looks_uuid(s)) return true;
   if (s.size() >= 12 && all_of(s, is_hex) && any_of(s, is_digit)) return true;
   if (is_prefixed_token(s)) return true;
   return s.size() >= 16 && all_of(s, is_alnum) && any_of(s, is_digit) && any_of(s, is_alpha);

@@ -11,8 +11,9 @@
 namespace gostly::match {
 
 /// True when the path segment `segment` looks like an identifier rather than a word: an integer,
-/// a UUID, a long hex string, a prefixed token such as `ch_3Nx8abc12` or `usr-1234`, or a long
-/// mixed letters-and-digits token. `users`, `v1`, `me`, `2fa` and `api-v2` are not ids.
+/// a UUID, a long hex string, a prefixed token such as `ch_3Nx8abc12`, `usr-1234` or `ch_1`, or a
+/// long mixed letters-and-digits token. `users`, `v1`, `me`, `2fa`, `api-v2` and `page-2` are not
+/// ids. drift's route templates use this same rule (drift::is_identifier_segment).
 bool is_id_segment(std::string_view segment) noexcept;
 
 /// The segments of the path `path` (query excluded by the caller), without the leading '/':

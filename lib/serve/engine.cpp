@@ -78,6 +78,7 @@ MatchType match_type(match::Tier tier) noexcept {
   switch (tier) {
   case match::Tier::session_verbatim: return MatchType::session_verbatim;
   case match::Tier::exact: return MatchType::exact;
+  case match::Tier::normalized: return MatchType::normalized;
   case match::Tier::resource_store: return MatchType::resource_store;
   case match::Tier::resource_transition: return MatchType::resource_transition;
   case match::Tier::smart_swap: return MatchType::smart_swap;

@@ -8,6 +8,7 @@ std::string_view label(MatchType type) noexcept {
   switch (type) {
   case MatchType::session_verbatim: return "session_verbatim";
   case MatchType::exact: return "exact";
+  case MatchType::normalized: return "normalized";
   case MatchType::resource_store: return "resource_store";
   case MatchType::resource_transition: return "resource_transition";
   case MatchType::smart_swap: return "smart_swap";

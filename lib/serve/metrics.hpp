@@ -14,7 +14,7 @@
 namespace gostly::serve {
 
 /// The `match_type` label values of ghost_requests_total, in DESIGN.md order.
-enum class MatchType { session_verbatim, exact, resource_store, resource_transition, smart_swap, miss,
+enum class MatchType { session_verbatim, exact, normalized, resource_store, resource_transition, smart_swap, miss,
                        learn, transitioning, passthrough, chaos, count_ };
 std::string_view label(MatchType type) noexcept;
 

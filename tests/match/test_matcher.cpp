@@ -185,9 +185,9 @@ TEST_CASE("match::ServiceMatcher: a miss says why and names the nearest recordin
   CHECK(none.at("library_size") == 4);
 
   CHECK(miss_json(m.match(request("GET", "/search?q=b"))).at("reason") ==
-        "GET /search was recorded, but with a different query string");
+        "GET /search was recorded, but query `q` differs: b vs recorded a");
   CHECK(miss_json(m.match(request("POST", "/login", R"({"user":"bob"})"))).at("reason") ==
-        "POST /login was recorded, but with a different request body");
+        "POST /login was recorded, but body field `user` differs: \"bob\" vs recorded \"ann\"");
   CHECK(miss_json(m.match(request("DELETE", "/health"))).at("reason") == "/health was recorded only with GET");
 }
 
