@@ -6,7 +6,8 @@
 // Tiers, tried in this fixed order:
 //   1. session_verbatim     the live LEARN session (RAM only, credentials included), keyed like exact
 //   2. exact                method + URI (path and query as sent) + request body
-//   3. resource_store       a resource created by an earlier POST, served on GET by id
+//   3. resource_store       a resource created by an earlier POST, served on GET by id; a
+//                           recorded GET of a resource this run changed shows the change
 //   4. resource_transition  bundled statecharts advance a resource's status
 //   5. smart_swap           id-like path segments become {id}; `/users/42` answers `/users/99`
 //   6. miss                 a 404 JSON body explaining why, naming the nearest recordings
