@@ -94,6 +94,8 @@ using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>
 
 using Json = nlohmann::ordered_json;
 
+enum class Touch : unsigned char { none, reads, writes };
+
 struct Stored {
   std::shared_ptr<const record::Response> response;
   std::shared_ptr<const std::string> prepared;      // for the tier of the index that holds it
@@ -105,7 +107,13 @@ struct Stored {
   // The resource it creates, changes or reads (resource_ref()), and its place in recorded order:
   // set when loaded, for the session on the first replay (under lazy_once).
   mutable std::shared_ptr<const ResourceRef> touches;
+  mutable Touch touch = Touch::none; // what `touches` says, read on every hit without following it
   Seq seq = 0;
+
+  void set_touches(std::shared_ptr<const ResourceRef> ref) const noexcept {
+    touch = !ref ? Touch::none : ref->kind == ResourceRef::Kind::read ? Touch::reads : Touch::writes;
+    touches = std::move(ref);
+  }
 };
 using StoredPtr = std::shared_ptr<const Stored>;
 
@@ -688,15 +696,16 @@ struct ServiceMatcher::State {
   // resource; a read only once some resource has changed, so that exact and session hits pay
   // one atomic load while nothing has.
   bool touches_store(const Stored& stored) const noexcept {
-    return stored.touches &&
-           (stored.touches->kind != ResourceRef::Kind::read || resources_changed.load(std::memory_order_acquire));
+    // none 0, reads 1, writes 2: one test, no branch on the flag.
+    return static_cast<unsigned>(stored.touch) + resources_changed.load(std::memory_order_acquire) >= 2;
   }
 
   // A recording about to be replayed touches a resource: the store learns what it does (a
   // creation, a change, a deletion), and a recording of a resource this run has changed since it
   // was recorded is answered as the resource is now: the recorded body with the changes applied
   // (resource_store), or 404 once deleted. nullopt: answer the recording as it is.
-  std::optional<Answer> replay_resource(const Library& snapshot, const Stored& stored) {
+  // Out of line: the exact hit that does not need it stays small.
+  [[gnu::noinline]] std::optional<Answer> replay_resource(const Library& snapshot, const Stored& stored) {
     using Kind = ResourceRef::Kind;
     const ResourceRef& ref = *stored.touches;
     const record::Response& response = *stored.response;
@@ -735,6 +744,19 @@ struct ServiceMatcher::State {
     for (auto& [name, value] : rewritten->headers)
       if (util::iequals(name, "Content-Length")) value = std::to_string(rewritten->body.size());
     return Answer{Tier::resource_store, std::move(rewritten), nullptr, {}};
+  }
+
+  // A session-verbatim hit (the caller holds the session lock shared). Out of line, so that
+  // match() stays small for exact hits.
+  [[gnu::noinline]] Answer replay_session(const Stored& stored, std::string_view method, std::string_view uri,
+                                          std::string_view body) {
+    std::call_once(stored.lazy_once, [&] {
+      stored.lazy_prepared = prepared(*stored.response, Tier::session_verbatim);
+      stored.set_touches(resource_ref(method, record::uri_path(uri), body, *stored.response));
+    });
+    if (touches_store(stored))
+      if (auto answer = replay_resource(*library.load(std::memory_order_acquire), stored)) return std::move(*answer);
+    return Answer{Tier::session_verbatim, stored.response, stored.lazy_prepared, {}};
   }
 
   void restart_resources(const Library& snapshot) {
@@ -785,7 +807,7 @@ void ServiceMatcher::load_library(std::vector<record::Interaction> interactions)
     auto canonical = canonical_body(request.body);
 
     stored->seq = seq++; // recorded order
-    stored->touches = resource_ref(request.method, path, request.body, *stored->response);
+    stored->set_touches(resource_ref(request.method, path, request.body, *stored->response));
     if (const auto* ref = stored->touches.get(); ref && ref->kind == ResourceRef::Kind::create) {
       library->known_ids.emplace_back(ref->collection, ref->id);
       library->creators.try_emplace(templ.path, Prototype{stored->response->status, stored->response->reason, ref->fields});
@@ -884,23 +906,14 @@ Answer ServiceMatcher::match(const record::Request& request) {
 
     if (state_->session.count.load(std::memory_order_acquire) > 0) {
       std::shared_lock lock(state_->session.mutex);
-      if (const auto* slot = state_->session.index.find(method, uri, body)) {
-        const auto& stored = slot->next();
-        std::call_once(stored.lazy_once, [&] {
-          stored.lazy_prepared = state_->prepared(*stored.response, Tier::session_verbatim);
-          stored.touches = resource_ref(method, record::uri_path(uri), body, *stored.response);
-        });
-        if (state_->touches_store(stored))
-          if (auto answer = state_->replay_resource(*state_->library.load(std::memory_order_acquire), stored))
-            return std::move(*answer);
-        return Answer{Tier::session_verbatim, stored.response, stored.lazy_prepared, {}};
-      }
+      if (const auto* slot = state_->session.index.find(method, uri, body))
+        return state_->replay_session(slot->next(), method, uri, body);
     }
 
     auto library = state_->library.load(std::memory_order_acquire);
     if (const auto* slot = library->exact.find(method, uri, body)) {
       const auto& stored = slot->next();
-      if (state_->touches_store(stored))
+      if (state_->touches_store(stored)) [[unlikely]]
         if (auto answer = state_->replay_resource(*library, stored)) return std::move(*answer);
       return Answer{Tier::exact, stored.response, stored.prepared, {}};
     }

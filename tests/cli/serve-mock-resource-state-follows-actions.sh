@@ -109,6 +109,7 @@ stop_serve() { kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true; }
 stop_serve
 
 # --- 2. LEARN flipped straight to MOCK: the session's POST links to a GET by id. ----------------
+mv "$T/serve.log" "$T/serve-part1.log"; mv "$T/upstream.log" "$T/upstream-part1.log" # no stale addresses
 /usr/bin/python3 -u "$T/orders.py" >"$T/upstream.log" 2>&1 &
 UPSTREAM_PID=$!
 PIDS+=($UPSTREAM_PID)
