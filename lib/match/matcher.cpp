@@ -32,10 +32,14 @@
 //
 // The resource tiers (resource_store, resource_transition) are the only ones with state that
 // requests change: resources created, updated, deleted or advanced through a statechart while
-// mocking. They sit behind one mutex, which only requests that reach tier 3 take (exact hits
-// return before it), plus exact hits of a recorded creating POST, which register the resource
-// they created so a later GET by id finds it. Their answers are built per request, so they carry
-// no prepared bytes. The store keeps what the session did until reset_cursors() or a reload.
+// mocking. They sit behind one mutex, which requests that reach tier 3 take, and so do replays
+// (exact or session-verbatim) of recordings that create, change or delete a resource by id:
+// the store learns from them as from its own tiers. A replayed read of a resource (GET by id)
+// takes it only once some resource has changed (one atomic flag, so a run that changes nothing
+// pays a load per hit); then a resource changed since the recording was made is answered as it
+// is now, the recorded body with the changes applied (resource_store), and one never touched
+// still exactly as recorded. Answers built per request carry no prepared bytes. The store keeps
+// what the session did until reset_cursors() or a reload.
 #include "match/matcher.hpp"
 
 #include "match/miss.hpp"
@@ -94,16 +98,10 @@ using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>
 
 using Json = nlohmann::ordered_json;
 
-// A resource a recorded POST created: registered in the store when the POST replays.
-struct Created {
-  std::string collection;
-  std::string id;
-  Json resource;
-};
+enum class Touch : unsigned char { none, reads, writes };
 
 struct Stored {
   std::shared_ptr<const record::Response> response;
-  std::shared_ptr<const Created> creates;           // library POSTs that created a resource
   std::shared_ptr<const std::string> prepared;      // for the tier of the index that holds it
   std::shared_ptr<const std::string> prepared_swap; // library responses whose path has an id
   // Session recordings are prepared on their first replay, not when recorded: most of a LEARN
@@ -112,6 +110,16 @@ struct Stored {
   // normalized answer (most recordings never give one).
   mutable std::once_flag lazy_once;
   mutable std::shared_ptr<const std::string> lazy_prepared;
+  // The resource it creates, changes or reads (resource_ref()), and its place in recorded order:
+  // set when loaded, for the session on the first replay (under lazy_once).
+  mutable std::shared_ptr<const ResourceRef> touches;
+  mutable Touch touch = Touch::none; // what `touches` says, read on every hit without following it
+  Seq seq = 0;
+
+  void set_touches(std::shared_ptr<const ResourceRef> ref) const noexcept {
+    touch = !ref ? Touch::none : ref->kind == ResourceRef::Kind::read ? Touch::reads : Touch::writes;
+    touches = std::move(ref);
+  }
 };
 using StoredPtr = std::shared_ptr<const Stored>;
 
@@ -280,6 +288,7 @@ struct SessionShard {
   mutable std::shared_mutex mutex;
   BasicExactIndex<SessionSlot> index;   // guarded by mutex
   std::atomic<std::size_t> count{0};    // index.size(), read without the lock
+  Seq next_seq = kSessionSeq;           // guarded by mutex: the next recording's place
 };
 
 // What a session key and a recording are charged (see SessionBudget). The strings count by their
@@ -358,12 +367,6 @@ std::string swap_key(std::string_view method, std::string_view template_path) {
   key.reserve(method.size() + 1 + template_path.size());
   key.append(method).append(" ").append(template_path);
   return key;
-}
-
-// Content that is compressed or otherwise encoded cannot be edited as text.
-bool body_is_editable(const record::Response& response) {
-  const auto* encoding = record::find_header(response.headers, "Content-Encoding");
-  return !encoding || encoding->empty() || util::iequals(*encoding, "identity");
 }
 
 // The recording of `candidates` that fits `wanted` best: every recorded id that equals the
@@ -458,19 +461,10 @@ std::optional<Answer> smart_swap(const Library& library, std::string_view method
   return Answer{Tier::smart_swap, std::move(rewritten), nullptr, {}};
 }
 
-std::optional<Json> parse_object(std::string_view text) {
-  if (!looks_like_json(text)) return std::nullopt;
-  auto parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded() || !parsed.is_object()) return std::nullopt;
-  return parsed;
-}
-
 bool is_collection_path(std::string_view path) {
   auto segments = split_path(path);
   return !segments.empty() && !segments.back().empty() && !is_id_segment(segments.back());
 }
-
-std::string id_text(const Json& id) { return id.is_string() ? id.get<std::string>() : id.dump(); }
 
 Json id_value(const std::string& id) {
   bool digits = !id.empty() && id.size() < 19 && std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -528,8 +522,9 @@ std::optional<Answer> transition(const Library& library, ResourceStore& store, c
                        {{"error", "invalid transition"}, {"resource", chart.name}, {"id", target.id},
                         {"from", from}, {"action", action}, {"allowed", allowed}});
   }
+  if (!stored) store.put(target.collection, target.id, resource); // the resource as recorded, then the change
   resource[field] = edge->to;
-  store.put(target.collection, target.id, resource);
+  store.change(target.collection, target.id, Json{{field, edge->to}});
   std::string stamp = std::string(chart.name) + ":" + from + "->" + std::string(edge->to);
   return json_answer(Tier::resource_transition, 200, resource, std::move(stamp));
 }
@@ -584,12 +579,16 @@ std::optional<Answer> resource_tiers(const Library& library, ResourceStore& stor
   if (method == "PUT" || method == "PATCH") {
     auto fields = parse_object(body);
     if (!fields) return std::nullopt;
-    Json updated = *found;
-    if (method == "PUT") updated = *fields;
-    else updated.merge_patch(*fields);
-    if (found->contains("id")) updated["id"] = (*found)["id"];
-    store.put(target->collection, target->id, updated);
-    return json_answer(Tier::resource_store, 200, updated);
+    Json id = found->contains("id") ? (*found)["id"] : Json();
+    if (method == "PUT") {
+      if (!id.is_null()) (*fields)["id"] = id;
+      store.replace(target->collection, target->id, std::move(*fields));
+    } else {
+      fields->erase("id");
+      store.change(target->collection, target->id, *fields);
+    }
+    store.find(target->collection, target->id, found);
+    return json_answer(Tier::resource_store, 200, *found);
   }
   return std::nullopt;
 }
@@ -792,15 +791,82 @@ struct ServiceMatcher::State {
   std::mutex resources_mutex;
   ResourceStore resources; // guarded by resources_mutex
 
-  void register_created(const Created& created) {
+  std::atomic<bool> resources_changed{false}; // resources.has_changes(), read without the lock
+
+  void publish_changes() { resources_changed.store(resources.has_changes(), std::memory_order_release); }
+
+  // Whether replaying `stored` concerns the store: always when it creates, changes or deletes a
+  // resource; a read only once some resource has changed, so that exact and session hits pay
+  // one atomic load while nothing has.
+  bool touches_store(const Stored& stored) const noexcept {
+    // none 0, reads 1, writes 2: one test, no branch on the flag.
+    return static_cast<unsigned>(stored.touch) + resources_changed.load(std::memory_order_acquire) >= 2;
+  }
+
+  // A recording about to be replayed touches a resource: the store learns what it does (a
+  // creation, a change, a deletion), and a recording of a resource this run has changed since it
+  // was recorded is answered as the resource is now: the recorded body with the changes applied
+  // (resource_store), or 404 once deleted. nullopt: answer the recording as it is.
+  // Out of line: the exact hit that does not need it stays small.
+  [[gnu::noinline]] std::optional<Answer> replay_resource(const Library& snapshot, const Stored& stored) {
+    using Kind = ResourceRef::Kind;
+    const ResourceRef& ref = *stored.touches;
+    const record::Response& response = *stored.response;
     std::lock_guard lock(resources_mutex);
-    resources.put(created.collection, created.id, created.resource);
+    if (ref.kind == Kind::create) {
+      resources.put(ref.collection, ref.id, ref.fields);
+      return std::nullopt;
+    }
+    const auto* entry = resources.entry(ref.collection, ref.id);
+    if (entry && entry->deleted) {
+      if (stored.seq > *entry->deleted || response.status == 404 || response.status == 410) return std::nullopt;
+      return json_answer(Tier::resource_store, 404, {{"error", "not found"}, {"reason", "the resource was deleted"}});
+    }
+    if (ref.kind == Kind::remove) {
+      resources.erase(ref.collection, ref.id, stored.seq);
+      publish_changes();
+      return std::nullopt;
+    }
+    if (ref.kind == Kind::change) {
+      if (!entry)
+        resources.put(ref.collection, ref.id,
+                      recorded_resource(snapshot, ref.collection + "/" + ref.id).value_or(Json{{"id", id_value(ref.id)}}));
+      resources.change(ref.collection, ref.id, ref.fields, stored.seq);
+      publish_changes();
+      entry = resources.entry(ref.collection, ref.id);
+    }
+    if (!entry || (entry->changed.empty() && !entry->replaced)) return std::nullopt;
+    if (response.status / 100 != 2 || !body_is_editable(response)) return std::nullopt;
+    auto recorded = parse_object(response.body);
+    if (!recorded) return std::nullopt;
+    if (auto id = recorded->find("id"); id != recorded->end() && id_text(*id) != ref.id) return std::nullopt; // not the resource
+    auto now = entry->view(*recorded, stored.seq);
+    if (now == *recorded) return std::nullopt;
+    auto rewritten = std::make_shared<record::Response>(response);
+    rewritten->body = now.dump(-1, ' ', false, Json::error_handler_t::replace);
+    for (auto& [name, value] : rewritten->headers)
+      if (util::iequals(name, "Content-Length")) value = std::to_string(rewritten->body.size());
+    return Answer{Tier::resource_store, std::move(rewritten), nullptr, {}};
+  }
+
+  // A session-verbatim hit (the caller holds the session lock shared). Out of line, so that
+  // match() stays small for exact hits.
+  [[gnu::noinline]] Answer replay_session(const Stored& stored, std::string_view method, std::string_view uri,
+                                          std::string_view body) {
+    std::call_once(stored.lazy_once, [&] {
+      stored.lazy_prepared = prepared(*stored.response, Tier::session_verbatim);
+      stored.set_touches(resource_ref(method, record::uri_path(uri), body, *stored.response));
+    });
+    if (touches_store(stored))
+      if (auto answer = replay_resource(*library.load(std::memory_order_acquire), stored)) return std::move(*answer);
+    return Answer{Tier::session_verbatim, stored.response, stored.lazy_prepared, {}};
   }
 
   void restart_resources(const Library& snapshot) {
     std::lock_guard lock(resources_mutex);
     resources.clear();
     for (const auto& [collection, id] : snapshot.known_ids) resources.note_id(collection, id);
+    publish_changes();
   }
 
   std::shared_ptr<const std::string> prepared(const record::Response& response, Tier tier) const {
@@ -821,6 +887,7 @@ void ServiceMatcher::load_library(std::vector<record::Interaction> interactions)
   auto library = std::make_shared<Library>();
   std::unordered_map<std::string, std::size_t> route_index;
   auto loaded_at = unix_seconds(std::chrono::system_clock::now());
+  Seq seq = 0;
   for (auto& interaction : interactions) {
     auto& request = interaction.request;
     auto uri = origin_form(request.uri);
@@ -843,15 +910,11 @@ void ServiceMatcher::load_library(std::vector<record::Interaction> interactions)
     if (!swap_templ.id_positions.empty()) stored->prepared_swap = state_->prepared(*stored->response, Tier::smart_swap);
     auto canonical = canonical_body(request.body);
 
-    if (request.method == "POST" && is_collection_path(path) && stored->response->status / 100 == 2 &&
-        body_is_editable(*stored->response)) {
-      auto resource = parse_object(stored->response->body);
-      if (resource && resource->contains("id") && ((*resource)["id"].is_string() || (*resource)["id"].is_number_integer())) {
-        auto id = id_text((*resource)["id"]);
-        library->known_ids.emplace_back(std::string(path), id);
-        library->creators.try_emplace(templ.path, Prototype{stored->response->status, stored->response->reason, *resource});
-        stored->creates = std::make_shared<const Created>(Created{std::string(path), id, std::move(*resource)});
-      }
+    stored->seq = seq++; // recorded order
+    stored->set_touches(resource_ref(request.method, path, request.body, *stored->response));
+    if (const auto* ref = stored->touches.get(); ref && ref->kind == ResourceRef::Kind::create) {
+      library->known_ids.emplace_back(ref->collection, ref->id);
+      library->creators.try_emplace(templ.path, Prototype{stored->response->status, stored->response->reason, ref->fields});
     }
     if (auto target = parse_resource_path(path); target && !target->id.empty())
       library->known_ids.emplace_back(target->collection, target->id);
@@ -907,6 +970,7 @@ void ServiceMatcher::session_add(const record::Interaction& interaction) {
   auto& session = state_->session;
   std::lock_guard budget_lock(budget.mutex);
   std::unique_lock lock(session.mutex);
+  stored->seq = session.next_seq++;
   auto added = session.index.add(method, uri, std::move(canonical), std::move(stored), kSessionRepeatsPerKey);
   SessionSlot& slot = *added.slot;
   if (added.new_key) {
@@ -951,24 +1015,21 @@ Answer ServiceMatcher::match(const record::Request& request) {
 
     if (state_->session.count.load(std::memory_order_acquire) > 0) {
       std::shared_lock lock(state_->session.mutex);
-      if (const auto* slot = state_->session.index.find(method, uri, body)) {
-        const auto& stored = slot->next();
-        std::call_once(stored.lazy_once, [&] {
-          stored.lazy_prepared = state_->prepared(*stored.response, Tier::session_verbatim);
-        });
-        return Answer{Tier::session_verbatim, stored.response, stored.lazy_prepared, {}};
-      }
+      if (const auto* slot = state_->session.index.find(method, uri, body))
+        return state_->replay_session(slot->next(), method, uri, body);
     }
 
     auto library = state_->library.load(std::memory_order_acquire);
     if (const auto* slot = library->exact.find(method, uri, body)) {
       const auto& stored = slot->next();
-      if (stored.creates) state_->register_created(*stored.creates);
+      if (state_->touches_store(stored)) [[unlikely]]
+        if (auto answer = state_->replay_resource(*library, stored)) return std::move(*answer);
       return Answer{Tier::exact, stored.response, stored.prepared, {}};
     }
     auto normalized = normalized_match(*library, request, uri);
     if (const auto* stored = normalized.stored) {
-      if (stored->creates) state_->register_created(*stored->creates);
+      if (state_->touches_store(*stored)) [[unlikely]]
+        if (auto answer = state_->replay_resource(*library, *stored)) return std::move(*answer);
       std::call_once(stored->lazy_once, [&] {
         stored->lazy_prepared = state_->prepared(*stored->response, Tier::normalized);
       });
@@ -976,8 +1037,9 @@ Answer ServiceMatcher::match(const record::Request& request) {
     }
     {
       std::lock_guard lock(state_->resources_mutex);
-      if (auto answer = resource_tiers(*library, state_->resources, method, record::uri_path(uri), body))
-        return std::move(*answer);
+      auto answer = resource_tiers(*library, state_->resources, method, record::uri_path(uri), body);
+      state_->publish_changes();
+      if (answer) return std::move(*answer);
     }
     if (auto answer = smart_swap(*library, method, uri, body)) return std::move(*answer);
     return explain_miss(*library, state_->session.count.load(std::memory_order_relaxed), method, uri, body,

@@ -8,7 +8,8 @@
 //   2. exact                method + URI (path and query as sent) + request body
 //      normalized           (still tier 2, on an exact miss) the same request once per-run values
 //                           are set aside: see normalize.hpp
-//   3. resource_store       a resource created by an earlier POST, served on GET by id
+//   3. resource_store       a resource created by an earlier POST, served on GET by id; a
+//                           recorded GET of a resource this run changed shows the change
 //   4. resource_transition  bundled statecharts advance a resource's status
 //   5. smart_swap           id-like path segments become {id}; `/users/42` answers `/users/99`
 //   6. miss                 a 404 JSON body explaining why, naming the nearest recordings

@@ -1,6 +1,7 @@
 #include "match/resources.hpp"
 
 #include "match/smart_swap.hpp"
+#include "util/encoding.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -92,24 +93,153 @@ std::string_view status_field(const nlohmann::ordered_json& resource) {
   return "status";
 }
 
+std::optional<nlohmann::ordered_json> parse_object(std::string_view text) {
+  if (!looks_like_json(text)) return std::nullopt;
+  auto parsed = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.is_object()) return std::nullopt;
+  return parsed;
+}
+
+bool body_is_editable(const record::Response& response) {
+  const auto* encoding = record::find_header(response.headers, "Content-Encoding");
+  return !encoding || encoding->empty() || util::iequals(*encoding, "identity");
+}
+
+std::string id_text(const nlohmann::ordered_json& id) { return id.is_string() ? id.get<std::string>() : id.dump(); }
+
+std::shared_ptr<const ResourceRef> resource_ref(std::string_view method, std::string_view path,
+                                                std::string_view request_body, const record::Response& response) {
+  using Kind = ResourceRef::Kind;
+  auto target = parse_resource_path(path);
+  if (!target) return nullptr;
+  bool ok = response.status / 100 == 2;
+  auto ref = std::make_shared<ResourceRef>();
+  auto answer = [&]() -> std::optional<nlohmann::ordered_json> {
+    if (!ok || !body_is_editable(response)) return std::nullopt;
+    return parse_object(response.body);
+  };
+  auto names_target = [&](const nlohmann::ordered_json& object) {
+    auto id = object.find("id");
+    return id == object.end() || ((id->is_string() || id->is_number_integer()) && id_text(*id) == target->id);
+  };
+  // The status an action left the resource in, from its answer when that is the resource.
+  auto action_result = [&]() -> std::shared_ptr<const ResourceRef> {
+    auto object = answer();
+    if (!object || !names_target(*object)) return nullptr;
+    auto field = std::string(status_field(*object));
+    if (!object->contains(field) || !(*object)[field].is_string()) return nullptr;
+    ref->kind = Kind::change;
+    ref->collection = target->collection;
+    ref->id = target->id;
+    ref->fields = {{field, (*object)[field]}};
+    return ref;
+  };
+
+  if (method == "POST") {
+    auto segments = split_path(path);
+    if (!target->id.empty() && !target->action.empty())
+      if (auto changed = action_result()) return changed;
+    // A creation (as on the library's create tier): POST on a path ending in a word, answered with an id.
+    if (segments.empty() || segments.back().empty() || is_id_segment(segments.back())) return nullptr;
+    auto object = answer();
+    if (!object) return nullptr;
+    auto id = object->find("id");
+    if (id == object->end() || !(id->is_string() || id->is_number_integer())) return nullptr;
+    ref->kind = Kind::create;
+    ref->collection = std::string(path);
+    ref->id = id_text(*id);
+    ref->fields = std::move(*object);
+    return ref;
+  }
+  if (target->id.empty() || !target->action.empty()) return nullptr;
+  ref->collection = target->collection;
+  ref->id = target->id;
+  if (method == "GET" || !ok) return ref; // a read, or a refused change: the resource as it is
+  if (method == "DELETE") {
+    ref->kind = Kind::remove;
+    return ref;
+  }
+  if (method == "PUT" || method == "PATCH") {
+    auto fields = parse_object(request_body);
+    if (!fields) return ref;
+    const auto* chart = statechart_for(target->collection);
+    auto action = fields->find("action");
+    if (method == "PATCH" && chart && fields->size() == 1 && action != fields->end() && action->is_string() &&
+        chart->knows(action->get<std::string>())) {
+      if (auto changed = action_result()) return changed;
+      return ref;
+    }
+    fields->erase("id");
+    ref->kind = Kind::change;
+    ref->fields = std::move(*fields);
+    return ref;
+  }
+  return nullptr;
+}
+
+nlohmann::ordered_json ResourceStore::Entry::view(nlohmann::ordered_json recorded, Seq seq) const {
+  if (replaced && seq < *replaced) return resource;
+  for (const auto& field : changed) {
+    if (field.seq <= seq) continue;
+    if (field.removed) recorded.erase(field.name);
+    else recorded[field.name] = field.value;
+  }
+  return recorded;
+}
+
 ResourceStore::Lookup ResourceStore::find(std::string_view collection, std::string_view id,
                                           const nlohmann::ordered_json*& resource) const {
-  auto c = collections_.find(std::string(collection));
-  if (c == collections_.end()) return Lookup::absent;
-  auto item = c->second.items.find(std::string(id));
-  if (item == c->second.items.end()) return Lookup::absent;
-  if (!item->second) return Lookup::deleted;
-  resource = &*item->second;
+  const Entry* found = entry(collection, id);
+  if (!found) return Lookup::absent;
+  if (found->deleted) return Lookup::deleted;
+  resource = &found->resource;
   return Lookup::present;
 }
 
-void ResourceStore::put(std::string_view collection, std::string_view id, nlohmann::ordered_json resource) {
-  note_id(collection, id);
-  collections_[std::string(collection)].items[std::string(id)] = std::move(resource);
+const ResourceStore::Entry* ResourceStore::entry(std::string_view collection, std::string_view id) const {
+  auto c = collections_.find(std::string(collection));
+  if (c == collections_.end()) return nullptr;
+  auto item = c->second.items.find(std::string(id));
+  return item == c->second.items.end() ? nullptr : &item->second;
 }
 
-void ResourceStore::erase(std::string_view collection, std::string_view id) {
-  collections_[std::string(collection)].items[std::string(id)] = std::nullopt;
+ResourceStore::Entry& ResourceStore::entry_for(std::string_view collection, std::string_view id) {
+  note_id(collection, id);
+  return collections_[std::string(collection)].items[std::string(id)];
+}
+
+void ResourceStore::put(std::string_view collection, std::string_view id, nlohmann::ordered_json resource) {
+  entry_for(collection, id) = Entry{std::move(resource), {}, std::nullopt, std::nullopt};
+}
+
+void ResourceStore::change(std::string_view collection, std::string_view id, const nlohmann::ordered_json& patch, Seq seq) {
+  if (!patch.is_object()) return;
+  Entry& entry = entry_for(collection, id);
+  if (!entry.resource.is_object()) entry.resource = nlohmann::ordered_json::object();
+  entry.resource.merge_patch(patch);
+  for (const auto& [name, value] : patch.items()) {
+    auto now = entry.resource.find(name);
+    bool removed = now == entry.resource.end();
+    auto field = std::find_if(entry.changed.begin(), entry.changed.end(), [&](const Entry::Field& f) { return f.name == name; });
+    if (field == entry.changed.end()) field = entry.changed.insert(entry.changed.end(), Entry::Field{name, {}, false, 0});
+    field->value = removed ? nlohmann::ordered_json() : *now;
+    field->removed = removed;
+    field->seq = seq;
+  }
+  changes_ = true;
+}
+
+void ResourceStore::replace(std::string_view collection, std::string_view id, nlohmann::ordered_json resource, Seq seq) {
+  Entry& entry = entry_for(collection, id);
+  entry.resource = std::move(resource);
+  entry.replaced = seq;
+  entry.deleted.reset();
+  changes_ = true;
+}
+
+void ResourceStore::erase(std::string_view collection, std::string_view id, Seq seq) {
+  entry_for(collection, id).deleted = seq;
+  changes_ = true;
 }
 
 void ResourceStore::note_id(std::string_view collection, std::string_view id) {

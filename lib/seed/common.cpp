@@ -257,13 +257,19 @@ public:
     place(Json(nullptr), 0);
   }
 
-  void OnScalar(const YAML::Mark&, const std::string& tag, YAML::anchor_t anchor, const std::string& value) override {
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor, const std::string& value) override {
     std::size_t cost = kNodeCost + value.size();
     produced_ += cost;
     Json typed = yaml_scalar(tag, value);
     remember_scalar(anchor, typed, value, cost);
-    if (at_key()) stack_.back().key = value;
-    else place(std::move(typed), 0);
+    if (at_key()) {
+      stack_.back().key = value;
+      // A plain `<<` is YAML's merge key (quoted, it is an ordinary key); yaml-cpp's parser
+      // leaves merging to its reader, so it is done here (place()).
+      if (value == "<<" && (tag.empty() || tag == "?")) stack_.back().merge_at = mark;
+    } else {
+      place(std::move(typed), 0);
+    }
   }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
@@ -283,7 +289,9 @@ public:
     const Anchored& target = it->second;
     bool key = at_key();
     if (key && !target.scalar) fail(mark, "mapping keys must be scalars");
-    if (!key && stack_.size() + target.height > depth_limit_) fail(mark, util::depth_limit_message(depth_limit_));
+    // Merged into the map that holds `<<`, a mapping adds no level of its own.
+    std::size_t height = !key && !stack_.empty() && stack_.back().merge_at && target.value.is_object() ? target.height - 1 : target.height;
+    if (!key && stack_.size() + height > depth_limit_) fail(mark, util::depth_limit_message(depth_limit_));
     if (target.cost > expansion_limit_ - std::min(expansion_limit_, expanded_))
       fail(mark, name + ": aliases would add more than " + std::to_string(expansion_limit_) +
                      " bytes to the document (limit GOSTLY_MAX_YAML_EXPANSION)");
@@ -302,6 +310,7 @@ private:
     std::size_t produced_at_open;
     std::size_t height = 1; // containers nested in it, itself included
     std::optional<std::string> key; // maps: a key waiting for its value
+    std::optional<YAML::Mark> merge_at; // maps: that key is the merge key `<<`, written here
   };
   struct Anchored {
     std::string name;
@@ -338,7 +347,7 @@ private:
     if (stack_.size() + 1 > depth_limit_) fail(mark, util::depth_limit_message(depth_limit_));
     if (anchor != YAML::NullAnchor) anchor_slot(anchor); // known but incomplete: an alias to it now is a cycle
     produced_ += kNodeCost;
-    stack_.push_back(Frame{std::move(container), anchor, produced_ - kNodeCost, 1, std::nullopt});
+    stack_.push_back(Frame{std::move(container), anchor, produced_ - kNodeCost, 1, std::nullopt, std::nullopt});
   }
 
   void close() {
@@ -360,6 +369,7 @@ private:
       return;
     }
     Frame& parent = stack_.back();
+    if (parent.merge_at) return merge(parent, std::move(value), height);
     parent.height = std::max(parent.height, height + 1);
     if (parent.value.is_array()) {
       parent.value.push_back(std::move(value));
@@ -367,6 +377,32 @@ private:
       parent.value[*parent.key] = std::move(value);
       parent.key.reset();
     }
+  }
+
+  // `<<: MAP` or `<<: [MAP, ...]` (YAML 1.1 merge, which OpenAPI documents use to share parts of
+  // schemas): each key of the mappings that the map does not have yet is added, so the map's own
+  // keys win wherever they are written (a later one overwrites in place()) and in a list the
+  // first mapping holding a key wins. Nothing is copied that was not already paid for: aliases
+  // were charged to the expansion budget in OnAlias.
+  void merge(Frame& parent, Json&& value, std::size_t height) {
+    YAML::Mark mark = *parent.merge_at;
+    parent.merge_at.reset();
+    parent.key.reset();
+    auto merge_one = [&](Json& from) {
+      for (auto& [name, item] : from.items())
+        if (!parent.value.contains(name)) parent.value[name] = std::move(item);
+    };
+    if (value.is_object()) {
+      merge_one(value);
+      parent.height = std::max(parent.height, height);
+      return;
+    }
+    bool all_maps = value.is_array() && std::all_of(value.begin(), value.end(), [](const Json& v) { return v.is_object(); });
+    if (!all_maps)
+      fail(mark, std::string("the merge key << needs a mapping or a list of mappings, got ") +
+                     (value.is_array() ? "a list holding something else" : value.type_name()));
+    for (auto& map : value) merge_one(map);
+    parent.height = std::max(parent.height, height > 1 ? height - 1 : 1);
   }
 
   const std::string& source_;

@@ -19,6 +19,8 @@
 //   unless the bytes still carry the gzip magic;
 // - HTTP/2 pseudo-headers (`:authority`, ...), which are not headers on HTTP/1.1 replay: dropped;
 // - status 0 for requests that never got an answer (blocked, cancelled): counted, not an error;
+// - WebSockets as a 101 entry with the frames in `_webSocketMessages`: counted and left out, as
+//   WebSockets are never replayed (a bare 101 would leave the client waiting for frames);
 // - a cached body on a 304, which HTTP forbids: dropped; HEAD keeps its Content-Length.
 #include "seed/common.hpp"
 
@@ -155,6 +157,10 @@ bool convert_entry(const Json& entry, const std::string& base, ImportContext& co
     return false;
   }
   if (code < 100 || code > 999) throw EntryError{rs + "/status", "not an HTTP status: " + std::to_string(code)};
+  if (code == 101) { // a WebSocket (its frames in _webSocketMessages): a replayed 101 would hang the client
+    ++context.report().websockets;
+    return false;
+  }
 
   std::string url = require_string(request, "url", rq);
   SplitUrl split;

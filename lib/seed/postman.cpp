@@ -3,7 +3,8 @@
 // answer to replay; it is reported and left out rather than invented, unless --placeholder.
 //
 // The request of an example is its `originalRequest` when present (the request as it was when
-// the example was saved), else the item's request. `{{name}}` is resolved from --var, then the
+// the example was saved), else the item's request; what a plain-URL originalRequest or one
+// without a method lacks is the item's. `{{name}}` is resolved from --var, then the
 // innermost folder's variables outward to the collection's. An unresolved variable in the URL
 // makes the entry bad (there is no path to match on); in headers and bodies it only warns.
 // Postman's dynamic variables (`{{$guid}}`, `{{$timestamp}}`) are never resolved: they would make
@@ -152,10 +153,7 @@ private:
       if (!response.is_object()) throw EntryError{rp, "expected an object"};
       record::Interaction interaction;
       interaction.recorded_at = kSeedEpoch;
-      auto original = response.find("originalRequest");
-      interaction.request = original != response.end() && !original->is_null()
-                                ? convert_request(*original, rp + "/originalRequest", scope)
-                                : item_request;
+      interaction.request = example_request(response, rp, item_request, scope);
       auto& rs = interaction.response;
       auto code = response.find("code");
       std::string status_text = text_of(response.value("status", Json()));
@@ -175,6 +173,25 @@ private:
       interaction.extra["seed"] = Json{{"request", label}, {"example", text_of(response.value("name", Json()))}};
       add(j, rp, std::move(interaction));
     }
+  }
+
+  // The request an example was saved for: its originalRequest, with what that lacks taken from
+  // the item's request. A plain-URL originalRequest is only a URL: method, headers and body are
+  // the item's; an object without a method has the item's method (not Postman's default GET).
+  record::Request example_request(const Json& response, const std::string& pointer, const record::Request& item_request,
+                                  const Scope& scope) {
+    auto original = response.find("originalRequest");
+    if (original == response.end() || original->is_null()) return item_request;
+    record::Request out = convert_request(*original, pointer + "/originalRequest", scope);
+    if (original->is_string()) {
+      record::Request merged = item_request;
+      merged.scheme = std::move(out.scheme);
+      merged.host = std::move(out.host);
+      merged.uri = std::move(out.uri);
+      return merged;
+    }
+    if (!original->contains("method")) out.method = item_request.method;
+    return out;
   }
 
   // Replaces {{name}} in `text`, and in turn inside the values substituted (a variable may name

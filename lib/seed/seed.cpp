@@ -46,6 +46,7 @@ nlohmann::json report_to_json(const SeedReport& report) {
                         {"skipped", report.skipped},
                         {"filtered", report.filtered},
                         {"no_response", report.no_response},
+                        {"websockets", report.websockets},
                         {"missing_examples", report.missing_examples},
                         {"services", report.services},
                         {"warnings", report.warnings}};
@@ -67,6 +68,9 @@ std::string summary(const SeedReport& report) {
     text += "; " + std::to_string(report.missing_examples) + " request" + (report.missing_examples == 1 ? "" : "s") +
             " without a saved response";
   if (report.no_response) text += "; " + std::to_string(report.no_response) + " without a response (status 0)";
+  if (report.websockets)
+    text += "; " + std::to_string(report.websockets) + " WebSocket entr" + (report.websockets == 1 ? "y" : "ies") +
+            " left out (never replayed)";
   if (report.filtered) text += "; " + std::to_string(report.filtered) + " filtered out by --host";
   return text;
 }
@@ -114,7 +118,7 @@ int run(Options& options) {
     file.commit();
   }
 
-  if (report.skipped || report.missing_examples) spdlog::warn("{}", summary(report));
+  if (report.skipped || report.missing_examples || report.websockets) spdlog::warn("{}", summary(report));
   else spdlog::info("{}", summary(report));
   if (options.json_report) {
     std::string line = report_to_json(report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

@@ -58,6 +58,7 @@ struct SeedReport {
   std::uint64_t skipped = 0;        // bad entries left out (only with OnBadEntry::skip)
   std::uint64_t filtered = 0;       // HAR entries left out by `hosts`
   std::uint64_t no_response = 0;    // HAR entries the browser never got an answer for (status 0)
+  std::uint64_t websockets = 0;     // HAR WebSocket entries (101), never replayed: left out
   std::uint64_t missing_examples = 0; // Postman requests without a saved response (not invented)
   std::vector<std::string> services; // service ids written, in first-seen order
   std::vector<std::string> warnings; // the first 100 warnings, for API callers

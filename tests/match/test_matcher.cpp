@@ -285,7 +285,10 @@ TEST_CASE("match::ServiceMatcher: statecharts advance a status and stamp the tra
   auto shipped = m.match(request("POST", "/orders/42/ship"));
   CHECK(shipped.tier == Tier::resource_transition);
   CHECK(shipped.transition == "order:paid->shipped");
-  CHECK(nlohmann::json::parse(m.match(request("GET", "/orders/42")).response->body).at("status") == "pending"); // exact first
+  // The recorded GET shows what this run did to the order (issue 9: it used to say "pending").
+  auto now = m.match(request("GET", "/orders/42"));
+  CHECK(now.tier == Tier::resource_store);
+  CHECK(nlohmann::json::parse(now.response->body) == nlohmann::json{{"id", 42}, {"status", "shipped"}, {"total", 10}});
 
   auto refused = m.match(request("POST", "/orders/42/pay"));
   CHECK(refused.tier == Tier::resource_transition);
@@ -504,4 +507,140 @@ TEST_CASE("match::SessionBudget: replays stay valid while adds evict under them"
   CHECK(bad == 0);
   CHECK(budget->evictions() > 0);
   CHECK(budget->bytes() <= 16 * 1024);
+}
+
+namespace {
+
+nlohmann::json body_of(const Answer& answer) { return nlohmann::json::parse(answer.response->body); }
+
+// A recorded order flow: created, read, paid (the action recorded), read again, deleted.
+std::vector<record::Interaction> order_flow() {
+  return {recorded("POST", "/orders", R"({"id":"ord_1a2b3c4d","status":"pending","total":10})", R"({"sku":"x"})", 201),
+          recorded("GET", "/orders/ord_1a2b3c4d", R"({"id":"ord_1a2b3c4d","status":"pending","total":10,"items":[1]})"),
+          recorded("POST", "/orders/ord_1a2b3c4d/pay", R"({"id":"ord_1a2b3c4d","status":"paid","total":10})"),
+          recorded("GET", "/orders/ord_1a2b3c4d", R"({"id":"ord_1a2b3c4d","status":"paid","total":10,"items":[1]})"),
+          recorded("GET", "/orders/ord_9f8e7d6c", R"({"id":"ord_9f8e7d6c","status":"pending","total":3})")};
+}
+
+} // namespace
+
+TEST_CASE("match::ServiceMatcher: a resource changed in this run shows on its recorded GET; PUT and DELETE apply",
+          "[match]") {
+  ServiceMatcher m;
+  m.load_library({recorded("GET", "/orders/ord_1a2b3c4d", R"({"id":"ord_1a2b3c4d","status":"pending","total":10})"),
+                  recorded("POST", "/orders/ord_1a2b3c4d/pay", R"({"id":"ord_1a2b3c4d","status":"paid","total":10})"),
+                  recorded("GET", "/orders/ord_9f8e7d6c", R"({"id":"ord_9f8e7d6c","status":"pending","total":3})")});
+  auto before = m.match(request("GET", "/orders/ord_1a2b3c4d"));
+  CHECK(before.tier == Tier::exact);
+  CHECK(before.prepared == nullptr); // no PrepareFn here; the same recorded response object
+  CHECK(body_of(before).at("status") == "pending");
+
+  // The recorded action replays as recorded, and the order is now paid for the rest of the run.
+  auto paid = m.match(request("POST", "/orders/ord_1a2b3c4d/pay"));
+  CHECK(paid.tier == Tier::exact);
+  auto got = m.match(request("GET", "/orders/ord_1a2b3c4d"));
+  CHECK(got.tier == Tier::resource_store);
+  CHECK(body_of(got) == nlohmann::json{{"id", "ord_1a2b3c4d"}, {"status", "paid"}, {"total", 10}});
+  CHECK(got.response->status == 200);
+  CHECK(got.response->headers == record::Headers{{"Content-Type", "application/json"}}); // the recorded headers
+
+  // An action nobody recorded goes through the statechart from the live status.
+  auto shipped = m.match(request("POST", "/orders/ord_1a2b3c4d/ship"));
+  CHECK(shipped.tier == Tier::resource_transition);
+  CHECK(shipped.transition == "order:paid->shipped");
+  CHECK(body_of(m.match(request("GET", "/orders/ord_1a2b3c4d"))).at("status") == "shipped");
+
+  // PUT and PATCH update it, DELETE removes it, and then it is gone like the API would say.
+  auto put = m.match(request("PUT", "/orders/ord_1a2b3c4d", R"({"status":"shipped","total":12})"));
+  CHECK(put.tier == Tier::resource_store);
+  CHECK(put.response->status == 200);
+  auto after_put = m.match(request("GET", "/orders/ord_1a2b3c4d"));
+  CHECK(after_put.tier == Tier::resource_store);
+  CHECK(body_of(after_put) == nlohmann::json{{"id", "ord_1a2b3c4d"}, {"status", "shipped"}, {"total", 12}});
+  CHECK(m.match(request("PATCH", "/orders/ord_1a2b3c4d", R"({"note":"gift"})")).tier == Tier::resource_store);
+  CHECK(body_of(m.match(request("GET", "/orders/ord_1a2b3c4d"))).at("note") == "gift");
+  auto deleted = m.match(request("DELETE", "/orders/ord_1a2b3c4d"));
+  CHECK(deleted.tier == Tier::resource_store);
+  CHECK(deleted.response->status == 204);
+  auto gone = m.match(request("GET", "/orders/ord_1a2b3c4d"));
+  CHECK(gone.tier == Tier::resource_store);
+  CHECK(gone.response->status == 404);
+  CHECK(m.match(request("POST", "/orders/ord_1a2b3c4d/pay")).response->status == 404);
+
+  // A resource never touched still answers exactly as recorded.
+  auto other = m.match(request("GET", "/orders/ord_9f8e7d6c"));
+  CHECK(other.tier == Tier::exact);
+  CHECK(other.response->body == R"({"id":"ord_9f8e7d6c","status":"pending","total":3})");
+
+  m.reset_cursors(); // a new run: the recordings again
+  auto again = m.match(request("GET", "/orders/ord_1a2b3c4d"));
+  CHECK(again.tier == Tier::exact);
+  CHECK(body_of(again).at("status") == "pending");
+}
+
+TEST_CASE("match::ServiceMatcher: a recorded flow replayed in its order stays exact, byte for byte", "[match]") {
+  // Changes made by replaying a recording only override what was recorded before it: what the
+  // server recorded afterwards (here "paid", also an asynchronous "settled") already includes it.
+  auto flow = order_flow();
+  flow.push_back(recorded("GET", "/orders/ord_1a2b3c4d", R"({"id":"ord_1a2b3c4d","status":"settled","total":10,"items":[1]})"));
+  auto expected = flow;
+  ServiceMatcher m;
+  m.load_library(std::move(flow));
+  for (std::size_t i : {0, 1, 2, 3, 5}) {
+    INFO(i);
+    auto answer = m.match(request(expected[i].request.method, expected[i].request.uri, expected[i].request.body));
+    CHECK(answer.tier == Tier::exact);
+    CHECK(answer.response->body == expected[i].response.body);
+  }
+}
+
+TEST_CASE("match::ServiceMatcher: a recorded flow replayed in another order shows the state this run made", "[match]") {
+  ServiceMatcher m;
+  m.load_library(order_flow());
+  CHECK(m.match(request("POST", "/orders", R"({"sku":"x"})")).tier == Tier::exact);
+  CHECK(m.match(request("POST", "/orders/ord_1a2b3c4d/pay")).tier == Tier::exact);
+  // The first recorded GET (before the payment) now says paid, keeping its other fields.
+  auto got = m.match(request("GET", "/orders/ord_1a2b3c4d"));
+  CHECK(got.tier == Tier::resource_store);
+  CHECK(body_of(got) == nlohmann::json::parse(R"({"id":"ord_1a2b3c4d","status":"paid","total":10,"items":[1]})"));
+  // The second was recorded after the payment: exactly as recorded.
+  auto later = m.match(request("GET", "/orders/ord_1a2b3c4d"));
+  CHECK(later.tier == Tier::exact);
+
+  // A recorded DELETE removes it for the recordings made before it.
+  ServiceMatcher d;
+  auto flow = order_flow();
+  flow.push_back(recorded("DELETE", "/orders/ord_1a2b3c4d", "", "", 204));
+  d.load_library(std::move(flow));
+  CHECK(d.match(request("DELETE", "/orders/ord_1a2b3c4d")).tier == Tier::exact);
+  auto gone = d.match(request("GET", "/orders/ord_1a2b3c4d"));
+  CHECK(gone.tier == Tier::resource_store);
+  CHECK(gone.response->status == 404);
+  CHECK(d.match(request("GET", "/orders/ord_9f8e7d6c")).tier == Tier::exact);
+}
+
+TEST_CASE("match::ServiceMatcher: the resource store learns from session-verbatim answers (LEARN flipped to MOCK)",
+          "[match]") {
+  ServiceMatcher m; // no library: the run was recorded and is replayed without a transition
+  m.session_add(recorded("POST", "/orders", R"({"id":"ord_5e6f7a8b","status":"pending","total":4})", R"({"sku":"y"})", 201));
+  m.session_add(recorded("GET", "/orders/ord_5e6f7a8b", R"({"id":"ord_5e6f7a8b","status":"pending","total":4})"));
+
+  CHECK(m.match(request("POST", "/orders", R"({"sku":"y"})")).tier == Tier::session_verbatim);
+  // Paid through the statechart, the recorded GET shows it.
+  auto paid = m.match(request("POST", "/orders/ord_5e6f7a8b/pay"));
+  CHECK(paid.tier == Tier::resource_transition);
+  CHECK(paid.transition == "order:pending->paid");
+  auto got = m.match(request("GET", "/orders/ord_5e6f7a8b"));
+  CHECK(got.tier == Tier::resource_store);
+  CHECK(body_of(got).at("status") == "paid");
+
+  // A POST replayed from the session links to a later GET by id that was never recorded.
+  ServiceMatcher n;
+  n.session_add(recorded("POST", "/orders", R"({"id":"ord_7c8d9e0f","status":"pending","total":4})", R"({"sku":"z"})", 201));
+  CHECK(n.match(request("POST", "/orders", R"({"sku":"z"})")).tier == Tier::session_verbatim);
+  auto linked = n.match(request("GET", "/orders/ord_7c8d9e0f"));
+  CHECK(linked.tier == Tier::resource_store);
+  CHECK(body_of(linked).at("total") == 4);
+  CHECK(n.match(request("DELETE", "/orders/ord_7c8d9e0f")).response->status == 204);
+  CHECK(n.match(request("GET", "/orders/ord_7c8d9e0f")).response->status == 404);
 }

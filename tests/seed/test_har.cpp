@@ -184,3 +184,31 @@ TEST_CASE("seed::har: --host with the scheme's default port matches a URL withou
   options.hosts = {"api.example.com:80"}; // http's port, but the URL is https
   CHECK(import_file(Format::har, data("no-response-headers.har"), options).records.empty());
 }
+
+TEST_CASE("seed::har: WebSocket entries are skipped and counted, never seeded as a bare 101", "[seed][har]") {
+  // Chrome writes a WebSocket as a 101 entry carrying its frames in _webSocketMessages; replayed,
+  // that 101 leaves the client waiting for frames nobody sends.
+  auto r = import_text(Format::har, R"({"log":{"version":"1.2","entries":[
+    {"startedDateTime":"2024-01-01T00:00:00Z","time":1,"_resourceType":"websocket",
+     "request":{"method":"GET","url":"ws://h.test/socket","httpVersion":"HTTP/1.1",
+                "headers":[{"name":"Upgrade","value":"websocket"},{"name":"Connection","value":"Upgrade"}]},
+     "response":{"status":101,"statusText":"Switching Protocols","httpVersion":"HTTP/1.1",
+                 "headers":[{"name":"Upgrade","value":"websocket"}],"content":{"size":0}},
+     "_webSocketMessages":[{"type":"send","time":1.5,"opcode":1,"data":"hi"},
+                           {"type":"receive","time":1.6,"opcode":1,"data":"hello"}]},
+    {"startedDateTime":"2024-01-01T00:00:01Z","time":1,
+     "request":{"method":"GET","url":"http://h.test/a","httpVersion":"HTTP/1.1","headers":[]},
+     "response":{"status":200,"statusText":"OK","httpVersion":"HTTP/1.1","headers":[],"content":{"size":2,"text":"ok"}}},
+    {"startedDateTime":"2024-01-01T00:00:02Z","time":1,
+     "request":{"method":"GET","url":"wss://h.test/live","httpVersion":"HTTP/1.1","headers":[]},
+     "response":{"status":101,"statusText":"","httpVersion":"HTTP/1.1","headers":[],"content":{"size":0}}}
+  ]}})");
+  CHECK(r.report.entries == 3);
+  CHECK(r.report.websockets == 2);
+  CHECK(r.report.skipped == 0); // not a bad entry: a kind gostly does not replay
+  REQUIRE(r.records.size() == 1);
+  CHECK(r.records[0].request.uri == "/a");
+  CHECK(r.records[0].id.substr(r.records[0].id.size() - 7) == "-000001"); // ids keep the entry's place
+  auto report = gostly::seed::report_to_json(r.report);
+  CHECK(report.at("websockets") == 2);
+}

@@ -398,3 +398,36 @@ TEST_CASE("seed: values of unexpected types are input errors or tolerated, never
   REQUIRE(result.records.size() == 1);
   CHECK(result.records[0].response.status == 200);
 }
+
+TEST_CASE("seed::hostile: YAML merge keys stay within the alias expansion and depth limits", "[seed][hostile]") {
+  // Billion laughs through merge keys: each level merges ten copies of the one below.
+  std::string yaml = std::string(kOpenApiHead) + "x-lol:\n  m0: &m0 {a0: lol, b0: lol, c0: lol, d0: lol}\n";
+  for (int level = 1; level < 10; ++level) {
+    std::string prev = "*m" + std::to_string(level - 1);
+    yaml += "  m" + std::to_string(level) + ": &m" + std::to_string(level) + " {k" + std::to_string(level) +
+            ": [" + prev;
+    for (int i = 1; i < 10; ++i) yaml += ", " + prev;
+    yaml += "], <<: [" + prev;
+    for (int i = 1; i < 10; ++i) yaml += ", " + prev;
+    yaml += "]}\n";
+  }
+  yaml += "paths: {}\n";
+  auto started = std::chrono::steady_clock::now();
+  auto what = input_error(Format::openapi, yaml);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+  CHECK_THAT(what, Catch::Contains("GOSTLY_MAX_YAML_EXPANSION"));
+
+  // A merge key whose value is not a mapping is an error naming its line, not a silent {}.
+  auto bad = input_error(Format::openapi, std::string(kOpenApiHead) + "x-a: &a [1, 2]\nx-b:\n  <<: *a\npaths: {}\n");
+  CHECK_THAT(bad, Catch::Contains("<test>:5:"));
+  CHECK_THAT(bad, Catch::Contains("merge key"));
+
+  // A merged mapping adds no level, but what it brings is counted: the document, x-e, f, then
+  // the maps of a, b, c (6 levels, at the limit), and of d (7, past it).
+  ScopedEnv shallow("GOSTLY_MAX_DEPTH", "6");
+  CHECK_NOTHROW(import_text(Format::openapi, std::string(kOpenApiHead) +
+                                                 "x-d: &d {a: {b: {c: {d: 1}}}}\nx-e: {f: {<<: *d}}\npaths: {}\n"));
+  auto deep = input_error(Format::openapi, std::string(kOpenApiHead) +
+                                               "x-d: &d {a: {b: {c: {d: {e: 1}}}}}\nx-e: {f: {<<: *d}}\npaths: {}\n");
+  CHECK_THAT(deep, Catch::Contains("GOSTLY_MAX_DEPTH"));
+}

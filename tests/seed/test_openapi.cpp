@@ -168,3 +168,61 @@ TEST_CASE("seed::openapi: a path item given as a $ref is seeded like any other",
   REQUIRE(r.warnings.size() == 1);
   CHECK_THAT(r.warnings[0], Catch::Contains("/paths/~1gone/$ref: unresolved reference #/components/pathItems/Nope"));
 }
+
+TEST_CASE("seed::openapi: YAML merge keys (<<) merge mappings into schemas, explicit keys win", "[seed][openapi]") {
+  // A schema built with `<<: *base` (and a list of aliases) used to come out as {} and seed an
+  // empty body.
+  auto r = import_text(Format::openapi, R"(openapi: 3.0.0
+info: {title: t, version: '1'}
+x-parts:
+  base: &base
+    type: object
+    required: [id, name]
+    properties: &props
+      id: {type: integer, example: 7}
+      name: {type: string, example: ann}
+  extra: &extra
+    properties:
+      role: {type: string, example: admin}
+paths:
+  /users/{id}:
+    get:
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                <<: *base
+                description: a user
+  /admins/{id}:
+    get:
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  <<: [*props, {name: {type: string, example: shadowed}}]
+                  level: {type: integer, example: 3}
+  /quoted:
+    get:
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  "<<": {type: string, example: literal}
+)");
+  REQUIRE(r.records.size() == 3);
+  CHECK(Json::parse(r.records[0].response.body) == Json::parse(R"({"id":7,"name":"ann"})"));
+  // A list merges in order: the first mapping that has a key wins, and keys of the map itself win over both.
+  CHECK(Json::parse(r.records[1].response.body) == Json::parse(R"({"id":7,"name":"ann","level":3})"));
+  // A quoted "<<" is an ordinary key.
+  CHECK(Json::parse(r.records[2].response.body) == Json::parse(R"({"<<":"literal"})"));
+}

@@ -166,3 +166,32 @@ TEST_CASE("seed::postman: a variable's value may name another variable", "[seed]
   CHECK(local.records[0].request.host == "localhost:9000"); // --var reaches through {{baseUrl}}
   CHECK(local.records[0].request.uri == "/v1/orders/43/lines/8?expand=items");
 }
+
+TEST_CASE("seed::postman: an example whose originalRequest is a plain URL keeps the item's method and body", "[seed][postman]") {
+  // Postman writes `"originalRequest": "https://..."` for some saved examples; that string has no
+  // method, which is the item's, not GET.
+  auto r = import_text(Format::postman, R"({
+    "info": {"name": "c", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+    "item": [
+      {"name": "create", "request": {"method": "POST", "url": "http://a.test/orders",
+                                     "header": [{"key": "Content-Type", "value": "application/json"}],
+                                     "body": {"mode": "raw", "raw": "{\"sku\":\"x\"}"}},
+       "response": [{"name": "created", "originalRequest": "http://a.test/orders?from=example",
+                     "code": 201, "status": "Created", "body": "{\"id\":1}"}]},
+      {"name": "update", "request": {"method": "PUT", "url": "http://a.test/orders/1"},
+       "response": [{"name": "updated", "originalRequest": {"url": "http://a.test/orders/1?v=2"},
+                     "code": 200, "body": "{}"}]},
+      {"name": "read", "request": {"method": "GET", "url": "http://a.test/orders/1"},
+       "response": [{"name": "deleted", "originalRequest": {"method": "DELETE", "url": "http://a.test/orders/1"},
+                     "code": 204}]}
+    ]})");
+  REQUIRE(r.records.size() == 3);
+  const auto& created = r.records[0];
+  CHECK(created.request.method == "POST");
+  CHECK(created.request.uri == "/orders?from=example"); // the example's URL
+  CHECK(created.request.body == R"({"sku":"x"})");      // the item's body and headers
+  CHECK(header(created.request.headers, "content-type") == "application/json");
+  CHECK(r.records[1].request.method == "PUT"); // an object without a method
+  CHECK(r.records[1].request.uri == "/orders/1?v=2");
+  CHECK(r.records[2].request.method == "DELETE"); // an example's own method still wins
+}
