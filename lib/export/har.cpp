@@ -28,30 +28,6 @@ Json headers_json(const record::Headers& headers) {
   return out;
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// %XX decoded (as browsers show query values); a malformed escape is kept as written.
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    int hi = 0, lo = 0;
-    if (text[i] == '%' && i + 2 < text.size() &&
-        (hi = hex_value(text[i + 1])) >= 0 && (lo = hex_value(text[i + 2])) >= 0) {
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
 Json query_string(std::string_view query) {
   Json out = Json::array();
   while (!query.empty()) {
@@ -63,7 +39,7 @@ Json query_string(std::string_view query) {
     std::string_view name = pair.substr(0, eq);
     std::string_view value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
     // Non-UTF-8 after decoding cannot be a JSON string: keep that one as written.
-    std::string n = percent_decode(name), v = percent_decode(value);
+    std::string n = util::percent_decode(name), v = util::percent_decode(value);
     if (!util::is_valid_utf8(n)) n = std::string(name);
     if (!util::is_valid_utf8(v)) v = std::string(value);
     out.push_back({{"name", std::move(n)}, {"value", std::move(v)}});

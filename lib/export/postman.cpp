@@ -42,6 +42,10 @@ namespace gostly::export_ {
 namespace {
 
 using Json = nlohmann::ordered_json;
+
+// Header values may hold bytes that are not UTF-8 (gostly-jsonl(5) `{"b64":...}`), and --name
+// comes from the command line: Postman can only carry text, so such bytes become U+FFFD.
+std::string text(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
 constexpr std::string_view kMasked = "gostly-redacted";
 constexpr const char* kSchema = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json";
 
@@ -155,7 +159,7 @@ public:
                                " routes (method and path template); raise GOSTLY_EXPORT_MAX_ROUTES to export them");
       Route route;
       route.method = interaction.request.method;
-      route.request = request_json(interaction.request).dump();
+      route.request = text(request_json(interaction.request));
       route.first_status = interaction.response.status;
       routes_.push_back(std::move(route));
       auto [f, new_folder] = folder_index_.try_emplace(path_template, folders_.size());
@@ -163,7 +167,7 @@ public:
       folders_[f->second].routes.push_back(it->second);
     }
     Route& route = routes_[it->second];
-    std::uint64_t offset = spool_.append(example_json(interaction).dump(-1, ' ', false, Json::error_handler_t::replace),
+    std::uint64_t offset = spool_.append(text(example_json(interaction)),
                                          route.tail);
     if (route.head == LinkedSpool::kNone) route.head = offset;
     route.tail = offset;
@@ -176,16 +180,16 @@ public:
                  {"description", "Recorded traffic exported by gostly-export: a folder per path template, each "
                                  "recorded response a saved example. Set baseUrl to the server to run it against."},
                  {"schema", kSchema}};
-    out << "{\"info\":" << info.dump() << ",\"item\":[";
+    out << "{\"info\":" << text(info) << ",\"item\":[";
     std::string payload;
     for (std::size_t f = 0; f < folders_.size(); ++f) {
       const Folder& folder = folders_[f];
-      out << (f ? ",\n" : "\n") << "{\"name\":" << Json(folder.path_template).dump() << ",\"item\":[";
+      out << (f ? ",\n" : "\n") << "{\"name\":" << text(Json(folder.path_template)) << ",\"item\":[";
       for (std::size_t r = 0; r < folder.routes.size(); ++r) {
         const Route& route = routes_[folder.routes[r]];
         Json name = route.method + " " + folder.path_template;
-        out << (r ? ",\n" : "\n") << "{\"name\":" << name.dump() << ",\"request\":" << route.request
-            << ",\"event\":" << status_test(route.first_status).dump() << ",\"response\":[";
+        out << (r ? ",\n" : "\n") << "{\"name\":" << text(name) << ",\"request\":" << route.request
+            << ",\"event\":" << text(status_test(route.first_status)) << ",\"response\":[";
         bool first = true;
         for (std::uint64_t at = route.head; at != LinkedSpool::kNone; first = false) {
           at = spool_.read(at, payload);
@@ -202,7 +206,7 @@ public:
                            {"value", ""},
                            {"type", "string"},
                            {"description", "Recorded value redacted by gostly: fill in your own credential"}});
-    out << "\n],\"variable\":" << variables.dump() << "}\n";
+    out << "\n],\"variable\":" << text(variables) << "}\n";
   }
 
 private:

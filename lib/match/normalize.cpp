@@ -25,30 +25,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 // The value of parameter `name` in a header such as `multipart/form-data; boundary="x"`.
 std::string header_parameter(std::string_view header, std::string_view name) {
   std::size_t pos = header.find(';');
@@ -314,8 +290,8 @@ Pairs parse_pairs(std::string_view text) {
     auto item = text.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
     if (!item.empty()) {
       auto eq = item.find('=');
-      pairs.emplace_back(percent_decode(item.substr(0, eq)),
-                         eq == std::string_view::npos ? std::string() : percent_decode(item.substr(eq + 1)));
+      pairs.emplace_back(util::percent_decode(item.substr(0, eq), true),
+                         eq == std::string_view::npos ? std::string() : util::percent_decode(item.substr(eq + 1), true));
     }
     if (amp == std::string_view::npos) break;
     pos = amp + 1;

@@ -3,6 +3,7 @@
 #include "match/matcher.hpp"
 #include "util/encoding.hpp"
 #include "util/limits.hpp"
+#include "util/string_format.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -23,36 +24,17 @@ bool all_digits(std::string_view s) noexcept {
   return true;
 }
 
-bool is_hex(char c) noexcept { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
-
-bool is_uuid(std::string_view s) noexcept {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !is_hex(s[i])) return false;
-  }
-  return true;
-}
-
-// 2026-11-30T03:10:00 (RFC 3339 / ISO 8601 with a time), any suffix.
-bool is_datetime(std::string_view s) noexcept {
-  if (s.size() < 19) return false;
-  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
-  for (std::size_t i = 0; i < kShape.size(); ++i) {
-    char want = kShape[i];
-    char c = s[i];
-    if (want == 'd' ? !std::isdigit(static_cast<unsigned char>(c)) : want == 'T' ? (c != 'T' && c != 't' && c != ' ') : c != want)
-      return false;
-  }
-  return true;
-}
-
 // Epoch seconds (10 digits, 2001..2096) or milliseconds (13 digits).
 bool is_epoch(std::string_view s) noexcept {
   return all_digits(s) && (s.size() == 10 || s.size() == 13) && s[0] >= '1' && s[0] <= '3';
 }
 
-bool volatile_text(std::string_view s) noexcept { return is_epoch(s) || is_uuid(s) || is_datetime(s); }
+// The per-run formats of util/string_format (the normalized tier's notion): uuids, date-times, epoch times.
+bool volatile_text(std::string_view s) noexcept {
+  if (is_epoch(s) || util::looks_uuid(s)) return true;
+  auto format = util::classify_string(s);
+  return format == util::StringFormat::iso_datetime || format == util::StringFormat::datetime_local;
+}
 
 bool volatile_number(const Json& value) noexcept {
   if (!value.is_number_integer()) return false;

@@ -27,6 +27,10 @@ std::string to_lower(std::string_view text);
 /// each trimmed, empty ones dropped; views into `list`.
 std::vector<std::string_view> split_list(std::string_view list);
 
+/// `%XX` escapes decoded; a malformed escape is kept as written. With `plus_is_space` a `+` is a
+/// space, as in application/x-www-form-urlencoded bodies.
+std::string percent_decode(std::string_view text, bool plus_is_space = false);
+
 /// Case-insensitive ASCII comparison of two strings of the same length.
 bool iequals_same_size(std::string_view a, std::string_view b) noexcept;
 /// Case-insensitive ASCII comparison. Header lookups compare many names of other lengths, so the

@@ -158,3 +158,15 @@ TEST_CASE("export::postman: more routes than GOSTLY_EXPORT_MAX_ROUTES is a named
   }
   ::unsetenv("GOSTLY_EXPORT_MAX_ROUTES");
 }
+
+TEST_CASE("export::postman: a header value that is not UTF-8 is written as text, not an exception", "[export][postman]") {
+  auto records = sample();
+  records[0].request.headers.emplace_back("X-Label", std::string("caf\xe9", 4));
+  records[0].response.headers.emplace_back("X-Label", std::string("cr\xe8me", 5));
+  PostmanOptions options;
+  options.name = std::string("bad \xff name", 10);
+  Json collection;
+  REQUIRE_NOTHROW(collection = Json::parse(export_text(records, options)));
+  CHECK(collection["info"]["name"] == "bad \xEF\xBF\xBD name");
+  CHECK(collection.dump().find("caf\xEF\xBF\xBD") != std::string::npos);
+}
