@@ -33,9 +33,10 @@ bool Redactor::is_redacted(std::string_view header_name) const noexcept {
 }
 
 void Redactor::mask(record::Headers& headers, std::vector<std::string>& masked) const {
-  for (auto& [name, value] : headers) {
+  for (auto& header : headers) {
+    const std::string& name = header.first; // not a structured binding: clang 14 (fuzz build) cannot capture one
     if (!is_redacted(name)) continue;
-    value = mask_value(name, value);
+    header.second = mask_value(name, header.second);
     if (std::none_of(masked.begin(), masked.end(), [&](const std::string& m) { return util::iequals(m, name); }))
       masked.push_back(util::to_lower(name));
   }
