@@ -151,13 +151,7 @@ Engine::Impl::Impl(EngineOptions opts)
   }
   for (const auto& [id, spec] : options.chaos) {
     util::require_safe_id(id, "--chaos service");
-    auto existing = std::find_if(table_ptr->services.begin(), table_ptr->services.end(),
-                                 [&](const ServiceConfig& s) { return s.id == id; });
-    if (existing == table_ptr->services.end()) {
-      table_ptr->services.push_back({id, std::nullopt, std::nullopt, {}, std::make_shared<redact::Redactor>(base_redactor), &state_for(id)});
-      existing = std::prev(table_ptr->services.end());
-    }
-    existing->chaos = std::make_shared<Chaos>(spec);
+    service_in(*table_ptr, id).chaos = std::make_shared<Chaos>(spec);
   }
   index_routes(*table_ptr);
   table = std::move(table_ptr);
@@ -273,16 +267,21 @@ std::optional<http::Url> Engine::Impl::upstream_for(const ServiceConfig& config,
   return config.upstream;
 }
 
+ServiceConfig& Engine::Impl::service_in(Table& t, const std::string& id) {
+  auto found = std::find_if(t.services.begin(), t.services.end(), [&](const ServiceConfig& c) { return c.id == id; });
+  if (found != t.services.end()) return *found;
+  return t.services.emplace_back(
+      ServiceConfig{id, std::nullopt, std::nullopt, {}, std::make_shared<redact::Redactor>(base_redactor), &state_for(id)});
+}
+
 void Engine::Impl::adopt_services(const std::vector<std::string>& ids, const std::map<std::string, ChaosSpec>* chaos) {
   std::lock_guard lock(table_mutex);
   auto next = std::make_shared<Table>(*table);
   bool changed = false;
   for (const auto& id : ids) {
-    if (std::any_of(next->services.begin(), next->services.end(), [&](const ServiceConfig& c) { return c.id == id; }))
-      continue;
-    // state_for takes states_mutex, never table_mutex, so holding table_mutex here is safe.
-    next->services.push_back({id, std::nullopt, std::nullopt, {}, std::make_shared<redact::Redactor>(base_redactor), &state_for(id)});
-    changed = true;
+    std::size_t before = next->services.size();
+    service_in(*next, id); // state_for takes states_mutex, never table_mutex: safe under table_mutex
+    changed |= next->services.size() != before;
   }
   for (auto& config : next->services) {
     if (!chaos || std::any_of(options.chaos.begin(), options.chaos.end(), [&](const auto& c) { return c.first == config.id; }))
@@ -661,18 +660,11 @@ void Engine::Impl::apply_stored_redaction(const std::vector<store::ServiceRow>& 
     auto found = std::find_if(services.begin(), services.end(), [&](const ServiceConfig& c) { return c.id == row.id; });
     if (found != services.end() ? found->extra_redact == row.redact_headers : row.redact_headers.empty()) continue;
     if (!next) next = std::make_shared<Table>(*table);
-    auto it = std::find_if(next->services.begin(), next->services.end(), [&](const ServiceConfig& c) { return c.id == row.id; });
-    if (it == next->services.end()) { // as PUT /services/{id} made it: no route, no upstream of its own
-      ServiceConfig config;
-      config.id = row.id;
-      config.state = &state_for(row.id);
-      next->services.push_back(std::move(config));
-      it = std::prev(next->services.end());
-    }
+    ServiceConfig& config = service_in(*next, row.id);
     auto redactor = std::make_shared<redact::Redactor>(base_redactor);
     for (const auto& name : row.redact_headers) redactor->add(name);
-    it->extra_redact = row.redact_headers;
-    it->redactor = std::move(redactor);
+    config.extra_redact = row.redact_headers;
+    config.redactor = std::move(redactor);
     spdlog::info("service {}: {} extra redacted header name(s) from library.db", row.id, row.redact_headers.size());
   }
   if (!next) return;

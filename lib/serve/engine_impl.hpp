@@ -117,6 +117,9 @@ struct Engine::Impl {
   /// and, given `chaos` (every stored config), sets each service's chaos to it unless --chaos
   /// set theirs. Publishes if anything changed. Called as libraries are loaded (start,
   /// transition, seed import).
+  /// The service `id` in `t`; added when missing as PUT /services/{id}, a library or --chaos
+  /// makes one: no route, no upstream of its own, the engine's redaction.
+  ServiceConfig& service_in(Table& t, const std::string& id);
   void adopt_services(const std::vector<std::string>& ids, const std::map<std::string, ChaosSpec>* chaos = nullptr);
 
   store::Mode effective(const ServiceState& state) const noexcept;
