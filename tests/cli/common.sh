@@ -13,11 +13,14 @@ export GOSTLY_DATA="$T/data"
 export GHOST_API_KEY="test-key-$RANDOM$RANDOM"
 unset NO_COLOR BACKEND_URL REDACT_HEADERS 2>/dev/null || true
 PIDS=()
+# Commands cleanup() evals after the processes in PIDS are gone (e.g. dropping a test database).
+CLEANUP_CMDS=()
 
 cleanup() {
-  local status=$?
+  local status=$? c
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
+  for c in "${CLEANUP_CMDS[@]:-}"; do [ -n "$c" ] && { eval "$c" || true; }; done
   if [ $status -ne 0 ] && [ $status -ne 125 ]; then
     echo "--- $TEST_NAME failed (status $status); logs in $T:" >&2
     for f in "$T"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 30 "$f" >&2; }; done
@@ -153,4 +156,58 @@ node_client() {
   [ -x "$exe" ] || skip "$1 not installed (scripts/install-deps.sh runs npm ci in scripts/node)"
   command -v node >/dev/null || skip "node not installed"
   echo "$exe"
+}
+
+# require_postgres: a fresh, empty database on the throwaway PostgreSQL server that the ctest
+# fixture "postgres" starts (tests/postgres/server.sh, its directory in GOSTLY_TEST_POSTGRES_DIR);
+# skips the test with the server's reason when it is unavailable. Sets and exports:
+#   PG_TEST_URI       postgresql://gostly:PASSWORD@127.0.0.1:PORT/DB (TCP, SCRAM)
+#   PG_TEST_PASSWORD  the password alone (for PGPASSWORD/.pgpass tests with pg_uri_without_password)
+#   PG_TEST_DB        the database name
+# The developer's PG* variables and ~/.pgpass are not used. The database is dropped at exit.
+require_postgres() {
+  local dir=${GOSTLY_TEST_POSTGRES_DIR:-}
+  [ -n "$dir" ] || skip "PostgreSQL unavailable: GOSTLY_TEST_POSTGRES_DIR is not set (ctest sets it; the 'postgres' fixture starts the server)"
+  [ ! -f "$dir/unavailable" ] || skip "PostgreSQL unavailable: $(cat "$dir/unavailable")"
+  [ -f "$dir/conninfo" ] || skip "PostgreSQL unavailable: no $dir/conninfo (the 'postgres: start' fixture did not run)"
+  unset PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGSERVICE PGSERVICEFILE PGSSLMODE PGOPTIONS
+  export PGPASSFILE="$T/no-pgpass"
+  PG_PSQL=$(cat "$dir/bindir" 2>/dev/null)/psql
+  [ -x "$PG_PSQL" ] || PG_PSQL=psql
+  PG_ADMIN_URI=$(cat "$dir/conninfo")
+  # A name of [a-z0-9_], unique per run, within PostgreSQL's 63 bytes.
+  local name
+  name=$(printf '%s' "$TEST_NAME" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9_' _)
+  PG_TEST_DB="t_${name:0:40}_$$_$RANDOM"
+  timeout 30 "$PG_PSQL" -X -q -v ON_ERROR_STOP=1 -d "$PG_ADMIN_URI" -c "CREATE DATABASE \"$PG_TEST_DB\"" >"$T/pg-create.log" 2>&1 ||
+    fail "cannot create database $PG_TEST_DB on the test server: $(cat "$T/pg-create.log")"
+  CLEANUP_CMDS+=("pg_drop_test_db")
+  PG_TEST_URI="${PG_ADMIN_URI%/*}/$PG_TEST_DB"
+  PG_TEST_PASSWORD=${PG_ADMIN_URI#postgresql://*:}
+  PG_TEST_PASSWORD=${PG_TEST_PASSWORD%%@*}
+  export PG_TEST_URI PG_TEST_PASSWORD PG_TEST_DB
+}
+
+# pg_drop_test_db: cleanup of require_postgres; FORCE ends connections a killed process left.
+pg_drop_test_db() {
+  timeout 30 "$PG_PSQL" -X -q -d "$PG_ADMIN_URI" -c "DROP DATABASE IF EXISTS \"$PG_TEST_DB\" WITH (FORCE)" >/dev/null 2>&1
+}
+
+# pg_test_sql SQL: runs SQL in the test database; prints unaligned rows, '|' between columns.
+pg_test_sql() {
+  timeout 30 "$PG_PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "$PG_TEST_URI" -c "$1"
+}
+
+# pg_uri_without_password: PG_TEST_URI without the password (postgresql://gostly@127.0.0.1:PORT/DB),
+# for the tests that give the password by PGPASSWORD or a .pgpass file (pg_test_pgpass).
+pg_uri_without_password() {
+  printf '%s\n' "$PG_TEST_URI" | sed -E 's#^(postgresql://[^:@/]+):[^@]*@#\1@#'
+}
+
+# pg_test_pgpass FILE: writes a libpq password file (mode 0600) for the test database to FILE;
+# use it with PGPASSFILE=FILE and pg_uri_without_password.
+pg_test_pgpass() {
+  local hostport=${PG_TEST_URI#*@}
+  hostport=${hostport%%/*}
+  (umask 077 && printf '%s:%s:%s:gostly:%s\n' "${hostport%:*}" "${hostport##*:}" "$PG_TEST_DB" "$PG_TEST_PASSWORD" >"$1")
 }
