@@ -22,6 +22,9 @@ DEBIAN_PACKAGES=(
   # (libclang-rt-dev pulls libclang-rt-14-dev, which has libclang_rt.fuzzer, asan and ubsan) and
   # llvm-symbolizer (in llvm) for readable sanitizer stacks.
   clang libclang-rt-dev llvm
+  # The PostgreSQL team store (lib/store): libpq to build against; the server (initdb, pg_ctl,
+  # psql) for the throwaway PostgreSQL that make test starts (tests/postgres/server.sh).
+  postgresql libpq-dev
 )
 # nghttp2-client: h2load for the HTTP/2 and handshake runs of bench/tls.sh.
 BENCH_PACKAGES=(wrk nginx-light time nghttp2-client)

@@ -22,9 +22,11 @@ usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
 cmd=$1
 DIR=$2
 
-# pg_bindir: Debian's newest /usr/lib/postgresql/N/bin, else pg_config --bindir, else PATH.
+# pg_bindir: GOSTLY_TEST_POSTGRES_BINDIR when set (another version), else Debian's newest
+# /usr/lib/postgresql/N/bin, else pg_config --bindir, else initdb's directory on PATH.
 pg_bindir() {
   local d best="" best_v=-1 v
+  [ -n "${GOSTLY_TEST_POSTGRES_BINDIR:-}" ] && { echo "$GOSTLY_TEST_POSTGRES_BINDIR"; return; }
   for d in /usr/lib/postgresql/*/bin; do
     [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] || continue
     v=${d#/usr/lib/postgresql/}
