@@ -95,8 +95,8 @@ unavailable() {
 # free_port: a port of 127.0.0.1 nothing listens on now (a random one, so parallel builds rarely
 # collide; start retries with another when the server still cannot bind it).
 free_port() {
-  local port i
-  for i in $(seq 1 50); do
+  local port
+  for _ in $(seq 1 50); do
     port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
@@ -170,8 +170,8 @@ max_connections = 100
 log_min_messages = warning
 EOF
 
-  local port="" attempt started=0
-  for attempt in 1 2 3 4 5; do
+  local port="" started=0
+  for _ in 1 2 3 4 5; do
     port=$(free_port) || unavailable "no free TCP port found on 127.0.0.1"
     if as_owner "$BINDIR/pg_ctl" -D "$RUN/data" -l "$RUN/postgres.log" -o "-p $port" -w -t 20 start \
       >"$RUN/pg_ctl.log" 2>&1; then
