@@ -13,7 +13,7 @@
 #include "record/jsonl.hpp"
 #include "redact/redact.hpp"
 #include "store/mode.hpp"
-#include "store/sqlite.hpp"
+#include "store/sql.hpp"
 #include "util/error.hpp"
 #include "util/encoding.hpp"
 #include "util/files.hpp"

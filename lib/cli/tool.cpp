@@ -32,6 +32,13 @@ CLI::Option* add_data_option(CLI::App& app, std::string& data_dir) {
   return app.add_option("--data", data_dir, "Data directory")->envname("GOSTLY_DATA")->capture_default_str();
 }
 
+CLI::Option* add_store_option(CLI::App& app, std::string& store) {
+  return app.add_option("--store", store,
+                        "Library store: postgres://USER@HOST/DB (libpq URI or key=value) or sqlite:PATH; "
+                        "default DIR/library.db")
+      ->envname("GOSTLY_STORE");
+}
+
 bool stderr_wants_color(const std::string& color) {
   if (color == "always") return true;
   if (color == "never") return false;

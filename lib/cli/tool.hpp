@@ -25,6 +25,8 @@ void setup_app(CLI::App& app, const std::string& tool, CommonOptions& common);
 
 /// Adds `--data DIR` (env GOSTLY_DATA, default ./data).
 CLI::Option* add_data_option(CLI::App& app, std::string& data_dir);
+/// Adds `--store URI` (env GOSTLY_STORE): where the library lives when not in DIR/library.db.
+CLI::Option* add_store_option(CLI::App& app, std::string& store);
 
 /// Parses argv, sets up logging and runs `body`, mapping exceptions to exit statuses and printing
 /// `gostly-<tool>: error: ...` once. `body` returns the exit status.

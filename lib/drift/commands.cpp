@@ -21,10 +21,10 @@ namespace gostly::drift {
 namespace {
 
 std::unique_ptr<store::LibraryDb> open_existing(const Options& options) {
-  store::DataDir dir(options.data_dir);
-  if (!std::filesystem::exists(dir.library_db()))
-    throw NotFoundError(dir.library_db().string() + ": no library yet (record with gostly-record | gostly-transition)");
-  return std::make_unique<store::LibraryDb>(dir.library_db());
+  store::DataDir dir(options.data_dir, options.store);
+  if (!dir.library().exists())
+    throw NotFoundError(dir.library().name() + ": no library yet (record with gostly-record | gostly-transition)");
+  return std::make_unique<store::LibraryDb>(dir.library());
 }
 
 void write_jsonl(const std::vector<nlohmann::json>& records) {
@@ -154,11 +154,11 @@ int run_sparkline_command(const Options& options) {
 
 int run_score_command(const Options& options) {
   if (options.service_given) util::require_safe_id(options.service, "service id");
-  store::DataDir dir(options.data_dir);
+  store::DataDir dir(options.data_dir, options.store);
   std::vector<FreshnessScore> scores;
   auto now = std::chrono::system_clock::now();
-  if (std::filesystem::exists(dir.library_db())) {
-    store::LibraryDb db(dir.library_db());
+  if (dir.library().exists()) {
+    store::LibraryDb db(dir.library());
     EventStore events(db);
     auto settings = DriftSettings::from_environment();
     if (options.service_given) {

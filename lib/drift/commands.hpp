@@ -9,6 +9,7 @@ namespace gostly::drift {
 
 struct Options {
   std::string data_dir = "./data";
+  std::string store; // --store / GOSTLY_STORE; empty = data_dir/library.db
   std::string service = "default";
   bool service_given = false; // events and score: without --service, every service
   std::string baseline;       // check: session ids

@@ -1,7 +1,7 @@
 #include "drift/score.hpp"
 
 #include "drift/route.hpp"
-#include "store/sqlite.hpp"
+#include "store/sql.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -71,7 +71,7 @@ FreshnessScore compute_score(EventStore& events, const std::string& service_id, 
   // The cache holds LEARN-only counts; counting curated rows as well is always done inline.
   if (!force_inline && settings.learn_only) {
     store::sql::Statement select(db.handle(),
-        "SELECT distinct_routes FROM drift_score_cache WHERE service_id = ? AND recordings = ? AND last_recorded_at IS ?");
+        "SELECT distinct_routes FROM drift_score_cache WHERE service_id = ? AND recordings = ? AND last_recorded_at IS NOT DISTINCT FROM ?");
     select.bind(1, service_id).bind(2, static_cast<std::int64_t>(row.recordings)).bind_optional(3, row.last_recorded_at);
     if (select.step()) {
       out.distinct_routes = static_cast<std::uint64_t>(select.integer(0));

@@ -34,16 +34,16 @@ void JsonlSource::for_each(const Visit& visit) {
   }
 }
 
-LibrarySource::LibrarySource(const std::string& data_dir, std::string service, std::string session)
-    : InteractionSource(store::DataDir(data_dir).library_db().string()), data_dir_(data_dir),
+LibrarySource::LibrarySource(const store::StoreLocation& library, std::string service, std::string session)
+    : InteractionSource(library.name()), library_(library),
       service_(service.empty() ? std::string(record::kDefaultService) : std::move(service)),
       session_(std::move(session)) {
   util::require_safe_id(service_, "service id");
   if (!session_.empty()) util::require_safe_id(session_, "session id");
   // Opening a LibraryDb creates the file: check first, an export must not leave a library behind.
-  if (!std::filesystem::exists(name_))
+  if (!library_.exists())
     throw NotFoundError(name_ + ": no library yet (record with gostly-record | gostly-transition, or give a JSONL file)");
-  store::LibraryDb db(name_);
+  store::LibraryDb db(library_);
   if (!db.service(service_)) throw NotFoundError(name_ + ": no service '" + service_ + "'");
   if (!session_.empty() && !db.has_session(service_, session_))
     throw NotFoundError(name_ + ": service '" + service_ + "' has no session '" + session_ + "'");
@@ -52,7 +52,7 @@ LibrarySource::LibrarySource(const std::string& data_dir, std::string service, s
 LibrarySource::~LibrarySource() = default;
 
 void LibrarySource::for_each(const Visit& visit) {
-  store::LibraryDb db(name_);
+  store::LibraryDb db(library_);
   std::optional<std::string> session;
   if (!session_.empty()) session = session_;
   db.for_each_recording(service_, session, false, [&](const record::Interaction& interaction) {
@@ -64,7 +64,8 @@ void LibrarySource::for_each(const Visit& visit) {
 std::unique_ptr<InteractionSource> open_source(const SourceOptions& options) {
   if (!options.service.empty()) util::require_safe_id(options.service, "service id");
   if (!options.session.empty()) util::require_safe_id(options.session, "session id");
-  if (options.input.empty()) return std::make_unique<LibrarySource>(options.data_dir, options.service, options.session);
+  if (options.input.empty()) return std::make_unique<LibrarySource>(store::DataDir(options.data_dir, options.store).library(),
+                                                                         options.service, options.session);
   return std::make_unique<JsonlSource>(options.input, options.service, options.session);
 }
 

@@ -6,6 +6,7 @@
 //
 // Namespace: the folder is lib/export, but `export` is a C++ keyword, hence gostly::export_.
 #include "record/interaction.hpp"
+#include "store/location.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -19,6 +20,7 @@ struct SourceOptions {
   /// Interaction JSONL to read ("-" = stdin); empty = the library of `data_dir`.
   std::string input;
   std::string data_dir = "./data";
+  std::string store; // --store / GOSTLY_STORE; empty = data_dir/library.db
   /// Keep only this service's interactions; for the library, empty means `default`.
   std::string service;
   /// Keep only this session's interactions; empty = every session.
@@ -61,16 +63,17 @@ private:
   std::string service_, session_;
 };
 
-/// The recordings of one service in `<data>/library.db`, optionally one session.
+/// The recordings of one service in the library store, optionally one session.
 class LibrarySource : public InteractionSource {
 public:
   /// Throws NotFoundError when there is no library, no such service or no such session.
-  LibrarySource(const std::string& data_dir, std::string service, std::string session = {});
+  LibrarySource(const store::StoreLocation& library, std::string service, std::string session = {});
   ~LibrarySource() override;
   void for_each(const Visit& visit) override;
 
 private:
-  std::string data_dir_, service_, session_;
+  store::StoreLocation library_;
+  std::string service_, session_;
 };
 
 /// The source `options` describe.

@@ -25,7 +25,7 @@ std::string Engine::Impl::drift_check(const ControlCall& call) {
   } catch (const UsageError& e) { // the server's environment, not the caller's request
     throw HttpError(500, std::string("server environment: ") + e.what());
   }
-  store::LibraryDb db(data.library_db());
+  store::LibraryDb db(data.library());
   json result = drift::api::check(db, body, settings);
   spdlog::info("drift check: {} events, {} new major, {} new minor", result["count"].get<std::uint64_t>(),
                result["new"]["major"].get<std::uint64_t>(), result["new"]["minor"].get<std::uint64_t>());
@@ -36,13 +36,13 @@ std::string Engine::Impl::drift_events(const ControlCall& call) {
   auto service = query_service(call.request.uri, std::nullopt);
   // `open` is the CLI's word (--open), `unacknowledged_only` the product guide's.
   bool open_only = query_flag(call.request.uri, "open", false) || query_flag(call.request.uri, "unacknowledged_only", false);
-  store::LibraryDb db(data.library_db());
+  store::LibraryDb db(data.library());
   return reply_json(200, drift::api::events(db, service, open_only));
 }
 
 std::string Engine::Impl::drift_event(const ControlCall& call) {
   std::int64_t id = drift::api::parse_event_id(call.params.at(0));
-  store::LibraryDb db(data.library_db());
+  store::LibraryDb db(data.library());
   return reply_json(200, drift::api::event(db, id));
 }
 
@@ -51,30 +51,29 @@ std::string Engine::Impl::drift_acknowledge(const ControlCall& call) {
   json body = parse_body(call.request);
   accept_alias(body, "user", "user_id");
   accept_alias(body, "reason", "reason_text");
-  store::LibraryDb db(data.library_db());
+  store::LibraryDb db(data.library());
   return reply_json(200, drift::api::acknowledge(db, id, body));
 }
 
 std::string Engine::Impl::drift_freshness_score(const ControlCall& call) {
   std::string service = *query_service(call.request.uri, options.default_service);
-  store::LibraryDb db(data.library_db());
+  store::LibraryDb db(data.library());
   return reply_json(200, drift::api::freshness_score(db, service));
 }
 
 std::string Engine::Impl::drift_sparkline(const ControlCall& call) {
   std::string service = *query_service(call.request.uri, options.default_service);
-  store::LibraryDb db(data.library_db());
+  store::LibraryDb db(data.library());
   return reply_json(200, drift::api::sparkline(db, service));
 }
 
 std::string Engine::Impl::drift_metrics(const ControlCall&) {
-  store::LibraryDb db(data.library_db());
+  store::LibraryDb db(data.library());
   return reply_json(200, drift::api::metrics(db));
 }
 
 std::string Engine::Impl::drift_prometheus() {
-  std::error_code ec;
-  if (!std::filesystem::exists(data.library_db(), ec)) {
+  if (!data.library().exists()) {
     // Same lines as drift::api::prometheus() gives for an empty store, without creating the file.
     return "# HELP gostly_drift_events_total Drift events detected (new events only; re-checks do not count).\n"
            "# TYPE gostly_drift_events_total counter\n"
@@ -82,7 +81,7 @@ std::string Engine::Impl::drift_prometheus() {
            "gostly_drift_events_total{severity=\"minor\"} 0\n";
   }
   try {
-    store::LibraryDb db(data.library_db());
+    store::LibraryDb db(data.library());
     return drift::api::prometheus(db);
   } catch (const std::exception& e) {
     // A scrape must still get the proxy's own counters; the failure shows up as an I/O error.

@@ -90,7 +90,7 @@ std::string Engine::Impl::seed_post(const ControlCall& call) {
 
   try {
     data.ensure();
-    store::LibraryDb db(data.library_db());
+    store::LibraryDb db(data.library());
     std::shared_ptr<const Table> routing = [&] {
       std::lock_guard lock(table_mutex);
       return table;

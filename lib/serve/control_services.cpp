@@ -6,7 +6,7 @@
 #include "serve/engine_impl.hpp"
 #include "record/codec.hpp"
 #include "store/library_db.hpp"
-#include "store/sqlite.hpp"
+#include "store/sql.hpp"
 #include "util/encoding.hpp"
 
 #include <spdlog/spdlog.h>
@@ -150,7 +150,7 @@ std::string Engine::Impl::service_put(const ControlCall& call) {
   if (store_settings || new_chaos) {
     try {
       data.ensure();
-      store::LibraryDb db(data.library_db());
+      store::LibraryDb db(data.library());
       store::sql::Transaction write(db.handle());
       if (store_settings && new_override)
         db.set_service_mode(id, *new_override ? std::optional<std::string>(std::string(store::to_string(**new_override)))
@@ -160,9 +160,9 @@ std::string Engine::Impl::service_put(const ControlCall& call) {
         db.set_service_chaos(id, *new_chaos ? std::optional<std::string>(to_json(**new_chaos).dump()) : std::nullopt);
       write.commit();
     } catch (const std::exception& e) {
-      spdlog::error("service {}: settings not stored in {}: {}", id, data.library_db().string(), e.what());
+      spdlog::error("service {}: settings not stored in {}: {}", id, data.library().name(), e.what());
       throw HttpError(500, "service '" + id + "' not changed: cannot store its settings in " +
-                               data.library_db().string() + ": " + e.what());
+                               data.library().name() + ": " + e.what());
     }
   }
   // A new chaos config starts its sequence at 0.

@@ -129,7 +129,7 @@ bool keys_equal(std::string_view given, std::string_view expected) noexcept {
 // ---- Impl ----
 
 Engine::Impl::Impl(EngineOptions opts)
-    : options(std::move(opts)), data(options.data_dir),
+    : options(std::move(opts)), data(options.data_dir, options.store),
       session_budget(std::make_shared<match::SessionBudget>(options.session_buffer_max)) {
   metrics.set_session_buffer_source([budget = session_budget] {
     return SessionBufferStats{budget->bytes(), budget->max_bytes(), budget->evictions()};
@@ -608,13 +608,12 @@ std::vector<std::pair<std::string, std::uint64_t>> Engine::Impl::library_sizes()
 
 void Engine::Impl::load_libraries() {
   if (options.fixed_mode) return;
-  std::error_code ec;
-  if (!std::filesystem::exists(data.library_db(), ec)) {
-    spdlog::info("no {} yet: every library is empty", data.library_db().string());
+  if (!data.library().exists()) {
+    spdlog::info("no {} yet: every library is empty", data.library().name());
     return;
   }
   try {
-    store::LibraryDb db(data.library_db());
+    store::LibraryDb db(data.library());
     auto rows = db.services();
     std::vector<std::string> ids;
     // library.db holds each service's mode override (PUT /services/{id} stores it before it
@@ -631,9 +630,9 @@ void Engine::Impl::load_libraries() {
       try {
         chaos[id] = parse_chaos(util::parse_json(text));
       } catch (const ChaosError& e) {
-        spdlog::warn("service {}: ignoring the chaos config in {}: {}", id, data.library_db().string(), e.message());
+        spdlog::warn("service {}: ignoring the chaos config in {}: {}", id, data.library().name(), e.message());
       } catch (const std::exception& e) {
-        spdlog::warn("service {}: ignoring the chaos config in {}: {}", id, data.library_db().string(), e.what());
+        spdlog::warn("service {}: ignoring the chaos config in {}: {}", id, data.library().name(), e.what());
       }
     }
     adopt_services(ids, &chaos);
@@ -648,7 +647,7 @@ void Engine::Impl::load_libraries() {
     }
   } catch (const std::exception& e) {
     metrics.count_io_error(IoOperation::library_load);
-    spdlog::error("cannot load {}: {}", data.library_db().string(), e.what());
+    spdlog::error("cannot load {}: {}", data.library().name(), e.what());
   }
 }
 

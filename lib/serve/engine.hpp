@@ -49,6 +49,7 @@ using LineSink = std::function<void(std::string_view line)>;
 
 struct EngineOptions {
   std::filesystem::path data_dir = "./data";
+  std::string store;                           // --store; empty = data_dir/library.db
   std::optional<http::Url> upstream;           // the default service's upstream
   std::vector<Route> routes;
   std::string default_service = "default";

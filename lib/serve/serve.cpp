@@ -236,12 +236,16 @@ int serve_main(const ServeOptions& o) {
                      "': expected a size such as 1048576, 512K or 64M (0 turns the session-verbatim tier off)");
   engine_options.session_buffer_max = *session_buffer_max;
   engine_options.track_misses = wrapping;
-  store::DataDir(o.data_dir).ensure();
+  store::DataDir(o.data_dir, o.store).ensure();
+  engine_options.store = o.store;
   auto interception = setup_interception(o.proxy, o.data_dir);
   engine_options.authority = interception.authority;
   engine_options.no_intercept = interception.no_intercept;
   engine_options.work = work_budget(o);
   // In a child (worker.hpp): traffic/ holds files anyone with access to the data dir may write.
+  // The transition child (run_transition_work) finds the store in its environment, never in its
+  // argv, where ps would show a password. Set before any thread starts.
+  if (!o.store.empty()) ::setenv("GOSTLY_STORE", o.store.c_str(), 1);
   engine_options.run_transition = [data_dir = o.data_dir, budget = engine_options.work] {
     run_transition_work(data_dir, budget);
   };

@@ -27,6 +27,7 @@ void add_proxy_settings(CLI::App& app, ProxySettings& settings);
 
 struct ServeOptions {
   std::string data_dir = "./data";
+  std::string store;                 // --store / GOSTLY_STORE; empty = data_dir/library.db
   std::string listen = "127.0.0.1:8080";
   std::string control = "127.0.0.1:8000";
   std::string upstream;              // env BACKEND_URL

@@ -5,7 +5,8 @@
 
 namespace gostly::store {
 
-DataDir::DataDir(std::filesystem::path root) : root_(std::move(root)) {}
+DataDir::DataDir(std::filesystem::path root, const std::string& store)
+    : root_(std::move(root)), library_(StoreLocation::parse(store, root_ / "library.db")) {}
 
 std::filesystem::path DataDir::traffic_file(const std::string& service_id) const {
   util::require_safe_id(service_id, "service id");

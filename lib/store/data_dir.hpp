@@ -1,6 +1,7 @@
 #pragma once
 // The data directory layout of DESIGN.md. Every path derived from a user-supplied id goes through
 // util::require_safe_id(), so ids cannot escape the directory.
+#include "store/location.hpp"
 #include "store/mode.hpp"
 
 #include <filesystem>
@@ -11,11 +12,13 @@ namespace gostly::store {
 
 class DataDir {
 public:
-  explicit DataDir(std::filesystem::path root);
+  /// `store` is a --store value (store/location.hpp); empty = root/library.db.
+  explicit DataDir(std::filesystem::path root, const std::string& store = {});
 
   const std::filesystem::path& root() const noexcept { return root_; }
   std::filesystem::path mode_file() const { return root_ / "mode.txt"; }
-  std::filesystem::path library_db() const { return root_ / "library.db"; }
+  /// Where the library lives: root/library.db or the --store it was given.
+  const StoreLocation& library() const noexcept { return library_; }
   std::filesystem::path traffic_dir() const { return root_ / "traffic"; }
   std::filesystem::path ca_dir() const { return root_ / "ca"; }
   /// traffic/<service>.jsonl; throws UsageError for an unsafe id.
@@ -37,6 +40,7 @@ public:
 private:
   bool publish_mode(Mode mode, bool only_if_absent) const;
   std::filesystem::path root_;
+  StoreLocation library_;
 };
 
 } // namespace gostly::store

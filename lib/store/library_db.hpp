@@ -1,6 +1,8 @@
 #pragma once
-// library.db: the SQLite (WAL) store behind the mock library. Interface contract (implemented in
-// library_db.cpp); the schema is versioned with PRAGMA user_version and migrated on open.
+// The store behind the mock library: SQLite (data/library.db, WAL) or PostgreSQL (--store,
+// GOSTLY_STORE), one interface over store/sql.hpp's engines (implemented in library_db.cpp). The
+// schema is versioned (SQLite: PRAGMA user_version; PostgreSQL: gostly_schema_version) and
+// migrated on open, with the same tables and versions in both engines.
 //
 // Tables:
 //   services(id TEXT PRIMARY KEY, mode TEXT NULL, created_at TEXT, updated_at TEXT,
@@ -14,7 +16,7 @@
 //   sessions view or table: (service_id, session_id, first_recorded_at, last_recorded_at, count)
 //   meta(key TEXT PRIMARY KEY, value TEXT): schema versions of other domains (domain_version())
 // Other domains (drift) add their own tables through handle() and their own migrations,
-// versioned with domain_version()/set_domain_version(). store/sqlite.hpp wraps the C API.
+// versioned with domain_version()/set_domain_version(). store/sql.hpp is the engine interface.
 //
 // The mock index: for each (service, match key) it lists, in recorded order, the recordings of
 // the newest session (latest last_recorded_at) that has that key, so a suite replayed in the order
@@ -31,9 +33,16 @@
 #include <utility>
 #include <vector>
 
-struct sqlite3;
-
 namespace gostly::store {
+
+class StoreLocation;
+namespace sql {
+class Database;
+}
+
+/// The NOTIFY channel of a shared store: its payload is the id of a service whose library or
+/// settings changed (sent when the writing transaction commits).
+inline constexpr const char* kLibraryChannel = "gostly_library";
 
 /// `METHOD uri\n<sha256 of the request body, or empty>`: the exact-match key.
 std::string match_key(const record::Interaction& interaction);
@@ -71,8 +80,10 @@ struct ImportStats {
 
 class LibraryDb {
 public:
-  /// Opens (creating if needed) the database at `path` in WAL mode with a busy timeout.
+  /// Opens (creating if needed) the SQLite database at `path` in WAL mode with a busy timeout.
   explicit LibraryDb(const std::filesystem::path& path);
+  /// Connects to the store and migrates its schema to the current version.
+  explicit LibraryDb(const StoreLocation& location);
   ~LibraryDb();
   LibraryDb(const LibraryDb&) = delete;
   LibraryDb& operator=(const LibraryDb&) = delete;
@@ -135,13 +146,21 @@ public:
   int domain_version(const std::string& domain);
   void set_domain_version(const std::string& domain, int version);
 
-  /// The raw connection (FULLMUTEX, WAL) for domains with their own tables; see store/sqlite.hpp.
-  sqlite3* handle() noexcept { return db_; }
-  const std::filesystem::path& path() const noexcept { return path_; }
+  /// Changes whenever recordings or service settings change: what a gostly-serve that cannot
+  /// LISTEN polls.
+  std::string change_marker();
+
+  /// The schema version of the store, and the one this build writes (`--migrate`).
+  int schema_version();
+  static int current_schema_version() noexcept;
+
+  /// The connection, for domains with their own tables; see store/sql.hpp.
+  sql::Database& handle() noexcept { return *db_; }
+  /// The file, or the PostgreSQL connection string without its password.
+  const std::string& name() const noexcept;
 
 private:
-  std::filesystem::path path_;
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<sql::Database> db_;
 };
 
 } // namespace gostly::store

@@ -1,6 +1,8 @@
 #include "transition/command.hpp"
 
 #include "bundle/bundle.hpp"
+#include "drift/events.hpp"
+#include "store/sql.hpp"
 #include "store/data_dir.hpp"
 #include "store/library_db.hpp"
 #include "store/mode.hpp"
@@ -34,6 +36,9 @@ std::string join(const std::vector<std::string>& items) {
 
 void validate(const Options& o) {
   if (o.export_file && o.import_file) throw UsageError("--export and --import cannot be combined");
+  if (o.migrate && (o.export_file || o.import_file || !o.transition.inputs.empty() || o.transition.dry_run ||
+                    o.control || o.verify))
+    throw UsageError("--migrate takes no inputs and no other action");
   bool bundle = o.export_file || o.import_file;
   const char* which = o.export_file ? "--export" : "--import";
   if (bundle && !o.transition.inputs.empty()) throw UsageError(std::string(which) + " takes no input files");
@@ -158,7 +163,7 @@ int run_verified(const Options& o) {
   spool.out.close();
   if (!spool.out) throw Error(spool.path.string() + ": cannot write the --verify spool (disk full?)");
 
-  store::LibraryDb db(store::DataDir(o.transition.data_dir).library_db());
+  store::LibraryDb db(store::DataDir(o.transition.data_dir, o.transition.store).library());
   Verifier verifier(db);
   std::ifstream in(spool.path, std::ios::binary);
   std::string line;
@@ -169,16 +174,44 @@ int run_verified(const Options& o) {
   return report_verify(o, verifier.result());
 }
 
+// For operators: the schema changes every tool applies on open, run once, on purpose, with the
+// versions before and after in the report.
+int run_migrate(const Options& o, const store::DataDir& dir) {
+  if (dir.library().is_sqlite() && dir.library().file().has_parent_path())
+    std::filesystem::create_directories(dir.library().file().parent_path());
+  int library_before = dir.library().connect()->user_version();
+  store::LibraryDb db(dir.library());
+  int drift_before = db.domain_version("drift");
+  drift::EventStore events(db);
+  int library_after = db.schema_version();
+  int drift_after = db.domain_version("drift");
+  if (o.json) {
+    std::cout << json{{"type", "migrate_summary"}, {"store", db.name()},
+                      {"library_schema", {{"from", library_before}, {"to", library_after}}},
+                      {"drift_schema", {{"from", drift_before}, {"to", drift_after}}}}.dump()
+              << "\n" << std::flush;
+  } else if (!o.quiet) {
+    auto change = [](int from, int to) {
+      return from == to ? "version " + std::to_string(to) + " (up to date)"
+                        : "version " + std::to_string(from) + " -> " + std::to_string(to);
+    };
+    std::cerr << "gostly-transition: " << db.name() << ": library schema " << change(library_before, library_after)
+              << ", drift schema " << change(drift_before, drift_after) << "\n";
+  }
+  return 0;
+}
+
 } // namespace
 
 int run(const Options& o) {
   validate(o);
-  store::DataDir dir(o.transition.data_dir);
+  store::DataDir dir(o.transition.data_dir, o.transition.store);
+  if (o.migrate) return run_migrate(o, dir);
 
   if (o.export_file) {
-    if (!std::filesystem::exists(dir.library_db()))
-      throw UsageError(dir.library_db().string() + ": no library to export (run gostly-transition first)");
-    store::LibraryDb db(dir.library_db());
+    if (!dir.library().exists())
+      throw UsageError(dir.library().name() + ": no library to export (run gostly-transition first)");
+    store::LibraryDb db(dir.library());
     auto r = bundle::export_bundle(db, *o.export_file, o.force ? bundle::Overwrite::yes : bundle::Overwrite::no);
     json services = json::object();
     for (const auto& [id, count] : r.services) services[id] = count;
@@ -198,7 +231,7 @@ int run(const Options& o) {
     std::filesystem::create_directories(dir.root());
     const auto redactor = make_redactor(o.transition);
     auto r = with_control(o, [&] {
-      store::LibraryDb db(dir.library_db());
+      store::LibraryDb db(dir.library());
       return bundle::import_bundle(db, *o.import_file, redactor);
     });
     if (o.json) {

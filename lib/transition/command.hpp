@@ -19,6 +19,7 @@ struct Options {
   bool json = false;
   bool quiet = false; // no summary on stderr
   bool verify = false; // replay every incoming interaction against the new library (verify.hpp)
+  bool migrate = false; // only bring the store's schema (library and drift) to this build's version
 };
 
 /// Runs gostly-transition. Returns the exit status (0; 1 when --verify found interactions that

@@ -58,17 +58,17 @@ TransitionResult run_transition(const TransitionOptions& options) {
   result.dry_run = options.dry_run;
   const auto redactor = make_redactor(options);
 
-  store::DataDir dir(options.data_dir);
+  store::DataDir dir(options.data_dir, options.store);
   std::optional<ScratchDb> scratch;
-  fs::path db_path = dir.library_db();
-  if (options.dry_run && !fs::exists(db_path)) {
+  store::StoreLocation location = dir.library();
+  if (options.dry_run && !location.exists()) {
     scratch.emplace();
-    db_path = scratch->dir / "library.db";
-  } else {
-    fs::create_directories(dir.root());
+    location = store::StoreLocation::sqlite(scratch->dir / "library.db");
+  } else if (location.is_sqlite() && location.file().has_parent_path()) {
+    fs::create_directories(location.file().parent_path());
   }
 
-  store::LibraryDb db(db_path);
+  store::LibraryDb db(location);
   store::LibraryDb::Import import(db);
   std::set<std::pair<std::string, std::string>> sessions;
 

@@ -17,6 +17,8 @@ namespace gostly::transition {
 
 struct TransitionOptions {
   std::filesystem::path data_dir = "data";
+  /// --store / GOSTLY_STORE; empty = data_dir/library.db.
+  std::string store;
   /// Files or "-"; empty = every traffic/*.jsonl of `data_dir`, in name order.
   std::vector<std::string> inputs;
   /// Overrides each record's service_id / session_id when set (validated as safe ids).

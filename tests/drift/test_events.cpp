@@ -1,7 +1,7 @@
 #include "drift/events.hpp"
 
 #include "helpers.hpp"
-#include "store/sqlite.hpp"
+#include "store/sql.hpp"
 #include "util/error.hpp"
 
 #include <catch2/catch.hpp>

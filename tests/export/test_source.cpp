@@ -1,4 +1,5 @@
 #include "export/source.hpp"
+#include "store/data_dir.hpp"
 
 #include "helpers.hpp"
 #include "store/library_db.hpp"
@@ -50,19 +51,19 @@ TEST_CASE("export::source: the library, one service, optionally one session, in 
     import.add(c);
     import.commit();
   }
-  LibrarySource all(dir.path.string(), "api");
+  LibrarySource all(gostly::store::DataDir(dir.path).library(), "api");
   CHECK(uris(all) == std::vector<std::string>{"/a", "/b"});
   CHECK(all.delivered() == 2);
-  LibrarySource one(dir.path.string(), "api", "sess-2");
+  LibrarySource one(gostly::store::DataDir(dir.path).library(), "api", "sess-2");
   CHECK(uris(one) == std::vector<std::string>{"/b"});
-  CHECK_THROWS_AS(LibrarySource(dir.path.string(), "nope"), gostly::NotFoundError);
-  CHECK_THROWS_AS(LibrarySource(dir.path.string(), "api", "sess-9"), gostly::NotFoundError);
-  CHECK_THROWS_AS(LibrarySource(dir.path.string(), "../x"), gostly::UsageError);
+  CHECK_THROWS_AS(LibrarySource(gostly::store::DataDir(dir.path).library(), "nope"), gostly::NotFoundError);
+  CHECK_THROWS_AS(LibrarySource(gostly::store::DataDir(dir.path).library(), "api", "sess-9"), gostly::NotFoundError);
+  CHECK_THROWS_AS(LibrarySource(gostly::store::DataDir(dir.path).library(), "../x"), gostly::UsageError);
 }
 
 TEST_CASE("export::source: no library is an error and creates none", "[export][source]") {
   TempDir dir;
-  CHECK_THROWS_AS(LibrarySource(dir.path.string(), ""), gostly::NotFoundError);
+  CHECK_THROWS_AS(LibrarySource(gostly::store::DataDir(dir.path).library(), ""), gostly::NotFoundError);
   CHECK_FALSE(fs::exists(dir.path / "library.db"));
 }
 

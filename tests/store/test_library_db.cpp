@@ -1,7 +1,7 @@
 #include "store/library_db.hpp"
 
 #include "record/codec.hpp"
-#include "store/sqlite.hpp"
+#include "store/sql.hpp"
 #include "util/error.hpp"
 #include "util/time.hpp"
 
@@ -9,7 +9,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
-#include <sqlite3.h>
+#include <cstdlib>
 #include <thread>
 
 using namespace gostly;
@@ -323,9 +323,10 @@ TEST_CASE("store::LibraryDb: a second writer queues behind an import instead of 
   auto path = dir.path / "library.db";
   { store::LibraryDb create(path); }
   store::LibraryDb first(path);
-  store::LibraryDb second(path);
   // A busy timeout far shorter than the first import: only a queue lets the second one through.
-  sqlite3_busy_timeout(second.handle(), 100);
+  ::setenv("GOSTLY_BUSY_TIMEOUT_MS", "100", 1);
+  store::LibraryDb second(path);
+  ::unsetenv("GOSTLY_BUSY_TIMEOUT_MS");
   std::atomic<bool> first_holds{false};
   std::atomic<bool> first_done{false};
   std::thread writer([&] {

@@ -1,7 +1,7 @@
 #include "transition/transition.hpp"
 
 #include "store/library_db.hpp"
-#include "store/sqlite.hpp"
+#include "store/sql.hpp"
 #include "transition/control_client.hpp"
 #include "util/encoding.hpp"
 #include "util/error.hpp"

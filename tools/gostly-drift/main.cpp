@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
 
   auto* check = app.add_subcommand("check", "Compare two sessions of a service; print and store drift events (JSONL)");
   gostly::cli::add_data_option(*check, opts.data_dir);
+  gostly::cli::add_store_option(*check, opts.store);
   add_service(check, "Service id");
   check->add_option("--baseline", opts.baseline, "Baseline session id (what the mocks were built from)")->required();
   check->add_option("--current", opts.current, "Current session id (a fresh re-recording)")->required();
@@ -37,11 +38,13 @@ int main(int argc, char** argv) {
 
   auto* events = app.add_subcommand("events", "List drift events, newest first (JSONL)");
   gostly::cli::add_data_option(*events, opts.data_dir);
+  gostly::cli::add_store_option(*events, opts.store);
   add_service(events, "Only events of this service (default: all)");
   events->add_flag("--open", opts.open_only, "Only unacknowledged events");
 
   auto* ack = app.add_subcommand("ack", "Acknowledge a drift event (append-only audit row)");
   gostly::cli::add_data_option(*ack, opts.data_dir);
+  gostly::cli::add_store_option(*ack, opts.store);
   ack->add_option("id", opts.event_id, "Event id")->required();
   ack->add_option("--user", opts.user, "Who acknowledges it");
   ack->add_option("--reason", opts.reason, "Why, e.g. \"tracked in JIRA-1234\"");
@@ -49,15 +52,18 @@ int main(int argc, char** argv) {
 
   auto* show = app.add_subcommand("show", "Print one drift event with its acknowledgements (JSON)");
   gostly::cli::add_data_option(*show, opts.data_dir);
+  gostly::cli::add_store_option(*show, opts.store);
   show->add_option("id", opts.event_id, "Event id")->required();
 
   auto* sessions = app.add_subcommand("sessions", "List the recording sessions of a service");
   gostly::cli::add_data_option(*sessions, opts.data_dir);
+  gostly::cli::add_store_option(*sessions, opts.store);
   add_service(sessions, "Service id");
   sessions->add_flag("--json", opts.json, "One JSON record per session");
 
   auto* sparkline = app.add_subcommand("sparkline", "30-day per-day drift events of a service as a sparkline");
   gostly::cli::add_data_option(*sparkline, opts.data_dir);
+  gostly::cli::add_store_option(*sparkline, opts.store);
   add_service(sparkline, "Service id");
   sparkline->add_flag("--json", opts.json, "The per-day counts as JSON (empty days omitted)");
 

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
 
   app.add_option("-o,--output", opts.output, "Write here (atomically; - = stdout)")->capture_default_str();
   gostly::cli::add_data_option(app, source.data_dir);
+  gostly::cli::add_store_option(app, source.store);
   app.add_option("--service", source.service,
                  "Export this service (the library: default 'default'; JSONL: keep only its records)");
   app.add_option("--session", source.session, "Keep only this recording session");

@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
   gostly::drift::Options opts;
   gostly::cli::setup_app(app, "gostly-score", common);
   gostly::cli::add_data_option(app, opts.data_dir);
+  gostly::cli::add_store_option(app, opts.store);
   auto* service = app.add_option("--service", opts.service, "Only this service (default: every recorded service)");
   app.add_flag("--json", opts.json, "One JSON record per service (\"type\":\"score\")");
   return gostly::cli::run_tool(app, "gostly-score", common, argc, argv, [&] {

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   gostly::serve::ServeOptions opts;
   gostly::cli::setup_app(app, "gostly-serve", common);
   gostly::cli::add_data_option(app, opts.data_dir);
+  gostly::cli::add_store_option(app, opts.store);
   app.add_option("--listen", opts.listen, "Proxy address HOST:PORT (port 0 picks a free one)")->capture_default_str();
   app.add_option("--control", opts.control, "Control API address HOST:PORT")->capture_default_str();
   app.add_option("--upstream", opts.upstream, "Upstream base URL of the default service (http(s)://HOST[:PORT][/PATH])")

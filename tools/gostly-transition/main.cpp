@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   app.add_option("inputs", opts.transition.inputs,
                  "Interaction JSONL files (- = stdin); default: every traffic/*.jsonl of the data dir");
   gostly::cli::add_data_option(app, data);
+  gostly::cli::add_store_option(app, opts.transition.store);
   app.add_option("--service", service, "Set the service id of every record (default: keep the record's)");
   app.add_option("--session", session, "Set the session id of every record (default: keep the record's)");
   app.add_option("--redact-header", opts.transition.redact_headers,
@@ -31,6 +32,8 @@ int main(int argc, char** argv) {
       ->type_name("FILE");
   app.add_option("--import", import_file, "Read a bundle written by --export into library.db")->type_name("FILE");
   app.add_flag("--force", opts.force, "With --export: overwrite an existing file");
+  app.add_flag("--migrate", opts.migrate,
+               "Bring the store's schema (library and drift tables) to this version's, report the versions, exit");
   app.add_flag("--json", opts.json, "Print the summary as one JSON line on stdout");
   app.add_flag("--verify", opts.verify,
                "After the commit, replay every input interaction against the library as MOCK would and report "
