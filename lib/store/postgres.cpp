@@ -18,6 +18,7 @@
 #include <libpq-fe.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <deque>
 #include <unordered_map>
 #include <vector>
@@ -37,36 +38,50 @@ std::string trimmed(const char* message) {
 
 /// `?` and `?N` placeholders (SQLite's) as `$N` (PostgreSQL's); a bare `?` takes the largest
 /// number so far plus one, as in SQLite. Quoted text, identifiers and comments are left alone.
-std::string to_dollar_placeholders(std::string_view sql, int& parameters) {
-  std::string out;
-  out.reserve(sql.size() + 8);
-  parameters = 0;
+/// PostgreSQL cannot type a parameter the statement never uses, while SQLite leaves it NULL: the
+/// numbers used are renumbered densely, and `positions[i]` is where bind index i+1 goes (-1 for
+/// an index the statement does not use, whose value is dropped).
+std::string to_dollar_placeholders(std::string_view sql, std::vector<int>& positions) {
+  std::vector<std::pair<std::size_t, std::size_t>> spans; // placeholder [begin, end) in sql
+  std::vector<int> numbers;
+  int largest = 0;
   for (std::size_t i = 0; i < sql.size(); ++i) {
     char c = sql[i];
     if (c == '\'' || c == '"') {
       std::size_t end = sql.find(c, i + 1);
       while (end != std::string_view::npos && end + 1 < sql.size() && sql[end + 1] == c) end = sql.find(c, end + 2);
-      if (end == std::string_view::npos) end = sql.size() - 1;
-      out.append(sql.substr(i, end - i + 1));
-      i = end;
+      i = end == std::string_view::npos ? sql.size() : end;
     } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
       std::size_t end = sql.find('\n', i);
-      if (end == std::string_view::npos) end = sql.size() - 1;
-      out.append(sql.substr(i, end - i + 1));
-      i = end;
+      i = end == std::string_view::npos ? sql.size() : end;
     } else if (c == '?') {
       std::size_t j = i + 1;
       int number = 0;
-      while (j < sql.size() && sql[j] >= '0' && sql[j] <= '9') number = number * 10 + (sql[j++] - '0');
-      if (j == i + 1) number = parameters + 1;
-      parameters = std::max(parameters, number);
-      out += '$';
-      out += std::to_string(number);
+      while (j < sql.size() && sql[j] >= '0' && sql[j] <= '9' && number < 100000) number = number * 10 + (sql[j++] - '0');
+      if (j == i + 1) number = largest + 1;
+      largest = std::max(largest, number);
+      spans.emplace_back(i, j);
+      numbers.push_back(number);
       i = j - 1;
-    } else {
-      out += c;
     }
   }
+  positions.assign(static_cast<std::size_t>(largest), -1);
+  for (int number : numbers) positions[static_cast<std::size_t>(number) - 1] = 0;
+  int next = 0;
+  for (auto& position : positions)
+    if (position == 0) position = ++next;
+  std::string out;
+  out.reserve(sql.size() + 8);
+  std::size_t copied = 0;
+  for (std::size_t k = 0; k < spans.size(); ++k) {
+    out.append(sql.substr(copied, spans[k].first - copied));
+    out += '$';
+    out += std::to_string(positions[static_cast<std::size_t>(numbers[k]) - 1]);
+    copied = spans[k].second;
+  }
+  out.append(sql.substr(copied));
+  for (auto& position : positions)
+    if (position > 0) --position; // 0-based slot in the values sent
   return out;
 }
 
@@ -151,9 +166,11 @@ private:
 
 class PostgresCursor final : public Cursor {
 public:
-  PostgresCursor(PostgresDatabase& db, std::string sql, int parameters)
-      : db_(db), sql_(std::move(sql)), name_(db.statement_name(sql_, parameters)),
-        values_(static_cast<std::size_t>(parameters)) {}
+  /// `positions`: see to_dollar_placeholders().
+  PostgresCursor(PostgresDatabase& db, std::string sql, std::vector<int> positions)
+      : db_(db), sql_(std::move(sql)), positions_(std::move(positions)),
+        values_(static_cast<std::size_t>(std::count_if(positions_.begin(), positions_.end(), [](int p) { return p >= 0; }))),
+        name_(db.statement_name(sql_, static_cast<int>(values_.size()))) {}
   ~PostgresCursor() override { finish(); }
 
   void bind_text(int index, std::string_view text) override { slot(index) = std::string(text); }
@@ -221,11 +238,12 @@ private:
   enum class State { idle, streaming, buffered, done };
 
   std::optional<std::string>& slot(int index) {
-    if (index < 1 || static_cast<std::size_t>(index) > values_.size())
+    if (index < 1 || static_cast<std::size_t>(index) > positions_.size())
       throw Error("store " + db_.name() + ": parameter " + std::to_string(index) + " out of range (in: " +
                   sql_.substr(0, 80) + ")");
     if (state_ != State::idle) reset_keeping_values();
-    return values_[static_cast<std::size_t>(index) - 1];
+    int position = positions_[static_cast<std::size_t>(index) - 1];
+    return position >= 0 ? values_[static_cast<std::size_t>(position)] : unused_;
   }
   void reset_keeping_values() {
     finish();
@@ -278,8 +296,10 @@ private:
 
   PostgresDatabase& db_;
   std::string sql_;
-  const std::string& name_;
+  std::vector<int> positions_;
   std::vector<std::optional<std::string>> values_;
+  std::optional<std::string> unused_; // where a value for an index the statement never uses goes
+  const std::string& name_;
   State state_ = State::idle;
   PGresult* row_ = nullptr;
   std::deque<PGresult*> buffered_;
@@ -307,16 +327,16 @@ const std::string& PostgresDatabase::statement_name(const std::string& sql, int 
 }
 
 std::unique_ptr<Cursor> PostgresDatabase::prepare(std::string_view sql) {
-  int parameters = 0;
-  std::string translated = to_dollar_placeholders(sql, parameters);
-  return std::make_unique<PostgresCursor>(*this, std::move(translated), parameters);
+  std::vector<int> positions;
+  std::string translated = to_dollar_placeholders(sql, positions);
+  return std::make_unique<PostgresCursor>(*this, std::move(translated), std::move(positions));
 }
 
 int PostgresDatabase::user_version() {
-  PostgresCursor exists(*this, "SELECT to_regclass('gostly_schema_version') IS NOT NULL", 0);
+  PostgresCursor exists(*this, "SELECT to_regclass('gostly_schema_version') IS NOT NULL", {});
   if (!exists.step() || exists.integer(0) == 0) return 0;
   exists.reset();
-  PostgresCursor version(*this, "SELECT version FROM gostly_schema_version", 0);
+  PostgresCursor version(*this, "SELECT version FROM gostly_schema_version", {});
   return version.step() ? static_cast<int>(version.integer(0)) : 0;
 }
 
@@ -327,7 +347,7 @@ void PostgresDatabase::set_user_version(int version) {
 }
 
 void PostgresDatabase::notify(std::string_view channel, std::string_view payload) {
-  PostgresCursor send(*this, "SELECT pg_notify($1, $2)", 2);
+  PostgresCursor send(*this, "SELECT pg_notify($1, $2)", {0, 1});
   send.bind_text(1, channel);
   send.bind_text(2, payload);
   while (send.step()) {
