@@ -22,6 +22,23 @@ bool looks_like_keywords(const std::string& value) {
   return eq != std::string::npos && eq > 0 && value.find('/') > eq && value.find(':') > eq;
 }
 
+// libpq quotes the offending token in a parse error ("invalid percent-encoded token: \"%zz\""),
+// and that token may be the password: quoted parts are left out.
+std::string without_quoted_values(const std::string& message) {
+  std::string out;
+  bool quoted = false;
+  for (char c : message) {
+    if (c == '"') {
+      out += quoted ? "\"" : "\"…";
+      quoted = !quoted;
+    } else if (!quoted && c != '\n') {
+      out += c;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 } // namespace
 
 StoreLocation StoreLocation::sqlite(std::filesystem::path file) {
@@ -42,8 +59,7 @@ StoreLocation StoreLocation::parse(const std::string& value, const std::filesyst
     if (!options) {
       std::string reason = error ? error : "out of memory";
       PQfreemem(error);
-      while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
-      throw UsageError("--store: not a PostgreSQL connection string: " + reason);
+      throw UsageError("--store: not a PostgreSQL connection string: " + without_quoted_values(reason));
     }
     PQconninfoFree(options);
     StoreLocation out;
