@@ -11,6 +11,7 @@
 // first, so two transitions (or drift checks from several hosts) into one store run one after
 // the other, each one transaction, instead of interleaving their mock-index rebuilds.
 #include "store/location.hpp"
+#include "store/postgres_sql.hpp"
 #include "store/sql.hpp"
 
 #include "util/error.hpp"
@@ -32,41 +33,6 @@ constexpr const char* kWriterLockKey = "113723318610809";
 std::string trimmed(const char* message) {
   std::string out = message ? message : "";
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-/// `?` and `?N` placeholders (SQLite's) as `$N` (PostgreSQL's); a bare `?` takes the largest
-/// number so far plus one, as in SQLite. Quoted text, identifiers and comments are left alone.
-std::string to_dollar_placeholders(std::string_view sql, int& parameters) {
-  std::string out;
-  out.reserve(sql.size() + 8);
-  parameters = 0;
-  for (std::size_t i = 0; i < sql.size(); ++i) {
-    char c = sql[i];
-    if (c == '\'' || c == '"') {
-      std::size_t end = sql.find(c, i + 1);
-      while (end != std::string_view::npos && end + 1 < sql.size() && sql[end + 1] == c) end = sql.find(c, end + 2);
-      if (end == std::string_view::npos) end = sql.size() - 1;
-      out.append(sql.substr(i, end - i + 1));
-      i = end;
-    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
-      std::size_t end = sql.find('\n', i);
-      if (end == std::string_view::npos) end = sql.size() - 1;
-      out.append(sql.substr(i, end - i + 1));
-      i = end;
-    } else if (c == '?') {
-      std::size_t j = i + 1;
-      int number = 0;
-      while (j < sql.size() && sql[j] >= '0' && sql[j] <= '9') number = number * 10 + (sql[j++] - '0');
-      if (j == i + 1) number = parameters + 1;
-      parameters = std::max(parameters, number);
-      out += '$';
-      out += std::to_string(number);
-      i = j - 1;
-    } else {
-      out += c;
-    }
-  }
   return out;
 }
 
