@@ -279,7 +279,14 @@ std::unique_ptr<Cursor> PostgresDatabase::prepare(std::string_view sql) {
 }
 
 int PostgresDatabase::user_version() {
-  PostgresCursor exists(*this, "SELECT to_regclass('gostly_schema_version') IS NOT NULL", 0);
+  // pg_class is read with the statement's snapshot, not to_regclass(): that caches "no such
+  // table" for the backend, and a connection that queued for the migration (LibraryDb's re-check
+  // under the writer lock) then still missed the table another connection had just created, and
+  // migrated again ("relation services already exists").
+  PostgresCursor exists(*this,
+                        "SELECT EXISTS(SELECT 1 FROM pg_catalog.pg_class c WHERE c.relname = 'gostly_schema_version' "
+                        "AND pg_catalog.pg_table_is_visible(c.oid))",
+                        0);
   if (!exists.step() || exists.integer(0) == 0) return 0;
   exists.reset();
   PostgresCursor version(*this, "SELECT version FROM gostly_schema_version", 0);
