@@ -36,35 +36,6 @@ DriftEvent finding(int n, const std::string& current = "sess-b") {
   return e;
 }
 
-std::int64_t count(store::LibraryDb& db, const std::string& sql) {
-  store::sql::Statement query(db.handle(), sql);
-  REQUIRE(query.step());
-  return query.integer(0);
-}
-
-struct Failures {
-  std::mutex mutex;
-  std::vector<std::string> messages;
-  void add(const std::string& message) {
-    std::lock_guard lock(mutex);
-    messages.push_back(message);
-  }
-};
-
-// Runs `body(i)` on `n` threads released together, so they really race.
-template <typename Body>
-void race(int n, Body body) {
-  std::atomic<int> ready{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i)
-    threads.emplace_back([&, i] {
-      ++ready;
-      while (ready < n) std::this_thread::yield();
-      body(i);
-    });
-  for (auto& t : threads) t.join();
-}
-
 } // namespace
 
 TEST_CASE("drift::EventStore: the database refuses to change or remove acknowledgements", "[drift][engines]") {
@@ -107,35 +78,30 @@ TEST_CASE("drift::EventStore: drift checks from several connections at once stor
   }
   // Four "cron hosts" record the same 30 findings, each in three overlapping checks, at once.
   constexpr int kHosts = 4, kFindings = 30;
-  Failures failures;
+  test_support::Failures failures;
   std::mutex mutex;
   std::map<std::int64_t, int> new_by_id; // event id -> how many record() calls called it new
   std::map<std::string, std::set<std::int64_t>> ids_by_route;
-  race(kHosts, [&](int host) {
-    try {
-      store::LibraryDb db(fresh.location());
-      EventStore events(db);
-      for (int check = 0; check < 3; ++check) {
-        std::vector<DriftEvent> batch;
-        for (int n = (check * 10 + host * 7) % kFindings, k = 0; k < 20; ++k, n = (n + 1) % kFindings)
-          batch.push_back(finding(n));
-        auto stored = events.record(batch);
-        std::lock_guard lock(mutex);
-        for (const auto& s : stored) {
-          if (s.is_new) ++new_by_id[s.event.id];
-          ids_by_route[s.event.route].insert(s.event.id);
-        }
+  test_support::race(kHosts, failures, [&](int host) {
+    store::LibraryDb db(fresh.location());
+    EventStore events(db);
+    for (int check = 0; check < 3; ++check) {
+      std::vector<DriftEvent> batch;
+      for (int n = (check * 10 + host * 7) % kFindings, k = 0; k < 20; ++k, n = (n + 1) % kFindings)
+        batch.push_back(finding(n));
+      auto stored = events.record(batch);
+      std::lock_guard lock(mutex);
+      for (const auto& s : stored) {
+        if (s.is_new) ++new_by_id[s.event.id];
+        ids_by_route[s.event.route].insert(s.event.id);
       }
-    } catch (const std::exception& e) {
-      failures.add(e.what());
     }
   });
-  CHECK(failures.messages.empty());
-  for (const auto& message : failures.messages) UNSCOPED_INFO(message);
+  CHECK(failures.none());
 
   store::LibraryDb db(fresh.location());
   EventStore events(db);
-  CHECK(count(db, "SELECT COUNT(*) FROM drift_events") == kFindings);
+  CHECK(test_support::scalar(db.handle(), "SELECT COUNT(*) FROM drift_events") == kFindings);
   CHECK(events.list(std::string("payments"), false).size() == static_cast<std::size_t>(kFindings));
   CHECK(events.total(Severity::major) + events.total(Severity::minor) == static_cast<std::uint64_t>(kFindings));
   // Every host got the same id for a finding, and exactly one of them was told it was new.
@@ -163,21 +129,16 @@ TEST_CASE("drift::EventStore: connections creating the drift tables at once all 
     holder->rollback();
   });
   constexpr int kConnections = 4;
-  Failures failures;
+  test_support::Failures failures;
   std::atomic<int> recorded{0};
-  race(kConnections, [&](int) {
-    try {
-      store::LibraryDb db(fresh.location());
-      EventStore events(db);
-      if (db.domain_version("drift") == 2 && events.record({finding(1)}).size() == 1) ++recorded;
-    } catch (const std::exception& e) {
-      failures.add(e.what());
-    }
+  test_support::race(kConnections, failures, [&](int) {
+    store::LibraryDb db(fresh.location());
+    EventStore events(db);
+    if (db.domain_version("drift") == 2 && events.record({finding(1)}).size() == 1) ++recorded;
   });
   release.join();
-  CHECK(failures.messages.empty());
-  for (const auto& message : failures.messages) UNSCOPED_INFO(message);
+  CHECK(failures.none());
   CHECK(recorded == kConnections);
   store::LibraryDb db(fresh.location());
-  CHECK(count(db, "SELECT COUNT(*) FROM drift_events") == 1);
+  CHECK(test_support::scalar(db.handle(), "SELECT COUNT(*) FROM drift_events") == 1);
 }

@@ -36,36 +36,6 @@ record::Interaction interaction(int n, const std::string& service = "api", const
   return in;
 }
 
-std::int64_t count(store::LibraryDb& db, const std::string& sql) {
-  store::sql::Statement query(db.handle(), sql);
-  REQUIRE(query.step());
-  return query.integer(0);
-}
-
-// Errors from worker threads, reported by the test thread (Catch assertions are not thread-safe).
-struct Failures {
-  std::mutex mutex;
-  std::vector<std::string> messages;
-  void add(const std::string& message) {
-    std::lock_guard lock(mutex);
-    messages.push_back(message);
-  }
-};
-
-// Runs `body(i)` on `n` threads released together, so they really race.
-template <typename Body>
-void race(int n, Body body) {
-  std::atomic<int> ready{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i)
-    threads.emplace_back([&, i] {
-      ++ready;
-      while (ready < n) std::this_thread::yield();
-      body(i);
-    });
-  for (auto& t : threads) t.join();
-}
-
 // Counts the log lines that mention `needle` while alive.
 class LogCapture {
 public:
@@ -102,7 +72,7 @@ TEST_CASE("store::LibraryDb: a transition is one transaction: another connection
     CHECK(reader.sessions("api").empty());
     CHECK(reader.library_size("api") == 0);
     CHECK(reader.change_marker() == marker);
-    CHECK(count(reader, "SELECT COUNT(*) FROM recordings") == 0);
+    CHECK(test_support::scalar(reader.handle(), "SELECT COUNT(*) FROM recordings") == 0);
     auto stats = import.commit();
     CHECK(stats.added == 5);
   }
@@ -119,7 +89,7 @@ TEST_CASE("store::LibraryDb: a transition is one transaction: another connection
     for (int n = 10; n < 15; ++n) import.add(interaction(n, "orders"));
   }
   CHECK_FALSE(reader.service("orders"));
-  CHECK(count(reader, "SELECT COUNT(*) FROM recordings") == 5);
+  CHECK(test_support::scalar(reader.handle(), "SELECT COUNT(*) FROM recordings") == 5);
   CHECK(reader.change_marker() == committed);
   {
     store::LibraryDb::Import import(writer);
@@ -136,33 +106,28 @@ TEST_CASE("store::LibraryDb: two imports at once with overlapping ids neither du
   // each), so their transactions interleave and 150 ids arrive from both.
   constexpr int kPerWriter = 300, kOffset = 150, kBatch = 50, kDistinct = kPerWriter + kOffset;
   std::atomic<std::uint64_t> added{0}, duplicates{0};
-  Failures failures;
-  race(2, [&](int writer) {
-    try {
-      store::LibraryDb db(fresh.location());
-      for (int first = writer * kOffset; first < writer * kOffset + kPerWriter; first += kBatch) {
-        store::LibraryDb::Import import(db);
-        for (int n = first; n < first + kBatch; ++n) import.add(interaction(n));
-        auto stats = import.commit();
-        added += stats.added;
-        duplicates += stats.duplicates;
-      }
-    } catch (const std::exception& e) {
-      failures.add(e.what());
+  test_support::Failures failures;
+  test_support::race(2, failures, [&](int writer) {
+    store::LibraryDb db(fresh.location());
+    for (int first = writer * kOffset; first < writer * kOffset + kPerWriter; first += kBatch) {
+      store::LibraryDb::Import import(db);
+      for (int n = first; n < first + kBatch; ++n) import.add(interaction(n));
+      auto stats = import.commit();
+      added += stats.added;
+      duplicates += stats.duplicates;
     }
   });
-  CHECK(failures.messages.empty());
-  for (const auto& message : failures.messages) UNSCOPED_INFO(message);
+  CHECK(failures.none());
   CHECK(added == kDistinct);
   CHECK(duplicates == 2 * kPerWriter - kDistinct);
 
   store::LibraryDb db(fresh.location());
-  CHECK(count(db, "SELECT COUNT(*) FROM recordings") == kDistinct);
-  CHECK(count(db, "SELECT COUNT(DISTINCT interaction_id) FROM recordings") == kDistinct);
+  CHECK(test_support::scalar(db.handle(), "SELECT COUNT(*) FROM recordings") == kDistinct);
+  CHECK(test_support::scalar(db.handle(), "SELECT COUNT(DISTINCT interaction_id) FROM recordings") == kDistinct);
   // The mock index agrees with the recordings: one mock per key, none pointing nowhere.
   CHECK(db.library_size("api") == kDistinct);
-  CHECK(count(db, "SELECT COUNT(DISTINCT match_key) FROM mocks WHERE service_id = 'api'") == kDistinct);
-  CHECK(count(db, "SELECT COUNT(*) FROM mocks m LEFT JOIN recordings r ON r.id = m.recording_id WHERE r.id IS NULL") == 0);
+  CHECK(test_support::scalar(db.handle(), "SELECT COUNT(DISTINCT match_key) FROM mocks WHERE service_id = 'api'") == kDistinct);
+  CHECK(test_support::scalar(db.handle(), "SELECT COUNT(*) FROM mocks m LEFT JOIN recordings r ON r.id = m.recording_id WHERE r.id IS NULL") == 0);
   auto library = db.load_library("api");
   std::set<std::string> ids;
   for (const auto& in : library) ids.insert(in.id);
@@ -186,7 +151,7 @@ TEST_CASE("store::LibraryDb: a fresh store is migrated once; reopening does not 
   CHECK(log.count("schema migrated") == 1);
   if (fresh.postgres()) {
     store::LibraryDb db(fresh.location());
-    CHECK(count(db, "SELECT COUNT(*) FROM gostly_schema_version") == 1);
+    CHECK(test_support::scalar(db.handle(), "SELECT COUNT(*) FROM gostly_schema_version") == 1);
   }
 }
 
@@ -199,22 +164,17 @@ TEST_CASE("store::LibraryDb: connections migrating a fresh store at once all suc
   holder->begin(store::sql::Lock::immediate);
   constexpr int kConnections = 4;
   std::atomic<int> opened{0};
-  Failures failures;
+  test_support::Failures failures;
   std::thread release([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     holder->rollback();
   });
-  race(kConnections, [&](int) {
-    try {
-      store::LibraryDb db(fresh.location());
-      if (db.schema_version() == store::LibraryDb::current_schema_version()) ++opened;
-    } catch (const std::exception& e) {
-      failures.add(e.what());
-    }
+  test_support::race(kConnections, failures, [&](int) {
+    store::LibraryDb db(fresh.location());
+    if (db.schema_version() == store::LibraryDb::current_schema_version()) ++opened;
   });
   release.join();
-  CHECK(failures.messages.empty());
-  for (const auto& message : failures.messages) UNSCOPED_INFO(message);
+  CHECK(failures.none());
   CHECK(opened == kConnections);
   CHECK(log.count("schema migrated from version 0 to") == 1);
 }

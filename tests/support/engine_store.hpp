@@ -13,11 +13,16 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace gostly::test_support {
 
@@ -86,5 +91,50 @@ private:
   std::unique_ptr<store::sql::Database> admin_;
   store::StoreLocation location_;
 };
+
+/// The one integer a query returns (COUNT(*) and the like).
+inline std::int64_t scalar(store::sql::Database& db, const std::string& sql) {
+  store::sql::Statement query(db, sql);
+  REQUIRE(query.step());
+  return query.integer(0);
+}
+
+/// Errors caught on worker threads, for the test thread to report (Catch's assertions are not
+/// thread-safe): `CHECK(failures.none())`.
+class Failures {
+public:
+  void add(const std::string& message) {
+    std::lock_guard lock(mutex_);
+    messages_.push_back(message);
+  }
+  bool none() {
+    std::lock_guard lock(mutex_);
+    for (const auto& message : messages_) UNSCOPED_INFO(message);
+    return messages_.empty();
+  }
+
+private:
+  std::mutex mutex_;
+  std::vector<std::string> messages_;
+};
+
+/// Runs `body(i)` for i in [0, n) on n threads released together, so they really race; an
+/// exception from `body` is recorded in `failures`.
+template <typename Body>
+void race(int n, Failures& failures, Body body) {
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i)
+    threads.emplace_back([&, i] {
+      ++ready;
+      while (ready < n) std::this_thread::yield();
+      try {
+        body(i);
+      } catch (const std::exception& e) {
+        failures.add(e.what());
+      }
+    });
+  for (auto& t : threads) t.join();
+}
 
 } // namespace gostly::test_support
