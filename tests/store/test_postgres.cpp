@@ -132,7 +132,10 @@ TEST_CASE("store::sql::open_postgres: a refused password and a failing statement
     if (std::string_view(o->keyword) == "user" && o->val) user = o->val;
   }
   PQconninfoFree(options);
-  REQUIRE(password.size() >= 4); // the test server uses SCRAM with a generated password
+  if (password.size() < 4) { // run-catch.sh puts the test server's generated password in the URI
+    WARN("skipped: GOSTLY_TEST_STORE carries no password to look for");
+    return;
+  }
 
   auto db = location.connect();
   CHECK(db->name().find(password) == std::string::npos);
@@ -144,10 +147,12 @@ TEST_CASE("store::sql::open_postgres: a refused password and a failing statement
     CHECK(std::string(e.what()).find(password) == std::string::npos);
   }
 
+  // A later password wins in both forms of a connection string.
   std::string wrong = *uri;
-  auto at = wrong.find(":" + password + "@");
-  REQUIRE(at != std::string::npos);
-  wrong.replace(at + 1, password.size(), "wrong-s3cret");
+  if (test_support::is_uri(wrong))
+    wrong += std::string(wrong.find('?') == std::string::npos ? "?" : "&") + "password=wrong-s3cret";
+  else
+    wrong += " password=wrong-s3cret";
   std::string message = connect_error(wrong);
   INFO(message);
   CHECK(message.find("cannot connect") != std::string::npos);
