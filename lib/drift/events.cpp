@@ -222,10 +222,15 @@ EventStore::EventStore(store::LibraryDb& db) : db_(db) {
     migration.commit();
     return;
   }
+  // Each step re-reads the version under the writer lock, as above: a connection that queued
+  // behind another's migration must not run it again (it set the version back to 1 for a moment
+  // and rebuilt drift_events under events other connections had recorded meanwhile).
   if (version < 1) {
     store::sql::Transaction migration(db_.handle());
-    store::sql::exec(db_.handle(), kSchemaV1);
-    db_.set_domain_version("drift", 1);
+    if (db_.domain_version("drift") < 1) {
+      store::sql::exec(db_.handle(), kSchemaV1);
+      db_.set_domain_version("drift", 1);
+    }
     migration.commit();
   }
   migrate_to_v2();
@@ -238,6 +243,11 @@ void EventStore::migrate_to_v2() {
   store::sql::exec(db_.handle(), "PRAGMA foreign_keys=OFF");
   try {
     store::sql::Transaction migration(db_.handle());
+    if (db_.domain_version("drift") >= kSchemaVersion) { // done while this connection queued
+      migration.commit();
+      store::sql::exec(db_.handle(), "PRAGMA foreign_keys=ON");
+      return;
+    }
     store::sql::exec(db_.handle(), kSchemaV2);
     {
       std::vector<std::pair<std::int64_t, std::string>> signatures;

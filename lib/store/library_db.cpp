@@ -460,15 +460,17 @@ bool LibraryDb::has_session(const std::string& service_id, const std::string& se
 
 void LibraryDb::for_each_recording(const std::string& service_id, const std::optional<std::string>& session_id,
                                    bool learn_only, const std::function<void(const record::Interaction&)>& visit) {
-  // Two statements, not `(?2 IS NULL OR session_id = ?2)`: SQLite cannot use recordings_by_session
-  // for that, and a drift check would then read and sort every session of the service.
+  // Two statements, not `(?3 IS NULL OR session_id = ?3)`: SQLite cannot use recordings_by_session
+  // for that, and a drift check would then read and sort every session of the service. The
+  // session is the last parameter so neither statement skips a number: PostgreSQL cannot type a
+  // parameter the statement never uses ("could not determine data type of parameter $2").
   sql::Statement query(*db_, session_id
-                                ? "SELECT id, record FROM recordings WHERE service_id = ?1 AND session_id = ?2 "
-                                  "AND (?3 = 0 OR source = 'learn') ORDER BY recorded_at, id"
+                                ? "SELECT id, record FROM recordings WHERE service_id = ?1 AND session_id = ?3 "
+                                  "AND (?2 = 0 OR source = 'learn') ORDER BY recorded_at, id"
                                 : "SELECT id, record FROM recordings WHERE service_id = ?1 "
-                                  "AND (?3 = 0 OR source = 'learn') ORDER BY recorded_at, id");
-  query.bind(1, service_id).bind(3, std::int64_t{learn_only ? 1 : 0});
-  if (session_id) query.bind(2, *session_id);
+                                  "AND (?2 = 0 OR source = 'learn') ORDER BY recorded_at, id");
+  query.bind(1, service_id).bind(2, std::int64_t{learn_only ? 1 : 0});
+  if (session_id) query.bind(3, *session_id);
   while (query.step()) visit(decode_record(query.text(1), query.integer(0)));
 }
 

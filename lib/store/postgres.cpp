@@ -11,6 +11,7 @@
 // first, so two transitions (or drift checks from several hosts) into one store run one after
 // the other, each one transaction, instead of interleaving their mock-index rebuilds.
 #include "store/location.hpp"
+#include "store/postgres_sql.hpp"
 #include "store/sql.hpp"
 
 #include "util/error.hpp"
@@ -33,55 +34,6 @@ constexpr const char* kWriterLockKey = "113723318610809";
 std::string trimmed(const char* message) {
   std::string out = message ? message : "";
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-/// `?` and `?N` placeholders (SQLite's) as `$N` (PostgreSQL's); a bare `?` takes the largest
-/// number so far plus one, as in SQLite. Quoted text, identifiers and comments are left alone.
-/// PostgreSQL cannot type a parameter the statement never uses, while SQLite leaves it NULL: the
-/// numbers used are renumbered densely, and `positions[i]` is where bind index i+1 goes (-1 for
-/// an index the statement does not use, whose value is dropped).
-std::string to_dollar_placeholders(std::string_view sql, std::vector<int>& positions) {
-  std::vector<std::pair<std::size_t, std::size_t>> spans; // placeholder [begin, end) in sql
-  std::vector<int> numbers;
-  int largest = 0;
-  for (std::size_t i = 0; i < sql.size(); ++i) {
-    char c = sql[i];
-    if (c == '\'' || c == '"') {
-      std::size_t end = sql.find(c, i + 1);
-      while (end != std::string_view::npos && end + 1 < sql.size() && sql[end + 1] == c) end = sql.find(c, end + 2);
-      i = end == std::string_view::npos ? sql.size() : end;
-    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
-      std::size_t end = sql.find('\n', i);
-      i = end == std::string_view::npos ? sql.size() : end;
-    } else if (c == '?') {
-      std::size_t j = i + 1;
-      int number = 0;
-      while (j < sql.size() && sql[j] >= '0' && sql[j] <= '9' && number < 100000) number = number * 10 + (sql[j++] - '0');
-      if (j == i + 1) number = largest + 1;
-      largest = std::max(largest, number);
-      spans.emplace_back(i, j);
-      numbers.push_back(number);
-      i = j - 1;
-    }
-  }
-  positions.assign(static_cast<std::size_t>(largest), -1);
-  for (int number : numbers) positions[static_cast<std::size_t>(number) - 1] = 0;
-  int next = 0;
-  for (auto& position : positions)
-    if (position == 0) position = ++next;
-  std::string out;
-  out.reserve(sql.size() + 8);
-  std::size_t copied = 0;
-  for (std::size_t k = 0; k < spans.size(); ++k) {
-    out.append(sql.substr(copied, spans[k].first - copied));
-    out += '$';
-    out += std::to_string(positions[static_cast<std::size_t>(numbers[k]) - 1]);
-    copied = spans[k].second;
-  }
-  out.append(sql.substr(copied));
-  for (auto& position : positions)
-    if (position > 0) --position; // 0-based slot in the values sent
   return out;
 }
 
@@ -333,7 +285,14 @@ std::unique_ptr<Cursor> PostgresDatabase::prepare(std::string_view sql) {
 }
 
 int PostgresDatabase::user_version() {
-  PostgresCursor exists(*this, "SELECT to_regclass('gostly_schema_version') IS NOT NULL", {});
+  // pg_class is read with the statement's snapshot, not to_regclass(): that caches "no such
+  // table" for the backend, and a connection that queued for the migration (LibraryDb's re-check
+  // under the writer lock) then still missed the table another connection had just created, and
+  // migrated again ("relation services already exists").
+  PostgresCursor exists(*this,
+                        "SELECT EXISTS(SELECT 1 FROM pg_catalog.pg_class c WHERE c.relname = 'gostly_schema_version' "
+                        "AND pg_catalog.pg_table_is_visible(c.oid))",
+                        {});
   if (!exists.step() || exists.integer(0) == 0) return 0;
   exists.reset();
   PostgresCursor version(*this, "SELECT version FROM gostly_schema_version", {});

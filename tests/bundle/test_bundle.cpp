@@ -4,6 +4,7 @@
 #include "redact/redact.hpp"
 
 #include "store/library_db.hpp"
+#include "../support/engine_store.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/time.hpp"
@@ -76,16 +77,18 @@ const std::string kRecord =
 
 } // namespace
 
-TEST_CASE("bundle::export_bundle: a round trip into a fresh library keeps every mock, scrubbed", "[bundle]") {
+TEST_CASE("bundle::export_bundle: a round trip into a fresh library keeps every mock, scrubbed", "[bundle][engines]") {
   TempDir dir;
-  store::LibraryDb source(dir.path / "a.db");
+  test_support::EngineStore store_a;
+  test_support::EngineStore store_b;
+  store::LibraryDb source(store_a.location());
   fill(source);
   auto file = dir.path / "lib.tar.gz";
   auto exported = bundle::export_bundle(source, file, bundle::Overwrite::no);
   CHECK(exported.interactions == 4);
   CHECK(exported.scrubbed.emails == 3);
 
-  store::LibraryDb target(dir.path / "b.db");
+  store::LibraryDb target(store_b.location());
   auto imported = bundle::import_bundle(target, file, redact::Redactor());
   CHECK(imported.added == 4);
   CHECK(imported.services == std::vector<std::string>{"api", "payments"});
@@ -98,9 +101,10 @@ TEST_CASE("bundle::export_bundle: a round trip into a fresh library keeps every 
   CHECK(bundle::import_bundle(target, file, redact::Redactor()).duplicates == 4);
 }
 
-TEST_CASE("bundle::export_bundle: an existing file is kept unless told to overwrite", "[bundle]") {
+TEST_CASE("bundle::export_bundle: an existing file is kept unless told to overwrite", "[bundle][engines]") {
   TempDir dir;
-  store::LibraryDb db(dir.path / "a.db");
+  test_support::EngineStore store_a;
+  store::LibraryDb db(store_a.location());
   fill(db);
   auto file = dir.path / "lib.tar.gz";
   std::ofstream(file) << "precious";
@@ -110,19 +114,21 @@ TEST_CASE("bundle::export_bundle: an existing file is kept unless told to overwr
   CHECK(fs::file_size(file) > 100);
 }
 
-TEST_CASE("bundle::import_bundle: an entry escaping with ../ is refused and nothing is written", "[bundle]") {
+TEST_CASE("bundle::import_bundle: an entry escaping with ../ is refused and nothing is written", "[bundle][engines]") {
   TempDir dir;
+  test_support::EngineStore store_a;
   auto file = dir.path / "evil.tar.gz";
   make_archive(file, {{"manifest.json", kManifest}, {"services/api.jsonl", kRecord}, {"../escape.jsonl", kRecord}});
-  store::LibraryDb db(dir.path / "a.db");
+  store::LibraryDb db(store_a.location());
   CHECK_THROWS_WITH(bundle::import_bundle(db, file, redact::Redactor()), Catch::Contains("escapes") && Catch::Contains("../escape.jsonl"));
   CHECK(db.library_size("api") == 0);
   CHECK_FALSE(fs::exists(dir.path.parent_path() / "escape.jsonl"));
 }
 
-TEST_CASE("bundle::import_bundle: foreign, corrupt and inconsistent archives are input errors", "[bundle]") {
+TEST_CASE("bundle::import_bundle: foreign, corrupt and inconsistent archives are input errors", "[bundle][engines]") {
   TempDir dir;
-  store::LibraryDb db(dir.path / "a.db");
+  test_support::EngineStore store_a;
+  store::LibraryDb db(store_a.location());
   auto file = dir.path / "x.tar.gz";
 
   make_archive(file, {{"README", "hello"}});
@@ -151,8 +157,9 @@ TEST_CASE("bundle::is_safe_entry_name: relative names without .. only", "[bundle
   CHECK_FALSE(bundle::is_safe_entry_name(""));
 }
 
-TEST_CASE("bundle::import_bundle: credentials in headers and URL userinfo are masked on import", "[bundle][hostile]") {
+TEST_CASE("bundle::import_bundle: credentials in headers and URL userinfo are masked on import", "[bundle][hostile][engines]") {
   TempDir dir;
+  test_support::EngineStore store_a;
   auto file = dir.path / "creds.tar.gz";
   std::string record =
       R"({"type":"interaction","id":"c1","service_id":"api","session_id":"s","recorded_at":"2026-01-01T00:00:00Z",)"
@@ -161,7 +168,7 @@ TEST_CASE("bundle::import_bundle: credentials in headers and URL userinfo are ma
       R"("response":{"status":200,"headers":[["Set-Cookie","sid=SECRET-s"],["Content-Type","text/plain"]]}})"
       "\n";
   make_archive(file, {{"manifest.json", kManifest}, {"services/api.jsonl", record}});
-  store::LibraryDb db(dir.path / "a.db");
+  store::LibraryDb db(store_a.location());
   redact::Redactor redactor;
   redactor.add("x-tenant");
   CHECK(bundle::import_bundle(db, file, redactor).added == 1);
@@ -182,9 +189,10 @@ TEST_CASE("bundle::import_bundle: credentials in headers and URL userinfo are ma
                                       Catch::VectorContains(std::string("x-tenant")));
 }
 
-TEST_CASE("bundle::import_bundle: hostile records are input errors naming entry, line and field", "[bundle][hostile]") {
+TEST_CASE("bundle::import_bundle: hostile records are input errors naming entry, line and field", "[bundle][hostile][engines]") {
   TempDir dir;
-  store::LibraryDb db(dir.path / "a.db");
+  test_support::EngineStore store_a;
+  store::LibraryDb db(store_a.location());
   auto file = dir.path / "x.tar.gz";
   const redact::Redactor floor;
 
@@ -218,9 +226,11 @@ TEST_CASE("bundle::import_bundle: hostile records are input errors naming entry,
   CHECK(db.services().empty());
 }
 
-TEST_CASE("bundle::import_bundle: per-service settings travel with the bundle", "[bundle]") {
+TEST_CASE("bundle::import_bundle: per-service settings travel with the bundle", "[bundle][engines]") {
   TempDir dir;
-  store::LibraryDb source(dir.path / "a.db");
+  test_support::EngineStore store_a;
+  test_support::EngineStore store_b;
+  store::LibraryDb source(store_a.location());
   fill(source);
   source.set_service_mode("payments", std::string("MOCK"));
   source.set_service_mode("idle", std::string("PASSTHROUGH")); // settings, no mocks
@@ -240,7 +250,7 @@ TEST_CASE("bundle::import_bundle: per-service settings travel with the bundle", 
   auto file = dir.path / "lib.tar.gz";
   bundle::export_bundle(source, file, bundle::Overwrite::no);
 
-  store::LibraryDb target(dir.path / "b.db");
+  store::LibraryDb target(store_b.location());
   target.set_service_mode("api", std::string("LEARN")); // the bundle says nothing about api's mode
   bundle::import_bundle(target, file, redact::Redactor());
   REQUIRE(target.service("payments").has_value());
@@ -257,15 +267,16 @@ TEST_CASE("bundle::import_bundle: per-service settings travel with the bundle", 
   CHECK_THAT(stored, !Catch::Contains("acme-secret-tenant"));
 }
 
-TEST_CASE("bundle::import_bundle: a manifest's service settings are checked like any input", "[bundle][hostile]") {
+TEST_CASE("bundle::import_bundle: a manifest's service settings are checked like any input", "[bundle][hostile][engines]") {
   TempDir dir;
+  test_support::EngineStore store_t;
   auto file = dir.path / "bad.tar.gz";
   for (const char* row : {R"("mode":"TRANSITIONING")", R"("mode":5)", R"("redact_headers":"x-a")",
                           R"("redact_headers":["bad header"])"}) {
     make_archive(file, {{"manifest.json", R"({"format":"gostly-bundle","bundle_version":1,"services":[{"id":"api","mocks":1,)" +
                                               std::string(row) + "}]}"},
                         {"services/api.jsonl", kRecord}});
-    store::LibraryDb target(dir.path / "t.db");
+    store::LibraryDb target(store_t.location());
     try {
       bundle::import_bundle(target, file, redact::Redactor());
       FAIL("imported a manifest with " << row);

@@ -2,6 +2,7 @@
 
 #include "drift/api.hpp"
 #include "drift/score.hpp"
+#include "../support/engine_store.hpp"
 #include "helpers.hpp"
 
 #include <catch2/catch.hpp>
@@ -44,9 +45,9 @@ void import_session(store::LibraryDb& db, const std::string& session, bool v2, c
 
 } // namespace
 
-TEST_CASE("drift::check: planted changes become events, and a re-check adds none", "[drift]") {
-  testing::TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("drift::check: planted changes become events, and a re-check adds none", "[drift][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   import_session(db, "sess-v1", false);
   import_session(db, "sess-v2", true);
   EventStore events(db);
@@ -66,9 +67,9 @@ TEST_CASE("drift::check: planted changes become events, and a re-check adds none
   CHECK(events.list(std::nullopt, false).size() == 2);
 }
 
-TEST_CASE("drift::check: only changed values yield no events", "[drift]") {
-  testing::TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("drift::check: only changed values yield no events", "[drift][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   import_session(db, "sess-1", false);
   import_session(db, "sess-2", false);
   EventStore events(db);
@@ -76,9 +77,9 @@ TEST_CASE("drift::check: only changed values yield no events", "[drift]") {
   CHECK(result.events.empty());
 }
 
-TEST_CASE("drift::check: an unknown session is a clear error", "[drift]") {
-  testing::TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("drift::check: an unknown session is a clear error", "[drift][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   import_session(db, "sess-1", false);
   EventStore events(db);
   CHECK_THROWS_AS(run_check(events, {"payments", "sess-1", "sess-nope"}, DriftSettings{}, "t"), UnknownSessionError);
@@ -87,9 +88,9 @@ TEST_CASE("drift::check: an unknown session is a clear error", "[drift]") {
   CHECK_THROWS_AS(run_check(events, {"payments", "../x", "sess-1"}, DriftSettings{}, "t"), UsageError);
 }
 
-TEST_CASE("drift::check: curated rows only count when LEARN-only is off", "[drift]") {
-  testing::TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("drift::check: curated rows only count when LEARN-only is off", "[drift][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   import_session(db, "sess-1", false);
   import_session(db, "sess-seeded", true, "openapi");
   EventStore events(db);
@@ -99,9 +100,9 @@ TEST_CASE("drift::check: curated rows only count when LEARN-only is off", "[drif
   CHECK(run_check(events, {"payments", "sess-1", "sess-seeded"}, all, "t").events.size() == 2);
 }
 
-TEST_CASE("drift::check: the API answers check, events, ack, score, sparkline and metrics", "[drift]") {
-  testing::TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("drift::check: the API answers check, events, ack, score, sparkline and metrics", "[drift][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   import_session(db, "sess-v1", false);
   import_session(db, "sess-v2", true);
   auto body = nlohmann::json{{"service_id", "payments"}, {"baseline_session_id", "sess-v1"}, {"current_session_id", "sess-v2"}};
@@ -149,9 +150,9 @@ TEST_CASE("drift::check: diff_files compares two JSONL files without a store", "
   CHECK(diff_files({(dir.path / "a.jsonl").string(), (dir.path / "a.jsonl").string(), ""}, DriftSettings{}, "t").empty());
 }
 
-TEST_CASE("drift::score: seeded or hand-written mocks are not recordings", "[drift]") {
-  testing::TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("drift::score: seeded or hand-written mocks are not recordings", "[drift][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   import_session(db, "seed-openapi-1", false, "openapi");
   EventStore events(db);
   auto now = *util::parse_iso8601("2026-06-15T12:00:00.000Z");

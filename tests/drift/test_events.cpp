@@ -1,5 +1,6 @@
 #include "drift/events.hpp"
 
+#include "../support/engine_store.hpp"
 #include "helpers.hpp"
 #include "store/sql.hpp"
 #include "util/error.hpp"
@@ -28,9 +29,9 @@ DriftEvent event(const std::string& route, Severity severity, const std::string&
 
 } // namespace
 
-TEST_CASE("drift::EventStore: recording the same finding twice keeps one event and says it is old", "[drift]") {
-  testing::TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("drift::EventStore: recording the same finding twice keeps one event and says it is old", "[drift][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   EventStore store(db);
   auto first = store.record({event("/users/{id}", Severity::major), event("/health", Severity::minor)});
   REQUIRE(first.size() == 2);
@@ -50,22 +51,22 @@ TEST_CASE("drift::EventStore: recording the same finding twice keeps one event a
   CHECK(store.record({other})[0].is_new);
 }
 
-TEST_CASE("drift::EventStore: reopening the database keeps events and does not re-migrate", "[drift]") {
-  testing::TempDir dir;
+TEST_CASE("drift::EventStore: reopening the database keeps events and does not re-migrate", "[drift][engines]") {
+  test_support::EngineStore fresh;
   {
-    store::LibraryDb db(dir.path / "library.db");
+    store::LibraryDb db(fresh.location());
     EventStore store(db);
     store.record({event("/a", Severity::minor)});
   }
-  store::LibraryDb db(dir.path / "library.db");
+  store::LibraryDb db(fresh.location());
   EventStore store(db);
   CHECK(db.domain_version("drift") == 2);
   CHECK(store.list(std::nullopt, false).size() == 1);
 }
 
-TEST_CASE("drift::EventStore: acknowledgements append rows and keep the first timestamp", "[drift]") {
-  testing::TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("drift::EventStore: acknowledgements append rows and keep the first timestamp", "[drift][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   EventStore store(db);
   auto id = store.record({event("/a", Severity::major)})[0].event.id;
   CHECK(store.open_count("payments") == 1);
@@ -82,9 +83,9 @@ TEST_CASE("drift::EventStore: acknowledgements append rows and keep the first ti
   CHECK(store.list(std::string("payments"), true).empty());
 }
 
-TEST_CASE("drift::EventStore: acknowledgement rows cannot be changed or deleted", "[drift]") {
-  testing::TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("drift::EventStore: acknowledgement rows cannot be changed or deleted", "[drift][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   EventStore store(db);
   auto id = store.record({event("/a", Severity::major)})[0].event.id;
   store.acknowledge(id, std::nullopt, std::nullopt, "2026-06-15T11:00:00.000Z");
@@ -93,16 +94,16 @@ TEST_CASE("drift::EventStore: acknowledgement rows cannot be changed or deleted"
   CHECK(store.acknowledgements(id).size() == 1);
 }
 
-TEST_CASE("drift::EventStore: acknowledging an unknown event is a not-found error", "[drift]") {
-  testing::TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("drift::EventStore: acknowledging an unknown event is a not-found error", "[drift][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   EventStore store(db);
   CHECK_THROWS_AS(store.acknowledge(99, std::nullopt, std::nullopt, "2026-06-15T11:00:00.000Z"), NotFoundError);
 }
 
-TEST_CASE("drift::EventStore: events list newest first and count per day by severity", "[drift]") {
-  testing::TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("drift::EventStore: events list newest first and count per day by severity", "[drift][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   EventStore store(db);
   store.record({event("/a", Severity::major, "s1", "2026-06-12T10:00:00.000Z"),
                 event("/b", Severity::minor, "s1", "2026-06-12T11:00:00.000Z"),
@@ -120,9 +121,9 @@ TEST_CASE("drift::EventStore: events list newest first and count per day by seve
   CHECK(days[1].minor == 1);
 }
 
-TEST_CASE("drift::EventStore: the same drift found again is a repeat: not new, no score or metric change, inherits the ack", "[drift]") {
-  testing::TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("drift::EventStore: the same drift found again is a repeat: not new, no score or metric change, inherits the ack", "[drift][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   EventStore store(db);
   // Four nights, each a new current session against the same baseline, same finding.
   auto night1 = store.record({event("/users/{id}", Severity::major, "sess-n1", "2026-06-15T01:00:00.000Z")});
@@ -154,9 +155,9 @@ TEST_CASE("drift::EventStore: the same drift found again is a repeat: not new, n
   CHECK(store.open_count("payments") == 1);
 }
 
-TEST_CASE("drift::EventStore: a check of the same current session against another baseline is its own event", "[drift]") {
-  testing::TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("drift::EventStore: a check of the same current session against another baseline is its own event", "[drift][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   EventStore store(db);
   auto a = store.record({event("/users/{id}", Severity::major, "sess-cur")});
   auto other = event("/users/{id}", Severity::major, "sess-cur");

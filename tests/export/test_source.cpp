@@ -3,6 +3,7 @@
 
 #include "helpers.hpp"
 #include "store/library_db.hpp"
+#include "../support/engine_store.hpp"
 #include "util/error.hpp"
 
 #include <catch2/catch.hpp>
@@ -33,10 +34,12 @@ std::vector<std::string> uris(InteractionSource& source) {
 
 } // namespace
 
-TEST_CASE("export::source: the library, one service, optionally one session, in recorded order", "[export][source]") {
+TEST_CASE("export::source: the library, one service, optionally one session, in recorded order", "[export][source][engines]") {
   TempDir dir;
+  gostly::test_support::EngineStore fresh;
+  gostly::store::DataDir data(dir.path, fresh.store_value()); // what --store gives gostly-export
   {
-    gostly::store::LibraryDb db(dir.path / "library.db");
+    gostly::store::LibraryDb db(data.library());
     gostly::store::LibraryDb::Import import(db);
     auto a = make("GET", "/a", 200, "{}");
     auto b = make("GET", "/b", 200, "{}");
@@ -51,17 +54,17 @@ TEST_CASE("export::source: the library, one service, optionally one session, in 
     import.add(c);
     import.commit();
   }
-  LibrarySource all(gostly::store::DataDir(dir.path).library(), "api");
+  LibrarySource all(data.library(), "api");
   CHECK(uris(all) == std::vector<std::string>{"/a", "/b"});
   CHECK(all.delivered() == 2);
-  LibrarySource one(gostly::store::DataDir(dir.path).library(), "api", "sess-2");
+  LibrarySource one(data.library(), "api", "sess-2");
   CHECK(uris(one) == std::vector<std::string>{"/b"});
-  CHECK_THROWS_AS(LibrarySource(gostly::store::DataDir(dir.path).library(), "nope"), gostly::NotFoundError);
-  CHECK_THROWS_AS(LibrarySource(gostly::store::DataDir(dir.path).library(), "api", "sess-9"), gostly::NotFoundError);
-  CHECK_THROWS_AS(LibrarySource(gostly::store::DataDir(dir.path).library(), "../x"), gostly::UsageError);
+  CHECK_THROWS_AS(LibrarySource(data.library(), "nope"), gostly::NotFoundError);
+  CHECK_THROWS_AS(LibrarySource(data.library(), "api", "sess-9"), gostly::NotFoundError);
+  CHECK_THROWS_AS(LibrarySource(data.library(), "../x"), gostly::UsageError);
 }
 
-TEST_CASE("export::source: no library is an error and creates none", "[export][source]") {
+TEST_CASE("export::source: no SQLite library is an error and creates none", "[export][source]") {
   TempDir dir;
   CHECK_THROWS_AS(LibrarySource(gostly::store::DataDir(dir.path).library(), ""), gostly::NotFoundError);
   CHECK_FALSE(fs::exists(dir.path / "library.db"));

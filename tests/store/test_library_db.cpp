@@ -2,6 +2,7 @@
 
 #include "record/codec.hpp"
 #include "store/sql.hpp"
+#include "../support/engine_store.hpp"
 #include "util/error.hpp"
 #include "util/time.hpp"
 
@@ -45,9 +46,9 @@ std::vector<std::string> bodies(const std::vector<record::Interaction>& library)
 
 } // namespace
 
-TEST_CASE("store::LibraryDb: reopening keeps sessions and recordings", "[store]") {
-  TempDir dir;
-  auto path = dir.path / "library.db";
+TEST_CASE("store::LibraryDb: reopening keeps sessions and recordings", "[store][engines]") {
+  test_support::EngineStore fresh;
+  const auto& path = fresh.location();
   {
     store::LibraryDb db(path);
     store::LibraryDb::Import import(db);
@@ -72,9 +73,9 @@ TEST_CASE("store::LibraryDb: reopening keeps sessions and recordings", "[store]"
   CHECK(services[0].last_recorded_at == "2026-01-02T00:00:00.000Z");
 }
 
-TEST_CASE("store::LibraryDb: the same interaction id is stored once", "[store]") {
-  TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("store::LibraryDb: the same interaction id is stored once", "[store][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   for (int round = 0; round < 2; ++round) {
     store::LibraryDb::Import import(db);
     import.add(make("a", "s1", "2026-01-01T00:00:00Z", "/x", "x"));
@@ -85,9 +86,9 @@ TEST_CASE("store::LibraryDb: the same interaction id is stored once", "[store]")
   CHECK(db.library_size("default") == 1);
 }
 
-TEST_CASE("store::LibraryDb: records without an id dedupe on content", "[store]") {
-  TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("store::LibraryDb: records without an id dedupe on content", "[store][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   for (int round = 0; round < 2; ++round) {
     store::LibraryDb::Import import(db);
     import.add(make("", "s1", "2026-01-01T00:00:00Z", "/x", "x"));
@@ -97,9 +98,9 @@ TEST_CASE("store::LibraryDb: records without an id dedupe on content", "[store]"
   CHECK(db.sessions("default").at(0).interactions == 2);
 }
 
-TEST_CASE("store::LibraryDb: an import destroyed without commit leaves nothing", "[store]") {
-  TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("store::LibraryDb: an import destroyed without commit leaves nothing", "[store][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   {
     store::LibraryDb::Import import(db);
     import.add(make("a", "s1", "2026-01-01T00:00:00Z", "/x", "x"));
@@ -108,9 +109,9 @@ TEST_CASE("store::LibraryDb: an import destroyed without commit leaves nothing",
   CHECK(db.library_size("default") == 0);
 }
 
-TEST_CASE("store::LibraryDb: the mock index replays the newest session's answers in recorded order", "[store]") {
-  TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("store::LibraryDb: the mock index replays the newest session's answers in recorded order", "[store][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   {
     store::LibraryDb::Import import(db);
     // Old session: /posts/1 twice, /only-old once.
@@ -128,9 +129,9 @@ TEST_CASE("store::LibraryDb: the mock index replays the newest session's answers
   CHECK(db.library_size("default") == 3);
 }
 
-TEST_CASE("store::LibraryDb: a spec's several answers for one key keep only the documented success", "[store]") {
-  TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("store::LibraryDb: a spec's several answers for one key keep only the documented success", "[store][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   {
     store::LibraryDb::Import import(db);
     auto answer = [](std::string id, std::string session, std::string source, int status, std::string body) {
@@ -151,9 +152,9 @@ TEST_CASE("store::LibraryDb: a spec's several answers for one key keep only the 
   CHECK(recordings == 3); // every documented answer is kept as a recording
 }
 
-TEST_CASE("store::LibraryDb: recording order uses time, not the text of the timestamp", "[store]") {
-  TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("store::LibraryDb: recording order uses time, not the text of the timestamp", "[store][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   {
     store::LibraryDb::Import import(db);
     // 01:00+02:00 is 23:00Z the day before, earlier than 00:30Z.
@@ -167,9 +168,9 @@ TEST_CASE("store::LibraryDb: recording order uses time, not the text of the time
   CHECK(seen == std::vector<std::string>{"early", "late"});
 }
 
-TEST_CASE("store::LibraryDb: for_each_recording filters by session and source", "[store]") {
-  TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("store::LibraryDb: for_each_recording filters by session and source", "[store][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   {
     store::LibraryDb::Import import(db);
     auto seeded = make("h", "s1", "2026-01-01T00:00:00Z", "/h", "h");
@@ -189,9 +190,9 @@ TEST_CASE("store::LibraryDb: for_each_recording filters by session and source", 
   CHECK(ids(std::string("s1"), true) == std::vector<std::string>{"l"});
 }
 
-TEST_CASE("store::LibraryDb: unsafe ids and bad timestamps are refused as field errors", "[store]") {
-  TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("store::LibraryDb: unsafe ids and bad timestamps are refused as field errors", "[store][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   store::LibraryDb::Import import(db);
   try {
     import.add(make("a", "s", "2026-01-01T00:00:00Z", "/x", "", "../evil"));
@@ -207,9 +208,9 @@ TEST_CASE("store::LibraryDb: unsafe ids and bad timestamps are refused as field 
   }
 }
 
-TEST_CASE("store::LibraryDb: records without a session share the import's session id", "[store]") {
-  TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("store::LibraryDb: records without a session share the import's session id", "[store][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   std::string session;
   {
     store::LibraryDb::Import import(db);
@@ -224,9 +225,9 @@ TEST_CASE("store::LibraryDb: records without a session share the import's sessio
   CHECK(sessions[0].interactions == 2);
 }
 
-TEST_CASE("store::LibraryDb: service modes are canonical and clearable", "[store]") {
-  TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("store::LibraryDb: service modes are canonical and clearable", "[store][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   db.set_service_mode("payments", std::string("mock"));
   CHECK(db.service("payments")->mode == "MOCK");
   db.set_service_mode("payments", std::nullopt);
@@ -236,9 +237,9 @@ TEST_CASE("store::LibraryDb: service modes are canonical and clearable", "[store
   CHECK_FALSE(db.service("nope").has_value());
 }
 
-TEST_CASE("store::LibraryDb: per-service redact_headers are stored, lower-cased and clearable", "[store]") {
-  TempDir dir;
-  auto path = dir.path / "library.db";
+TEST_CASE("store::LibraryDb: per-service redact_headers are stored, lower-cased and clearable", "[store][engines]") {
+  test_support::EngineStore fresh;
+  const auto& path = fresh.location();
   {
     store::LibraryDb db(path);
     CHECK(db.service("payments") == std::nullopt);
@@ -255,14 +256,16 @@ TEST_CASE("store::LibraryDb: per-service redact_headers are stored, lower-cased 
   CHECK_THROWS_AS(db.set_service_redact_headers("payments", {"bad header"}), UsageError);
 }
 
-TEST_CASE("store::LibraryDb: a library.db of schema 1 is migrated and keeps its services", "[store]") {
-  TempDir dir;
-  auto path = dir.path / "library.db";
+TEST_CASE("store::LibraryDb: a store of schema 1 is migrated and keeps its services", "[store][engines]") {
+  test_support::EngineStore fresh;
+  const auto& path = fresh.location();
   {
     store::LibraryDb db(path);
     db.set_service_mode("payments", std::string("MOCK"));
-    // What gostly before per-service settings wrote: no redact_headers column, user_version 1.
-    store::sql::exec(db.handle(), "ALTER TABLE services DROP COLUMN chaos; ALTER TABLE services DROP COLUMN redact_headers; PRAGMA user_version=1");
+    // What gostly before per-service settings wrote: no redact_headers column, schema version 1
+    // (SQLite: PRAGMA user_version; PostgreSQL: gostly_schema_version).
+    store::sql::exec(db.handle(), "ALTER TABLE services DROP COLUMN chaos; ALTER TABLE services DROP COLUMN redact_headers");
+    db.handle().set_user_version(1);
   }
   store::LibraryDb db(path);
   REQUIRE(db.service("payments").has_value());
@@ -272,9 +275,9 @@ TEST_CASE("store::LibraryDb: a library.db of schema 1 is migrated and keeps its 
   CHECK(db.service("payments")->redact_headers == std::vector<std::string>{"x-a"});
 }
 
-TEST_CASE("store::LibraryDb: the stored record keeps unknown fields and raw bodies", "[store]") {
-  TempDir dir;
-  store::LibraryDb db(dir.path / "library.db");
+TEST_CASE("store::LibraryDb: the stored record keeps unknown fields and raw bodies", "[store][engines]") {
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   auto in = make("a", "s", "2026-01-01T00:00:00Z", "/bin", std::string("\x1f\x8b\x00\xff", 4));
   in.extra["future_field"] = 42;
   {
@@ -288,9 +291,9 @@ TEST_CASE("store::LibraryDb: the stored record keeps unknown fields and raw bodi
   CHECK(library[0].extra.at("future_field") == 42);
 }
 
-TEST_CASE("store::LibraryDb: other domains keep their schema versions in meta", "[store]") {
-  TempDir dir;
-  auto path = dir.path / "library.db";
+TEST_CASE("store::LibraryDb: other domains keep their schema versions in meta", "[store][engines]") {
+  test_support::EngineStore fresh;
+  const auto& path = fresh.location();
   {
     store::LibraryDb db(path);
     CHECK(db.domain_version("drift") == 0);
@@ -298,17 +301,22 @@ TEST_CASE("store::LibraryDb: other domains keep their schema versions in meta", 
   }
   store::LibraryDb db(path);
   CHECK(db.domain_version("drift") == 3);
+}
+
+TEST_CASE("store::LibraryDb: a SQLite library is in WAL mode", "[store]") {
+  TempDir dir;
+  store::LibraryDb db(dir.path / "library.db");
   store::sql::Statement wal(db.handle(), "PRAGMA journal_mode");
   REQUIRE(wal.step());
   CHECK(wal.text(0) == "wal");
 }
 
-TEST_CASE("store::LibraryDb: a database from a newer gostly is refused", "[store]") {
-  TempDir dir;
-  auto path = dir.path / "library.db";
+TEST_CASE("store::LibraryDb: a store from a newer gostly is refused", "[store][engines]") {
+  test_support::EngineStore fresh;
+  const auto& path = fresh.location();
   {
     store::LibraryDb db(path);
-    store::sql::exec(db.handle(), "PRAGMA user_version=99");
+    db.handle().set_user_version(99);
   }
   CHECK_THROWS_AS(store::LibraryDb(path), Error);
 }
@@ -318,9 +326,9 @@ TEST_CASE("store::match_key: method, uri and a body hash", "[store]") {
   CHECK(store::match_key("POST", "/a", "x") != store::match_key("POST", "/a", "y"));
 }
 
-TEST_CASE("store::LibraryDb: a second writer queues behind an import instead of failing on the busy timeout", "[store]") {
-  TempDir dir;
-  auto path = dir.path / "library.db";
+TEST_CASE("store::LibraryDb: a second writer queues behind an import instead of failing on the busy timeout", "[store][engines]") {
+  test_support::EngineStore fresh;
+  const auto& path = fresh.location();
   { store::LibraryDb create(path); }
   store::LibraryDb first(path);
   // A busy timeout far shorter than the first import: only a queue lets the second one through.
@@ -353,9 +361,9 @@ TEST_CASE("store::LibraryDb: a second writer queues behind an import instead of 
   CHECK(first.library_size("default") == 2);
 }
 
-TEST_CASE("store::LibraryDb: opening the library while an import runs does not wait for it", "[store]") {
-  TempDir dir;
-  auto path = dir.path / "library.db";
+TEST_CASE("store::LibraryDb: opening the library while an import runs does not wait for it", "[store][engines]") {
+  test_support::EngineStore fresh;
+  const auto& path = fresh.location();
   store::LibraryDb writer_db(path);
   store::LibraryDb::Import import(writer_db);
   import.add(make("a", "s1", "2026-01-01T00:00:00.000Z", "/a", "one"));
@@ -367,10 +375,10 @@ TEST_CASE("store::LibraryDb: opening the library while an import runs does not w
   CHECK(reader.library_size("default") == 1);
 }
 
-TEST_CASE("store::LibraryDb: per-service chaos configs are stored, cleared and survive reopening", "[store]") {
-  TempDir dir;
+TEST_CASE("store::LibraryDb: per-service chaos configs are stored, cleared and survive reopening", "[store][engines]") {
+  test_support::EngineStore fresh;
   {
-    store::LibraryDb db(dir.path / "library.db");
+    store::LibraryDb db(fresh.location());
     CHECK(db.service_chaos().empty());
     db.set_service_mode("payments", std::string("mock"));
     db.set_service_chaos("payments", std::string(R"({"error_rate":0.5})"));
@@ -378,7 +386,7 @@ TEST_CASE("store::LibraryDb: per-service chaos configs are stored, cleared and s
     CHECK(db.service("payments")->mode == "MOCK"); // the mode stays
     CHECK_THROWS_AS(db.set_service_chaos("../x", std::nullopt), UsageError);
   }
-  store::LibraryDb db(dir.path / "library.db");
+  store::LibraryDb db(fresh.location());
   auto rows = db.service_chaos();
   REQUIRE(rows.size() == 2);
   CHECK(rows[0] == std::pair<std::string, std::string>{"api.example.com", R"({"seed":1})"});

@@ -3,6 +3,7 @@
 #include "store/library_db.hpp"
 #include "store/sql.hpp"
 #include "transition/control_client.hpp"
+#include "../support/engine_store.hpp"
 #include "util/encoding.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -32,8 +33,8 @@ std::string line(const std::string& id, const std::string& uri, const std::strin
 
 void write(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
-std::uint64_t count_rows(const fs::path& db_path) {
-  store::LibraryDb db(db_path);
+std::uint64_t count_rows(const store::StoreLocation& location) {
+  store::LibraryDb db(location);
   store::sql::Statement count(db.handle(), "SELECT COUNT(*) FROM recordings");
   count.step();
   return static_cast<std::uint64_t>(count.integer(0));
@@ -41,11 +42,13 @@ std::uint64_t count_rows(const fs::path& db_path) {
 
 } // namespace
 
-TEST_CASE("transition::run_transition: records land in library.db with the floor masked", "[transition]") {
+TEST_CASE("transition::run_transition: records land in the store with the floor masked", "[transition][engines]") {
   TempDir dir;
+  test_support::EngineStore fresh;
   write(dir.path / "in.jsonl", line("a", "/a", R"(,["X-Trace","t1"])") + line("b", "/b"));
   transition::TransitionOptions options;
   options.data_dir = dir.path / "data";
+  options.store = fresh.store_value();
   options.inputs = {(dir.path / "in.jsonl").string()};
   options.redact_headers = {"x-trace"};
   auto result = transition::run_transition(options);
@@ -54,10 +57,11 @@ TEST_CASE("transition::run_transition: records land in library.db with the floor
   CHECK(result.services == std::vector<std::string>{"default"});
   CHECK(result.sessions == 1);
 
-  store::LibraryDb db(options.data_dir / "library.db");
-  store::sql::Statement all(db.handle(), "SELECT group_concat(record) FROM recordings");
-  REQUIRE(all.step());
-  auto text = util::to_lower(all.text(0));
+  store::LibraryDb db(fresh.location());
+  store::sql::Statement all(db.handle(), "SELECT record FROM recordings ORDER BY id");
+  std::string text;
+  while (all.step()) text += util::to_lower(all.text(0)) + "\n";
+  REQUIRE(!text.empty());
   CHECK(text.find("secret-token-value") == std::string::npos);
   CHECK(text.find("sid=1") == std::string::npos);
   CHECK(text.find("sid=2") == std::string::npos);
@@ -69,10 +73,12 @@ TEST_CASE("transition::run_transition: records land in library.db with the floor
   CHECK(text.find("\"x-trace\"") != std::string::npos); // named in `redacted`
 }
 
-TEST_CASE("transition::run_transition: a malformed line anywhere writes nothing", "[transition]") {
+TEST_CASE("transition::run_transition: a malformed line anywhere writes nothing", "[transition][engines]") {
   TempDir dir;
+  test_support::EngineStore fresh;
   transition::TransitionOptions options;
   options.data_dir = dir.path / "data";
+  options.store = fresh.store_value();
   write(dir.path / "good.jsonl", line("a", "/a"));
   options.inputs = {(dir.path / "good.jsonl").string()};
   transition::run_transition(options);
@@ -87,14 +93,16 @@ TEST_CASE("transition::run_transition: a malformed line anywhere writes nothing"
     CHECK(e.line() == 3);
     CHECK(e.field() == "response.status");
   }
-  CHECK(count_rows(options.data_dir / "library.db") == 1);
+  CHECK(count_rows(fresh.location()) == 1);
 }
 
-TEST_CASE("transition::run_transition: --service and --session override and are validated", "[transition]") {
+TEST_CASE("transition::run_transition: --service and --session override and are validated", "[transition][engines]") {
   TempDir dir;
+  test_support::EngineStore fresh;
   write(dir.path / "in.jsonl", line("a", "/a"));
   transition::TransitionOptions options;
   options.data_dir = dir.path / "data";
+  options.store = fresh.store_value();
   options.inputs = {(dir.path / "in.jsonl").string()};
   options.service = "../etc";
   CHECK_THROWS_AS(transition::run_transition(options), UsageError);
@@ -102,15 +110,17 @@ TEST_CASE("transition::run_transition: --service and --session override and are 
   options.session = "run-7";
   auto result = transition::run_transition(options);
   CHECK(result.services == std::vector<std::string>{"payments"});
-  store::LibraryDb db(options.data_dir / "library.db");
+  store::LibraryDb db(fresh.location());
   CHECK(db.has_session("payments", "run-7"));
 }
 
-TEST_CASE("transition::run_transition: a record's unsafe service id is an input error with its line", "[transition]") {
+TEST_CASE("transition::run_transition: a record's unsafe service id is an input error with its line", "[transition][engines]") {
   TempDir dir;
+  test_support::EngineStore fresh;
   write(dir.path / "in.jsonl", line("a", "/a") + R"({"service_id":"a/b","request":{"method":"GET","uri":"/"},"response":{"status":200}})" "\n");
   transition::TransitionOptions options;
   options.data_dir = dir.path / "data";
+  options.store = fresh.store_value();
   options.inputs = {(dir.path / "in.jsonl").string()};
   try {
     transition::run_transition(options);
@@ -121,16 +131,21 @@ TEST_CASE("transition::run_transition: a record's unsafe service id is an input 
   }
 }
 
-TEST_CASE("transition::run_transition: a dry run reports real counts and changes nothing", "[transition]") {
+TEST_CASE("transition::run_transition: a dry run reports real counts and changes nothing", "[transition][engines]") {
   TempDir dir;
+  test_support::EngineStore fresh;
   write(dir.path / "in.jsonl", line("a", "/a") + line("b", "/b"));
   transition::TransitionOptions options;
   options.data_dir = dir.path / "data";
+  options.store = fresh.store_value();
   options.inputs = {(dir.path / "in.jsonl").string()};
   options.dry_run = true;
   auto first = transition::run_transition(options);
   CHECK(first.added == 2);
-  CHECK_FALSE(fs::exists(options.data_dir / "library.db"));
+  if (fresh.postgres())
+    CHECK(count_rows(fresh.location()) == 0);
+  else
+    CHECK_FALSE(fs::exists(fresh.location().file())); // not even created
 
   options.dry_run = false;
   transition::run_transition(options);
@@ -138,17 +153,19 @@ TEST_CASE("transition::run_transition: a dry run reports real counts and changes
   auto again = transition::run_transition(options);
   CHECK(again.added == 0);
   CHECK(again.duplicates == 2);
-  CHECK(count_rows(options.data_dir / "library.db") == 2);
+  CHECK(count_rows(fresh.location()) == 2);
 }
 
-TEST_CASE("transition::run_transition: with no inputs it reads traffic/*.jsonl and skips a torn tail", "[transition]") {
+TEST_CASE("transition::run_transition: with no inputs it reads traffic/*.jsonl and skips a torn tail", "[transition][engines]") {
   TempDir dir;
+  test_support::EngineStore fresh;
   fs::create_directories(dir.path / "data" / "traffic");
   write(dir.path / "data" / "traffic" / "api.jsonl", line("a", "/a") + R"({"type":"interaction","request":{"meth)");
   write(dir.path / "data" / "traffic" / "web.jsonl", line("b", "/b"));
   write(dir.path / "data" / "traffic" / "notes.txt", "not jsonl");
   transition::TransitionOptions options;
   options.data_dir = dir.path / "data";
+  options.store = fresh.store_value();
   auto result = transition::run_transition(options);
   CHECK(result.inputs.size() == 2);
   CHECK(result.records_read == 2);

@@ -3,6 +3,7 @@
 #include "match/matcher.hpp"
 #include "store/library_db.hpp"
 #include "util/time.hpp"
+#include "../support/engine_store.hpp"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -11,13 +12,6 @@ using namespace gostly;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDb {
-  fs::path dir = fs::temp_directory_path() / util::random_id("gostly-verify-test");
-  TempDb() { fs::create_directories(dir); }
-  ~TempDb() { fs::remove_all(dir); }
-  fs::path path() const { return dir / "library.db"; }
-};
 
 record::Interaction make(const std::string& id, const std::string& session, const std::string& method,
                          const std::string& uri, int status, const std::string& body, const std::string& request_body = {}) {
@@ -37,8 +31,8 @@ record::Interaction make(const std::string& id, const std::string& session, cons
 
 // Imports `all` into a fresh library and verifies each, in order.
 transition::VerifyResult verify(const std::vector<record::Interaction>& all) {
-  TempDb tmp;
-  store::LibraryDb db(tmp.path());
+  test_support::EngineStore fresh;
+  store::LibraryDb db(fresh.location());
   {
     store::LibraryDb::Import import(db);
     for (const auto& i : all) import.add(i);
@@ -52,7 +46,7 @@ transition::VerifyResult verify(const std::vector<record::Interaction>& all) {
 
 } // namespace
 
-TEST_CASE("verify: a clean library is answered as recorded, sequences within a session included") {
+TEST_CASE("verify: a clean library is answered as recorded, sequences within a session included", "[transition][engines]") {
   auto r = verify({make("a", "s1", "GET", "/users/1", 200, R"({"id":1})"),
                    make("b", "s1", "GET", "/jobs/7", 200, R"({"state":"pending"})"),
                    make("c", "s1", "GET", "/jobs/7", 200, R"({"state":"done"})"),
@@ -63,7 +57,7 @@ TEST_CASE("verify: a clean library is answered as recorded, sequences within a s
   CHECK(r.findings.empty());
 }
 
-TEST_CASE("verify: a duplicate recorded with another response in a later session shadows the earlier one") {
+TEST_CASE("verify: a duplicate recorded with another response in a later session shadows the earlier one", "[transition][engines]") {
   // The library keeps a request's recordings from the latest session that made it.
   auto r = verify({make("first", "s1", "GET", "/price", 200, R"({"eur":1})"),
                    make("second", "s2", "GET", "/price", 200, R"({"eur":2})")});
@@ -78,7 +72,7 @@ TEST_CASE("verify: a duplicate recorded with another response in a later session
   CHECK(f.tier == "exact");
 }
 
-TEST_CASE("verify: a per-run value is replayed fresh, as a rerun sends it, and reported when MOCK would miss it") {
+TEST_CASE("verify: a per-run value is replayed fresh, as a rerun sends it, and reported when MOCK would miss it", "[transition][engines]") {
   auto cb = make("cb", "s1", "GET", "/posts?page=2&_cb=1732881234", 200, "[]");
   auto ts = make("ts", "s1", "POST", "/events", 201, R"({"ok":1})",
                  R"({"id":"6f1c2b9e-3a4d-4e5f-8a7b-9c0d1e2f3a4b","at":"2026-11-30T03:10:00Z","n":3})");
@@ -107,7 +101,7 @@ TEST_CASE("verify: a per-run value is replayed fresh, as a rerun sends it, and r
   if (get_misses) CHECK(r.findings.at(0).detail.find("query _cb") != std::string::npos);
 }
 
-TEST_CASE("verify: nothing to freshen leaves the request as it is") {
+TEST_CASE("verify: nothing to freshen leaves the request as it is", "[transition][engines]") {
   record::Request plain;
   plain.uri = "/users/42?sort=name&limit=10";
   plain.body = R"({"count":12})";
