@@ -61,7 +61,9 @@ TransitionResult run_transition(const TransitionOptions& options) {
   store::DataDir dir(options.data_dir, options.store);
   std::optional<ScratchDb> scratch;
   store::StoreLocation location = dir.library();
-  if (options.dry_run && !location.exists()) {
+  // A dry run never creates a store: not a library.db file, nor the tables of an empty PostgreSQL
+  // database (opening a LibraryDb would migrate it).
+  if (options.dry_run && (!location.exists() || location.connect()->user_version() == 0)) {
     scratch.emplace();
     location = store::StoreLocation::sqlite(scratch->dir / "library.db");
   } else if (location.is_sqlite() && location.file().has_parent_path()) {
