@@ -211,3 +211,14 @@ pg_test_pgpass() {
   hostport=${hostport%%/*}
   (umask 077 && printf '%s:%s:%s:gostly:%s\n' "${hostport%:*}" "${hostport##*:}" "$PG_TEST_DB" "$PG_TEST_PASSWORD" >"$1")
 }
+
+# GOSTLY_TEST_ENGINE=postgres (ctest's "cli-postgres: <name>" reruns, tests/CMakeLists.txt): the
+# whole script runs on a fresh PostgreSQL database: every tool finds it in GOSTLY_STORE.
+case "${GOSTLY_TEST_ENGINE:-sqlite}" in
+sqlite) ;;
+postgres)
+  require_postgres
+  export GOSTLY_STORE=$PG_TEST_URI
+  ;;
+*) fail "GOSTLY_TEST_ENGINE=$GOSTLY_TEST_ENGINE: expected sqlite or postgres" ;;
+esac

@@ -2,7 +2,8 @@
 # The issue's user story on a real PostgreSQL: with GOSTLY_STORE set, `gostly-record -- CMD |
 # gostly-transition --service payments` writes the library into PostgreSQL; with the upstream
 # gone, `gostly-serve --mode MOCK` answers the recorded requests byte for byte from there, and
-# no library.db appears in the data directory.
+# no library.db appears in the data directory; a second gostly-serve with its own data directory
+# on the same store answers the same.
 source "$(dirname "$0")/common.sh"
 require_postgres
 export GOSTLY_STORE=$PG_TEST_URI
@@ -34,9 +35,10 @@ not curl -sS -o /dev/null "$UPSTREAM/api/user.json" 2>/dev/null || fail "the ups
 start_serve --mode MOCK
 services=$(api GET /services)
 expect_contains "$services" '"payments"' "/services lists the service from PostgreSQL"
+# The service by its name in the Host header (gostly-serve(1), ROUTING: hosts as services).
 replay() { # N PATH: the MOCK answer equals what the client saw live, byte for byte
   local n=$1
-  curl -sS -D "$T/mock$n.h" -o "$T/mock$n.b" "http://$PROXY$2"
+  curl -sS -D "$T/mock$n.h" -o "$T/mock$n.b" -H "Host: payments" "http://$PROXY$2"
   cmp -s "$T/live$n.b" "$T/mock$n.b" || fail "request $n: replayed body differs"
   expect_eq "$(head -n1 "$T/mock$n.h" | tr -d '\r')" "$(head -n1 "$T/live$n.h" | tr -d '\r')" "request $n status line"
   for h in Content-Type Content-Length Last-Modified; do
@@ -47,5 +49,12 @@ replay() { # N PATH: the MOCK answer equals what the client saw live, byte for b
 replay 1 /api/user.json
 replay 2 /api/blob.txt
 replay 3 /api/missing
+# A second runner (its own data dir: mode.txt, traffic/) on the same store answers the same.
+mv "$T/serve.log" "$T/serve-runner1.log"
+GOSTLY_DATA=$T/runner2 start_serve --mode MOCK
+replay 1 /api/user.json
+replay 2 /api/blob.txt
+replay 3 /api/missing
+[ ! -e "$T/runner2/library.db" ] || fail "gostly-serve created $T/runner2/library.db with GOSTLY_STORE set"
 [ ! -e "$GOSTLY_DATA/library.db" ] || fail "gostly-serve created $GOSTLY_DATA/library.db with GOSTLY_STORE set"
 echo "$TEST_NAME: ok"
