@@ -313,7 +313,14 @@ std::unique_ptr<Cursor> PostgresDatabase::prepare(std::string_view sql) {
 }
 
 int PostgresDatabase::user_version() {
-  PostgresCursor exists(*this, "SELECT to_regclass('gostly_schema_version') IS NOT NULL", 0);
+  // pg_class read with this statement's snapshot, not to_regclass(): that answers from the
+  // relation cache, and a process that looked before queueing on the writer lock keeps a cached
+  // "no such table" after another process created it, then migrates a second time
+  // (tests/cli/store-postgres-concurrent-transitions-and-checks.sh).
+  PostgresCursor exists(*this,
+                        "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE c.relname = 'gostly_schema_version' AND n.nspname = current_schema()",
+                        0);
   if (!exists.step() || exists.integer(0) == 0) return 0;
   exists.reset();
   PostgresCursor version(*this, "SELECT version FROM gostly_schema_version", 0);
