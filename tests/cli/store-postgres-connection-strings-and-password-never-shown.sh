@@ -53,10 +53,10 @@ expect_contains "$(cat "$T/pgssl.log")" "SSL was required" "PGSSLMODE is libpq's
 # A wrong password: exit 2, the store named (without any password), libpq's reason.
 wrong="wrong-$RANDOM$RANDOM-secret"
 wrong_uri="postgresql://gostly:$wrong@127.0.0.1:$port/$PG_TEST_DB"
-for tool in "gostly-transition $T/in1.jsonl" "gostly-drift events" "gostly-score" "gostly-export --format har" "gostly-serve --mode MOCK --listen 127.0.0.1:0 --control 127.0.0.1:0"; do
+for tool in "gostly-transition $T/in1.jsonl" "gostly-drift events" "gostly-score" "gostly-export har" "gostly-serve --mode MOCK --listen 127.0.0.1:0 --control 127.0.0.1:0"; do
   status=0
   # shellcheck disable=SC2086 # the tool and its arguments, split on purpose
-  timeout 20 ${tool%% *} -v --data "$GOSTLY_DATA" --store "$wrong_uri" ${tool#* } </dev/null >"$T/wrong.out" 2>"$T/wrong.log" || status=$?
+  timeout 20 $tool -v --data "$GOSTLY_DATA" --store "$wrong_uri" </dev/null >"$T/wrong.out" 2>"$T/wrong.log" || status=$?
   expect_eq "$status" 2 "$tool: exit status with a wrong password"
   expect_contains "$(cat "$T/wrong.log")" "postgresql://gostly@127.0.0.1:$port/$PG_TEST_DB" "$tool: the store named"
   expect_contains "$(cat "$T/wrong.log")" "password authentication failed" "$tool: libpq's reason"
@@ -71,9 +71,9 @@ gostly-transition -v --data "$GOSTLY_DATA" "$T/s2.jsonl" >"$T/out.txt" 2>"$T/too
 gostly-transition -v --data "$GOSTLY_DATA" --migrate --json >>"$T/out.txt" 2>>"$T/tools.log"
 gostly-transition -v --data "$GOSTLY_DATA" --export "$T/lib.tar.gz" >>"$T/out.txt" 2>>"$T/tools.log"
 gostly-drift -v check --data "$GOSTLY_DATA" --service svc --baseline s1 --current s2 >>"$T/out.txt" 2>>"$T/tools.log" || true
-gostly-drift -v events --data "$GOSTLY_DATA" --json >>"$T/out.txt" 2>>"$T/tools.log"
+gostly-drift -v events --data "$GOSTLY_DATA" >>"$T/out.txt" 2>>"$T/tools.log"
 gostly-score -v --data "$GOSTLY_DATA" >>"$T/out.txt" 2>>"$T/tools.log"
-gostly-export -v --data "$GOSTLY_DATA" --format har >>"$T/out.txt" 2>>"$T/tools.log"
+gostly-export har -v --data "$GOSTLY_DATA" --service svc >>"$T/out.txt" 2>>"$T/tools.log"
 expect_contains "$(cat "$T/tools.log")" "postgresql://gostly@127.0.0.1:$port/$PG_TEST_DB" "-v names the store"
 never_shown "$T/tools.log" "the tools' stderr (-v)"
 never_shown "$T/out.txt" "the tools' stdout"

@@ -24,7 +24,7 @@ expect_eq "$status" 1 "drift check exit status on host A (major drift found)"
 ids_a=$(jq -s -c '[.[].id] | sort' "$T/check-a.json")
 [ "$ids_a" != "[]" ] || fail "host A stored no event"
 expect_eq "$(pg_test_sql "SELECT count(*) FROM drift_events")" "$(jq -s length "$T/check-a.json")" "events in PostgreSQL"
-gostly-drift events --data "$B" --service payments --json >"$T/events-b.json"
+gostly-drift events --data "$B" --service payments | jq -s . >"$T/events-b.json"
 expect_eq "$(jq -c '[.[].id] | sort' "$T/events-b.json")" "$ids_a" "event ids seen from host B"
 [ ! -e "$A/library.db" ] && [ ! -e "$B/library.db" ] || fail "a library.db was written next to a PostgreSQL store"
 
@@ -38,7 +38,7 @@ gostly-drift ack "$id" --data "$A" --user ana --reason JIRA-1234 >/dev/null
 shown=$(gostly-drift show "$id" --data "$B")
 expect_eq "$(jq -c '[.acknowledgements[] | [.user_id, .reason_text]]' <<<"$shown")" '[["ana","JIRA-1234"]]' "audit rows on host B"
 [ "$(jq -r .acknowledged_at <<<"$shown")" != null ] || fail "host B sees the event as open"
-open_b=$(gostly-drift events --data "$B" --service payments --open --json | jq -c '[.[].id]')
+open_b=$(gostly-drift events --data "$B" --service payments --open | jq -s -c '[.[].id]')
 case ",$(jq -r 'join(",")' <<<"$open_b")," in *",$id,"*) fail "host B lists acknowledged event $id as open: $open_b" ;; esac
 
 # Append-only, enforced by the database: neither an UPDATE nor a DELETE (nor TRUNCATE) gets through.

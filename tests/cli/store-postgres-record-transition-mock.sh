@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The issue's user story on a real PostgreSQL: with GOSTLY_STORE set, `gostly-record -- CMD |
-# gostly-transition --service payments` writes the library into PostgreSQL; with the upstream
+# gostly-transition --service payments -` writes the library into PostgreSQL; with the upstream
 # gone, `gostly-serve --mode MOCK` answers the recorded requests byte for byte from there, and
 # no library.db appears in the data directory; a second gostly-serve with its own data directory
 # on the same store answers the same.
@@ -19,7 +19,7 @@ curl -sS -D "$OUT/live2.h" -o "$OUT/live2.b" "$GOSTLY_PROXY_URL/api/blob.txt"
 curl -sS -D "$OUT/live3.h" -o "$OUT/live3.b" "$GOSTLY_PROXY_URL/api/missing"
 SH
 OUT=$T timeout 30 gostly-record --upstream "$UPSTREAM" --listen 127.0.0.1:0 -- bash "$T/client.sh" 2>"$T/record.log" |
-  timeout 30 gostly-transition --data "$GOSTLY_DATA" --service payments --json >"$T/transition.json" 2>"$T/transition.log"
+  timeout 30 gostly-transition --data "$GOSTLY_DATA" --service payments --json - >"$T/transition.json" 2>"$T/transition.log"
 expect_contains "$(cat "$T/transition.json")" '"added":3' "transition summary"
 expect_eq "$(head -n1 "$T/live3.h" | tr -d '\r' | cut -d' ' -f2)" 404 "live status of the missing file"
 
