@@ -466,9 +466,16 @@ void LibraryDb::for_each_recording(const std::string& service_id, const std::opt
                                 ? "SELECT id, record FROM recordings WHERE service_id = ?1 AND session_id = ?2 "
                                   "AND (?3 = 0 OR source = 'learn') ORDER BY recorded_at, id"
                                 : "SELECT id, record FROM recordings WHERE service_id = ?1 "
-                                  "AND (?3 = 0 OR source = 'learn') ORDER BY recorded_at, id");
-  query.bind(1, service_id).bind(3, std::int64_t{learn_only ? 1 : 0});
-  if (session_id) query.bind(2, *session_id);
+                                  "AND (?2 = 0 OR source = 'learn') ORDER BY recorded_at, id");
+  // Parameters numbered without a gap: PostgreSQL cannot type an unused $2 (gostly-score and
+  // gostly-export on a team store failed with "could not determine data type of parameter $2").
+  const std::int64_t learn = learn_only ? 1 : 0;
+  query.bind(1, service_id);
+  if (session_id) {
+    query.bind(2, *session_id).bind(3, learn);
+  } else {
+    query.bind(2, learn);
+  }
   while (query.step()) visit(decode_record(query.text(1), query.integer(0)));
 }
 
