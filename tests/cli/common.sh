@@ -18,6 +18,11 @@ CLEANUP_CMDS=()
 
 cleanup() {
   local status=$? c
+  # A rerun on PostgreSQL that wrote a library.db did not run on PostgreSQL.
+  if [ $status -eq 0 ] && [ "${GOSTLY_TEST_ENGINE:-}" = postgres ] && [ -e "$GOSTLY_DATA/library.db" ]; then
+    echo "$TEST_NAME: FAIL: GOSTLY_TEST_ENGINE=postgres, but $GOSTLY_DATA/library.db was written" >&2
+    status=1
+  fi
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
   for c in "${CLEANUP_CMDS[@]:-}"; do [ -n "$c" ] && { eval "$c" || true; }; done
@@ -27,6 +32,7 @@ cleanup() {
   else
     rm -rf "$T"
   fi
+  exit $status
 }
 trap cleanup EXIT
 trap 'echo "$TEST_NAME: line $LINENO: command failed: $BASH_COMMAND" >&2' ERR
