@@ -14,7 +14,7 @@ shift
 export GHOST_API_KEY=${GHOST_API_KEY:-team-$RANDOM$RANDOM}
 work=$(mktemp -d "${TMPDIR:-/tmp}/gostly-team.XXXXXX")
 pids=()
-trap 'for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done; wait; rm -rf "$work"' EXIT
+trap 'for p in "${pids[@]:-}"; do [ -n "$p" ] && { kill "$p" 2>/dev/null || true; }; done; wait; rm -rf "$work"' EXIT
 
 # Once per store (every tool would do it on open; this says what it did).
 gostly-transition --migrate

@@ -18,7 +18,7 @@ jq -nc '
   rec("u1"; "users.test"; "s1"; "GET"; "/users/7"; 200; "{\"id\":7,\"name\":\"Zoë\"}"),
   rec("u2"; "users.test"; "s1"; "DELETE"; "/users/7"; 204; ""),
   rec("u3"; "users.test"; "s1"; "GET"; "/users/8"; 404; "{\"error\":\"not found\"}")' >"$T/in.jsonl"
-GOSTLY_STORE= gostly-transition -q --data "$T/sqlite1" "$T/in.jsonl"
+env -u GOSTLY_STORE gostly-transition -q --data "$T/sqlite1" "$T/in.jsonl"
 sqlite3 "$T/sqlite1/library.db" "UPDATE services SET mode = 'MOCK', redact_headers = '[\"x-tenant\"]' WHERE id = 'users.test'"
 
 # summary ENGINE-ARGS...: services with their settings, then mocks per service, one line each.
