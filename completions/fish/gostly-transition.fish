@@ -16,3 +16,5 @@ complete -c gostly-transition -r -l export -d 'write the library to a .tar.gz bu
 complete -c gostly-transition -r -l import -d 'read a bundle into library.db'
 complete -c gostly-transition -l force -d 'overwrite an existing export file'
 complete -c gostly-transition -l json -d 'print the summary as JSON on stdout'
+complete -c gostly-transition -x -l store -d 'library store: postgres://USER@HOST/DB, libpq key=value or sqlite:PATH'
+complete -c gostly-transition -l migrate -d 'bring the store schema up to date, report the versions, exit'

@@ -22,6 +22,9 @@
 #include <iostream>
 #include <sstream>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace gostly::transition {
 
 namespace {
@@ -245,8 +248,13 @@ int run(const Options& o) {
     return 0;
   }
 
-  if (o.transition.inputs.empty() && resolve_inputs(o.transition).empty())
-    spdlog::warn("no inputs given and no recordings in {}", dir.traffic_dir().string());
+  if (o.transition.inputs.empty() && resolve_inputs(o.transition).empty()) {
+    // `gostly-record ... | gostly-transition` without `-`: say how to read the pipe.
+    struct stat in {};
+    bool piped = ::fstat(STDIN_FILENO, &in) == 0 && S_ISFIFO(in.st_mode);
+    spdlog::warn("no inputs given and no recordings in {}{}", dir.traffic_dir().string(),
+                 piped ? "; standard input is a pipe: give - to read it" : "");
+  }
   if (o.verify) return run_verified(o);
   auto result = with_control(o, [&] { return run_transition(o.transition); });
   report_transition(o, result);

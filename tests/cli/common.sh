@@ -18,6 +18,11 @@ CLEANUP_CMDS=()
 
 cleanup() {
   local status=$? c
+  # A rerun on PostgreSQL that wrote a library.db did not run on PostgreSQL.
+  if [ $status -eq 0 ] && [ "${GOSTLY_TEST_ENGINE:-}" = postgres ] && [ -e "$GOSTLY_DATA/library.db" ]; then
+    echo "$TEST_NAME: FAIL: GOSTLY_TEST_ENGINE=postgres, but $GOSTLY_DATA/library.db was written" >&2
+    status=1
+  fi
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
   for c in "${CLEANUP_CMDS[@]:-}"; do [ -n "$c" ] && { eval "$c" || true; }; done
@@ -27,6 +32,7 @@ cleanup() {
   else
     rm -rf "$T"
   fi
+  exit $status
 }
 trap cleanup EXIT
 trap 'echo "$TEST_NAME: line $LINENO: command failed: $BASH_COMMAND" >&2' ERR
@@ -211,3 +217,14 @@ pg_test_pgpass() {
   hostport=${hostport%%/*}
   (umask 077 && printf '%s:%s:%s:gostly:%s\n' "${hostport%:*}" "${hostport##*:}" "$PG_TEST_DB" "$PG_TEST_PASSWORD" >"$1")
 }
+
+# GOSTLY_TEST_ENGINE=postgres (ctest's "cli-postgres: <name>" reruns, tests/CMakeLists.txt): the
+# whole script runs on a fresh PostgreSQL database: every tool finds it in GOSTLY_STORE.
+case "${GOSTLY_TEST_ENGINE:-sqlite}" in
+sqlite) ;;
+postgres)
+  require_postgres
+  export GOSTLY_STORE=$PG_TEST_URI
+  ;;
+*) fail "GOSTLY_TEST_ENGINE=$GOSTLY_TEST_ENGINE: expected sqlite or postgres" ;;
+esac

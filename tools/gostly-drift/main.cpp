@@ -70,6 +70,13 @@ int main(int argc, char** argv) {
   return gostly::cli::run_tool(app, "gostly-drift", common, argc, argv, [&] {
     for (auto* sub : {check, diff, events, sparkline, sessions})
       if (sub->parsed() && sub->count("--service") > 0) opts.service_given = true;
+    // CLI11 applies GOSTLY_DATA/GOSTLY_STORE to the options of the subcommands not run too, and
+    // they all share one variable: what the running subcommand was given must win.
+    for (auto* sub : {check, events, ack, show, sessions, sparkline}) {
+      if (!sub->parsed()) continue;
+      if (sub->count("--data") > 0) opts.data_dir = sub->get_option("--data")->as<std::string>();
+      if (sub->count("--store") > 0) opts.store = sub->get_option("--store")->as<std::string>();
+    }
     if (check->parsed()) return gostly::drift::run_check_command(opts);
     if (diff->parsed()) return gostly::drift::run_diff_command(opts);
     if (events->parsed()) return gostly::drift::run_events_command(opts);
