@@ -606,14 +606,20 @@ std::vector<std::pair<std::string, std::uint64_t>> Engine::Impl::library_sizes()
   return out;
 }
 
-void Engine::Impl::load_libraries() {
-  if (options.fixed_mode) return;
+bool Engine::Impl::load_libraries(const std::vector<std::string>* only) {
+  if (options.fixed_mode) return false;
   if (!data.library().exists()) {
     spdlog::info("no {} yet: every library is empty", data.library().name());
-    return;
+    return false;
   }
   try {
+    // One reload at a time (start, control API, the watcher), so an older snapshot never
+    // replaces a newer one; requests never take this lock.
+    std::lock_guard reloading(reload_mutex);
     store::LibraryDb db(data.library());
+    // Read before the libraries: a change committed meanwhile moves the marker past this one,
+    // so the watcher's next compare reloads again rather than missing it.
+    std::string marker = db.change_marker();
     auto rows = db.services();
     std::vector<std::string> ids;
     // library.db holds each service's mode override (PUT /services/{id} stores it before it
@@ -642,13 +648,22 @@ void Engine::Impl::load_libraries() {
       for (auto& [id, state] : states) all.push_back(state.get());
     }
     for (auto* state : all) {
+      if (only && std::find(only->begin(), only->end(), state->id) == only->end()) continue;
       state->matcher.load_library(db.load_library(state->id));
       spdlog::info("service {}: {} mocks loaded", state->id, state->matcher.library_size());
     }
+    loaded_marker = std::move(marker);
+    return true;
   } catch (const std::exception& e) {
     metrics.count_io_error(IoOperation::library_load);
+    store_health.set_error(e.what());
     spdlog::error("cannot load {}: {}", data.library().name(), e.what());
+    return false;
   }
+}
+
+void Engine::Impl::reload_all(ReloadTrigger trigger, const std::vector<std::string>* only) {
+  if (load_libraries(only)) store_health.note_reload(trigger);
 }
 
 void Engine::Impl::apply_stored_redaction(const std::vector<store::ServiceRow>& rows) {
@@ -704,12 +719,31 @@ Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(o
   impl_->self = this;
 }
 
-Engine::~Engine() { impl_->join_transition_thread(); }
+Engine::~Engine() {
+  impl_->watcher.reset();
+  impl_->join_transition_thread();
+}
+
+void Engine::watch_library() {
+  auto& impl = *impl_;
+  if (impl.options.fixed_mode || impl.watcher) return;
+  ReloadTarget target;
+  target.loaded_marker = [&impl] {
+    std::lock_guard lock(impl.reload_mutex);
+    return impl.loaded_marker;
+  };
+  target.reload_services = [&impl](const std::vector<std::string>& ids) { impl.reload_all(ReloadTrigger::notify, &ids); };
+  target.reload_all = [&impl] { impl.reload_all(ReloadTrigger::poll); };
+  impl.watcher = LibraryWatcher::start(impl.data.library(), impl.store_health, std::move(target),
+                                       WatchSettings::from_environment(impl.data.library().engine()));
+}
 
 Metrics& Engine::metrics() noexcept { return impl_->metrics; }
 Mode Engine::global_mode() const noexcept { return static_cast<Mode>(impl_->global_mode.load()); }
 void Engine::set_global_mode(Mode mode, bool persist) { impl_->set_global(mode, persist); }
-void Engine::load_libraries() { impl_->load_libraries(); }
+void Engine::load_libraries() {
+  if (impl_->load_libraries()) impl_->store_health.set_connected(true, false);
+}
 
 void Engine::Impl::note_miss(const std::string& service_id, const record::Request& request) {
   std::string what = request.method + " " + request.uri;
