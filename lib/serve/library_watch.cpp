@@ -2,6 +2,7 @@
 #include "serve/library_watch.hpp"
 
 #include "store/library_db.hpp"
+#include "store/sql.hpp"
 #include "util/error.hpp"
 #include "util/time.hpp"
 
@@ -200,8 +201,16 @@ protected:
   /// everything. False when the store could not be read (the error is in health_).
   bool compare_marker() {
     try {
-      if (!poll_db_) poll_db_ = std::make_unique<store::LibraryDb>(location_);
-      std::string marker = poll_db_->change_marker();
+      std::string marker;
+      try {
+        if (!poll_db_) poll_db_ = std::make_unique<store::LibraryDb>(location_);
+        marker = poll_db_->change_marker();
+      } catch (const store::sql::UnavailableError&) {
+        // The kept connection may have died since its last use (a restarted server): one
+        // retry on a fresh one before calling the store down.
+        poll_db_ = std::make_unique<store::LibraryDb>(location_);
+        marker = poll_db_->change_marker();
+      }
       if (marker != target_.loaded_marker()) {
         spdlog::info("{} changed (marker {}): reloading every library", location_.name(), marker);
         target_.reload_all();
@@ -280,6 +289,7 @@ private:
   void drop(const std::string& reason) {
     if (conn_) PQfinish(conn_);
     conn_ = nullptr;
+    poll_db_.reset(); // most likely gone too
     health_.set_connected(false, false);
     health_.set_error(reason);
     spdlog::warn("store {}: LISTEN connection lost: {}", location_.name(), reason);

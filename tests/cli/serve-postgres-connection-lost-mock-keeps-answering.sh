@@ -13,10 +13,13 @@ export GOSTLY_STORE_POLL_SECONDS=60 GOSTLY_STORE_RECONNECT_MAX_SECONDS=0.5
 
 # The server logs in as its own role (a member of gostly, so it may use gostly's tables), which
 # the test can lock out while gostly-transition keeps working.
-role="serve_${PG_TEST_DB:2:40}"
+# Roles belong to the whole server: a unique name, dropped at exit (through the admin database, as
+# the test database is gone by then).
+role="gostly_serve_$$_$RANDOM"
 role_password="pw$RANDOM$RANDOM"
 pg_test_sql "CREATE ROLE \"$role\" LOGIN PASSWORD '$role_password' IN ROLE gostly" >/dev/null
-CLEANUP_CMDS+=("pg_test_sql 'DROP ROLE IF EXISTS \"$role\"' >/dev/null 2>&1 || true")
+drop_role() { timeout 30 "$PG_PSQL" -X -q -d "$PG_ADMIN_URI" -c "DROP ROLE IF EXISTS \"$role\"" >/dev/null 2>&1 || true; }
+CLEANUP_CMDS+=("drop_role")
 serve_uri="postgresql://$role:$role_password@${PG_TEST_URI#*@}"
 
 line() { printf '{"type":"interaction","v":1,"id":"%s","service_id":"default","request":{"method":"GET","uri":"%s"},"response":{"status":200,"body":"%s"}}\n' "$1" "$2" "$3"; }
