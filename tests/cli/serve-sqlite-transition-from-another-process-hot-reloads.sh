@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SQLite: a gostly-transition run by another process (not through the control API) into the
 # library.db of a running MOCK gostly-serve is picked up within the poll interval
-# (GOSTLY_STORE_POLL_SECONDS), counted as trigger="poll"; a drift check that changes the file but
-# not the library causes no reload.
+# (GOSTLY_STORE_POLL_SECONDS), counted once as trigger="poll"; polls that find nothing new (the
+# file untouched, or touched without a library change) reload nothing.
 source "$(dirname "$0")/common.sh"
 command -v gostly-transition >/dev/null || skip "gostly-transition not built"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY no_proxy NO_PROXY ALL_PROXY all_proxy 2>/dev/null || true
