@@ -38,7 +38,6 @@
 
 #include <algorithm>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 namespace gostly::serve {
 
@@ -341,24 +340,16 @@ void Engine::Impl::set_override(ServiceState& state, std::optional<Mode> mode) {
   entered(state, was, effective(state));
 }
 
-void Engine::Impl::remember_mode_file() {
-  struct stat st {};
-  if (::stat(data.mode_file().c_str(), &st) == 0)
-    mode_file_stamp = {static_cast<std::int64_t>(st.st_mtim.tv_sec), static_cast<std::int64_t>(st.st_mtim.tv_nsec),
-                       static_cast<std::int64_t>(st.st_size), static_cast<std::int64_t>(st.st_ino)};
-  else
-    mode_file_stamp = {};
-}
+void Engine::Impl::remember_mode_file() { mode_file_stamp = FileStamp::of(data.mode_file()).value_or(FileStamp{}); }
 
 void Engine::Impl::poll_mode_file() {
-  struct stat st {};
-  if (::stat(data.mode_file().c_str(), &st) != 0) return;
-  FileStamp now{static_cast<std::int64_t>(st.st_mtim.tv_sec), static_cast<std::int64_t>(st.st_mtim.tv_nsec),
-                static_cast<std::int64_t>(st.st_size), static_cast<std::int64_t>(st.st_ino)};
+  auto stamped = FileStamp::of(data.mode_file());
+  if (!stamped) return;
+  FileStamp now = *stamped;
   if (now == mode_file_stamp) return;
   // `echo MOCK > mode.txt` truncates before it writes: an empty file is looked at again on the
   // next ticks and only refused once it has stayed empty for a second.
-  if (st.st_size == 0) {
+  if (now.size == 0) {
     auto at = Clock::now();
     if (mode_file_empty_since == Clock::time_point{}) mode_file_empty_since = at;
     if (at - mode_file_empty_since < std::chrono::seconds(1)) return;
@@ -387,10 +378,7 @@ void Engine::Impl::poll_mode_file() {
       keep = transition_return;
     }
     spdlog::warn("ignoring {}; keeping {} and writing it back", e.what(), store::to_string(keep));
-    struct stat again {};
-    if (::stat(data.mode_file().c_str(), &again) != 0 || again.st_ino != st.st_ino || again.st_size != st.st_size ||
-        again.st_mtim.tv_sec != st.st_mtim.tv_sec || again.st_mtim.tv_nsec != st.st_mtim.tv_nsec)
-      return;
+    if (FileStamp::of(data.mode_file()) != now) return;
     try {
       data.write_mode(keep);
       remember_mode_file();

@@ -62,11 +62,6 @@ struct Table {
   std::size_t default_index = 0;
 };
 
-struct FileStamp {
-  std::int64_t sec = 0, nsec = 0, size = -1, inode = 0;
-  bool operator==(const FileStamp&) const = default;
-};
-
 struct Engine::Impl {
   explicit Impl(EngineOptions options);
 

@@ -25,6 +25,13 @@ namespace gostly::serve {
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 
+std::optional<FileStamp> FileStamp::of(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileStamp{static_cast<std::int64_t>(st.st_mtim.tv_sec), static_cast<std::int64_t>(st.st_mtim.tv_nsec),
+                   static_cast<std::int64_t>(st.st_size), static_cast<std::int64_t>(st.st_ino)};
+}
+
 std::string_view label(ReloadTrigger trigger) noexcept {
   switch (trigger) {
   case ReloadTrigger::notify: return "notify";
@@ -244,23 +251,16 @@ public:
   ~SqliteWatcher() override { stop(); }
 
 private:
-  struct Stamp {
-    std::int64_t sec = 0, nsec = 0, size = -1, inode = 0;
-    bool operator==(const Stamp&) const = default;
-  };
-  static Stamp stamp_of(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return {};
-    return {st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_size, static_cast<std::int64_t>(st.st_ino)};
-  }
-
   void run() override {
     const std::string file = location_.file().string();
-    std::pair<Stamp, Stamp> seen{{0, 0, -2, 0}, {}}; // never a real stamp: the first round compares
+    // The -wal is where WAL commits land; the file itself moves on a checkpoint or a rollback-
+    // journal write. A missing file is FileStamp{} (size -1).
+    std::pair<FileStamp, FileStamp> seen{{0, 0, -2, 0}, {}}; // never a real stamp: the first round compares
     for (;;) {
       bool readable = false;
       if (!wait(WatchClock::now() + settings_.poll, -1, readable)) return;
-      std::pair<Stamp, Stamp> now{stamp_of(file), stamp_of(file + "-wal")};
+      std::pair<FileStamp, FileStamp> now{FileStamp::of(file).value_or(FileStamp{}),
+                                          FileStamp::of(file + "-wal").value_or(FileStamp{})};
       if (now == seen) continue;
       if (now.first.size < 0) { // no library.db (yet, or any more): nothing to load
         seen = now;

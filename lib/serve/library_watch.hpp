@@ -23,6 +23,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -35,6 +36,15 @@
 namespace gostly::serve {
 
 using WatchClock = std::chrono::steady_clock;
+
+/// What stat() says of a file: it moves on an edit in place (time, size) and on a replacement
+/// (inode). mode.txt and the SQLite library are watched this way.
+struct FileStamp {
+  std::int64_t sec = 0, nsec = 0, size = -1, inode = 0;
+  bool operator==(const FileStamp&) const = default;
+  /// nullopt when the file cannot be stat()ed (it does not exist).
+  static std::optional<FileStamp> of(const std::filesystem::path& path);
+};
 
 /// Why a library was reloaded (gostly_library_reloads_total{trigger}).
 enum class ReloadTrigger { notify, poll, control, count_ };
