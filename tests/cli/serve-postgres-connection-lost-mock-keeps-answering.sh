@@ -62,6 +62,7 @@ code=$(api GET /metrics --max-time 5 -o "$T/metrics.txt" -w '%{http_code}')
 expect_eq "$code" 200 "/metrics while the store is down"
 expect_contains "$(cat "$T/metrics.txt")" "gostly_store_connected 0" "/metrics"
 expect_contains "$(cat "$T/metrics.txt")" "ghost_requests_total" "/metrics keeps the proxy's own counters"
+expect_contains "$(cat "$T/metrics.txt")" "gostly_drift_totals_stale 1" "/metrics: drift totals marked stale"
 
 # Meanwhile another host commits a transition: its NOTIFY reaches nobody here.
 line b1 /two two >"$T/second.jsonl"
@@ -85,4 +86,6 @@ expect_eq "$(metric gostly_store_connected)" 1 "gostly_store_connected after the
 n=$(metric 'gostly_library_reloads_total{trigger="poll"}')
 [ "${n:-0}" -ge 1 ] || fail "gostly_library_reloads_total{trigger=\"poll\"} is '$n'"
 expect_eq "$(api GET /v1/drift/events -o /dev/null -w '%{http_code}')" 200 "drift events once the store is back"
+expect_eq "$(metric gostly_drift_totals_stale)" 0 "drift totals fresh again"
+expect_eq "$(metric 'gostly_drift_events_total{severity="major"}')" 0 "drift totals read again"
 echo ok
