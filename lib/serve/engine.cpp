@@ -650,8 +650,10 @@ bool Engine::Impl::load_libraries(const std::vector<std::string>* only) {
   }
 }
 
-void Engine::Impl::reload_all(ReloadTrigger trigger, const std::vector<std::string>* only) {
-  if (load_libraries(only)) store_health.note_reload(trigger);
+bool Engine::Impl::reload_all(ReloadTrigger trigger, const std::vector<std::string>* only) {
+  if (!load_libraries(only)) return false;
+  store_health.note_reload(trigger);
+  return true;
 }
 
 void Engine::Impl::apply_stored_redaction(const std::vector<store::ServiceRow>& rows) {
@@ -721,7 +723,7 @@ void Engine::watch_library() {
     return impl.loaded_marker;
   };
   target.reload_services = [&impl](const std::vector<std::string>& ids) { impl.reload_all(ReloadTrigger::notify, &ids); };
-  target.reload_all = [&impl] { impl.reload_all(ReloadTrigger::poll); };
+  target.reload_all = [&impl] { return impl.reload_all(ReloadTrigger::poll); };
   impl.watcher = LibraryWatcher::start(impl.data.library(), impl.store_health, std::move(target),
                                        WatchSettings::from_environment(impl.data.library().engine()));
 }

@@ -164,7 +164,7 @@ struct Engine::Impl {
   /// (each matcher swaps its snapshot). False when the store could not be read.
   bool load_libraries(const std::vector<std::string>* only = nullptr);
   /// load_libraries(), counted in gostly_library_reloads_total{trigger}.
-  void reload_all(ReloadTrigger trigger, const std::vector<std::string>* only = nullptr);
+  bool reload_all(ReloadTrigger trigger, const std::vector<std::string>* only = nullptr);
   std::mutex reload_mutex;
   std::string loaded_marker; // the store's change_marker() at the last load (guarded by reload_mutex)
   StoreHealth store_health{data.library()};

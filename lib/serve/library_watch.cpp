@@ -205,7 +205,8 @@ protected:
   }
 
   /// Compares the store's change marker with the one the engine loaded; a difference reloads
-  /// everything. False when the store could not be read (the error is in health_).
+  /// everything. False when the store could not be read (the error is in health_), so the caller
+  /// tries again.
   bool compare_marker() {
     try {
       std::string marker;
@@ -220,7 +221,7 @@ protected:
       }
       if (marker != target_.loaded_marker()) {
         spdlog::info("{} changed (marker {}): reloading every library", location_.name(), marker);
-        target_.reload_all();
+        return target_.reload_all();
       }
       return true;
     } catch (const std::exception& e) {

@@ -125,8 +125,8 @@ struct ReloadTarget {
   std::function<std::string()> loaded_marker;
   /// Reloads these services (a notification named them).
   std::function<void(const std::vector<std::string>& ids)> reload_services;
-  /// Reloads everything (the marker moved).
-  std::function<void()> reload_all;
+  /// Reloads everything (the marker moved); false when the store could not be read.
+  std::function<bool()> reload_all;
 };
 
 class LibraryWatcher {
