@@ -57,6 +57,11 @@ expect_eq "$code" 503 "GET /v1/drift/events while the store is down: $(cat "$T/e
 expect_contains "$(cat "$T/events.json")" "${serve_uri%%:*}" "the 503 names the store"
 expect_contains "$(cat "$T/events.json")" "$role@" "the 503 names the store's user"
 case "$(cat "$T/events.json")" in *"$role_password"*) fail "the 503 shows the password" ;; esac
+# A setting that must be stored before it applies is refused the same way, and does not apply.
+code=$(api PUT /services/default -d '{"mode":"PASSTHROUGH"}' --max-time 10 -o "$T/put.json" -w '%{http_code}')
+expect_eq "$code" 503 "PUT /services/default while the store is down: $(cat "$T/put.json")"
+expect_contains "$(cat "$T/put.json")" "$role@" "the 503 names the store"
+expect_eq "$(curl -s --max-time 2 "http://$PROXY/one")" one "MOCK after the refused PUT"
 # /metrics still renders, quickly, with the store shown down.
 code=$(api GET /metrics --max-time 5 -o "$T/metrics.txt" -w '%{http_code}')
 expect_eq "$code" 200 "/metrics while the store is down"
