@@ -594,7 +594,7 @@ std::vector<std::pair<std::string, std::uint64_t>> Engine::Impl::library_sizes()
   return out;
 }
 
-bool Engine::Impl::load_libraries(const std::vector<std::string>* only) {
+bool Engine::Impl::load_libraries(const std::vector<std::string>* only, store::LibraryDb* connection) {
   if (options.fixed_mode) return false;
   if (!data.library().exists()) {
     spdlog::info("no {} yet: every library is empty", data.library().name());
@@ -604,7 +604,9 @@ bool Engine::Impl::load_libraries(const std::vector<std::string>* only) {
     // One reload at a time (start, control API, the watcher), so an older snapshot never
     // replaces a newer one; requests never take this lock.
     std::lock_guard reloading(reload_mutex);
-    store::LibraryDb db(data.library());
+    std::unique_ptr<store::LibraryDb> own;
+    if (!connection) own = std::make_unique<store::LibraryDb>(data.library());
+    store::LibraryDb& db = connection ? *connection : *own;
     // Read before the libraries: a change committed meanwhile moves the marker past this one,
     // so the watcher's next compare reloads again rather than missing it.
     std::string marker = db.change_marker();
@@ -650,8 +652,9 @@ bool Engine::Impl::load_libraries(const std::vector<std::string>* only) {
   }
 }
 
-bool Engine::Impl::reload_all(ReloadTrigger trigger, const std::vector<std::string>* only) {
-  if (!load_libraries(only)) return false;
+bool Engine::Impl::reload_all(ReloadTrigger trigger, const std::vector<std::string>* only,
+                              store::LibraryDb* connection) {
+  if (!load_libraries(only, connection)) return false;
   store_health.note_reload(trigger);
   return true;
 }
@@ -722,8 +725,12 @@ void Engine::watch_library() {
     std::lock_guard lock(impl.reload_mutex);
     return impl.loaded_marker;
   };
-  target.reload_services = [&impl](const std::vector<std::string>& ids) { impl.reload_all(ReloadTrigger::notify, &ids); };
-  target.reload_all = [&impl] { return impl.reload_all(ReloadTrigger::poll); };
+  target.reload_services = [&impl](const std::vector<std::string>& ids, store::LibraryDb* connection) {
+    return impl.reload_all(ReloadTrigger::notify, &ids, connection);
+  };
+  target.reload_all = [&impl](store::LibraryDb* connection) {
+    return impl.reload_all(ReloadTrigger::poll, nullptr, connection);
+  };
   impl.watcher = LibraryWatcher::start(impl.data.library(), impl.store_health, std::move(target),
                                        WatchSettings::from_environment(impl.data.library().engine()));
 }

@@ -162,9 +162,11 @@ struct Engine::Impl {
   /// Loads the libraries from the store: every service's, or only those in `only` (a NOTIFY
   /// named them; settings are applied for all). Serialised by reload_mutex; never blocks requests
   /// (each matcher swaps its snapshot). False when the store could not be read.
-  bool load_libraries(const std::vector<std::string>* only = nullptr);
+  /// `connection`: the store connection to read with (the watcher's), else a new one.
+  bool load_libraries(const std::vector<std::string>* only = nullptr, store::LibraryDb* connection = nullptr);
   /// load_libraries(), counted in gostly_library_reloads_total{trigger}.
-  bool reload_all(ReloadTrigger trigger, const std::vector<std::string>* only = nullptr);
+  bool reload_all(ReloadTrigger trigger, const std::vector<std::string>* only = nullptr,
+                  store::LibraryDb* connection = nullptr);
   std::mutex reload_mutex;
   std::string loaded_marker; // the store's change_marker() at the last load (guarded by reload_mutex)
   StoreHealth store_health{data.library()};

@@ -221,7 +221,9 @@ protected:
       }
       if (marker != target_.loaded_marker()) {
         spdlog::info("{} changed (marker {}): reloading every library", location_.name(), marker);
-        return target_.reload_all();
+        if (target_.reload_all(poll_db_.get())) return true;
+        poll_db_.reset(); // it may be what failed
+        return false;
       }
       return true;
     } catch (const std::exception& e) {
@@ -376,7 +378,13 @@ void PostgresWatcher::run() {
     if (pending.due(now)) {
       auto ids = pending.take();
       spdlog::info("store {}: {} service(s) changed: reloading them", location_.name(), ids.size());
-      target_.reload_services(ids);
+      try {
+        if (!poll_db_) poll_db_ = std::make_unique<store::LibraryDb>(location_);
+      } catch (const std::exception&) {
+        // the reload opens its own, and reports the failure
+      }
+      // A failed reload leaves the marker behind, so the next poll compare loads it all.
+      if (!target_.reload_services(ids, poll_db_.get())) poll_db_.reset();
     }
     auto deadline = next_poll;
     if (auto d = pending.deadline()) deadline = std::min(deadline, *d);

@@ -20,6 +20,10 @@
 //   GOSTLY_STORE_RECONNECT_MAX_SECONDS   ... up to this cap (30)
 #include "store/location.hpp"
 
+namespace gostly::store {
+class LibraryDb;
+}
+
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -119,14 +123,16 @@ private:
   Snapshot state_;
 };
 
-/// What a watcher asks of the engine, from the watcher's thread.
+/// What a watcher asks of the engine, from the watcher's thread. `connection` is the watcher's
+/// own open connection (no new login per reload), or null; the reloads return false when the
+/// store could not be read.
 struct ReloadTarget {
   /// The change_marker() the engine's library was loaded at ("" before any load).
   std::function<std::string()> loaded_marker;
   /// Reloads these services (a notification named them).
-  std::function<void(const std::vector<std::string>& ids)> reload_services;
-  /// Reloads everything (the marker moved); false when the store could not be read.
-  std::function<bool()> reload_all;
+  std::function<bool(const std::vector<std::string>& ids, store::LibraryDb* connection)> reload_services;
+  /// Reloads everything (the marker moved).
+  std::function<bool(store::LibraryDb* connection)> reload_all;
 };
 
 class LibraryWatcher {
