@@ -16,6 +16,7 @@
 #include "http/message.hpp"
 #include "record/codec.hpp"
 #include "serve/engine_impl.hpp"
+#include "store/sql.hpp"
 #include "util/encoding.hpp"
 #include "util/files.hpp"
 #include "util/limits.hpp"
@@ -326,6 +327,11 @@ std::string Engine::Impl::control_dispatch(const record::Request& request) {
     reply = error_json(404, e.what());
   } catch (const InputError& e) {
     reply = error_json(422, e.what());
+  } catch (const store::sql::UnavailableError& e) {
+    // The store is down; the library in memory still answers on the proxy port. The message
+    // names the store without its password (store/location.hpp).
+    spdlog::warn("{} {}: {}", method, path, e.what());
+    reply = error_json(503, e.what());
   } catch (const record::FieldError& e) {
     reply = error_json(422, "request body: " + e.field + ": " + e.reason);
   } catch (const std::exception& e) {

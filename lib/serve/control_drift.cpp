@@ -80,6 +80,7 @@ std::string Engine::Impl::drift_prometheus() {
            "gostly_drift_events_total{severity=\"major\"} 0\n"
            "gostly_drift_events_total{severity=\"minor\"} 0\n";
   }
+  if (!data.library().is_sqlite()) return drift_prometheus_shared();
   try {
     store::LibraryDb db(data.library());
     return drift::api::prometheus(db);
@@ -89,6 +90,28 @@ std::string Engine::Impl::drift_prometheus() {
     spdlog::warn("/metrics: cannot read drift totals: {}", e.what());
     return {};
   }
+}
+
+std::string Engine::Impl::drift_prometheus_shared() {
+  // A scrape neither connects each time (one kept connection) nor waits on a store the watcher
+  // knows is down: the last totals read are served instead, gostly_drift_totals_stale saying so.
+  bool stale = true;
+  if (store_health.connected()) {
+    try {
+      if (!metrics_db) metrics_db = std::make_unique<store::LibraryDb>(data.library());
+      drift_last = drift::api::prometheus(*metrics_db);
+      stale = false;
+    } catch (const std::exception& e) {
+      metrics_db.reset();
+      metrics.count_io_error(IoOperation::library_load);
+      spdlog::warn("/metrics: cannot read drift totals: {}", e.what());
+    }
+  } else {
+    metrics_db.reset();
+  }
+  return drift_last + "# HELP gostly_drift_totals_stale 1 while the store is unreachable: the drift totals above are the last read (none before the first).\n"
+                      "# TYPE gostly_drift_totals_stale gauge\n"
+                      "gostly_drift_totals_stale " + std::string(stale ? "1" : "0") + "\n";
 }
 
 } // namespace gostly::serve

@@ -11,8 +11,25 @@ namespace gostly::serve {
 using namespace control;
 using store::Mode;
 
+// 200 whatever the store's state: /healthz is what load balancers and orchestrators probe, and
+// a store that is down does not stop MOCK answering from the library in memory, so taking the
+// instance out of rotation (or restarting it, losing that library) would turn a degraded store
+// into an outage. The `store` object says how the store is doing, for people and alerts.
 std::string Engine::Impl::healthz(const ControlCall&) {
-  return reply_json(200, json{{"status", "ok"}, {"mode", store::to_string(static_cast<Mode>(global_mode.load()))}});
+  return reply_json(200, json{{"status", "ok"},
+                              {"mode", store::to_string(static_cast<Mode>(global_mode.load()))},
+                              {"store", store_json()}});
+}
+
+json Engine::Impl::store_json() const {
+  auto s = store_health.snapshot();
+  return json{{"engine", s.engine},
+              {"name", s.name},
+              {"connected", s.connected},
+              {"listening", s.listening},
+              {"last_error", s.last_error.empty() ? json() : json(s.last_error)},
+              {"last_reload_at", s.last_reload_at.empty() ? json() : json(s.last_reload_at)},
+              {"reconnects", s.reconnects}};
 }
 
 std::string Engine::Impl::mode_get(const ControlCall&) {
@@ -52,7 +69,7 @@ std::string Engine::Impl::mode_post(const ControlCall& call) {
 std::string Engine::Impl::metrics_get(const ControlCall&) {
   record::Response response;
   response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-  response.body = metrics.render(library_sizes()) + drift_prometheus();
+  response.body = metrics.render(library_sizes()) + store_health.prometheus() + drift_prometheus();
   return http::serialize_response(response, {}, http::BodyMode::send, http::Close::no);
 }
 

@@ -14,6 +14,7 @@
 #include "serve/engine_impl.hpp"
 #include "serve/worker.hpp"
 #include "store/library_db.hpp"
+#include "store/sql.hpp"
 #include "util/limits.hpp"
 
 #include <spdlog/spdlog.h>
@@ -147,6 +148,7 @@ std::string Engine::Impl::seed_post(const ControlCall& call) {
       library[id] = state_for(id).matcher.library_size();
       loaded.push_back(id);
     }
+    if (!loaded.empty()) store_health.note_reload(ReloadTrigger::control);
     adopt_services(loaded); // hosts as services: a host seeded here is answered by its Host from now on
     report.erase("type");
     report["added"] = stats.added;
@@ -159,6 +161,9 @@ std::string Engine::Impl::seed_post(const ControlCall& call) {
     throw;
   } catch (const record::FieldError& e) {
     return error_json(422, "request body: " + e.field + ": " + e.reason);
+  } catch (const store::sql::UnavailableError& e) {
+    spdlog::error("seed {}: {}", format_name, e.what());
+    return error_json(503, std::string("seed failed: ") + e.what());
   } catch (const std::exception& e) {
     metrics.count_io_error(IoOperation::library_load);
     spdlog::error("seed {}: {}", format_name, e.what());

@@ -161,7 +161,8 @@ std::string Engine::Impl::service_put(const ControlCall& call) {
       write.commit();
     } catch (const std::exception& e) {
       spdlog::error("service {}: settings not stored in {}: {}", id, data.library().name(), e.what());
-      throw HttpError(500, "service '" + id + "' not changed: cannot store its settings in " +
+      bool down = dynamic_cast<const store::sql::UnavailableError*>(&e) != nullptr;
+      throw HttpError(down ? 503 : 500, "service '" + id + "' not changed: cannot store its settings in " +
                                data.library().name() + ": " + e.what());
     }
   }

@@ -26,7 +26,7 @@ void Engine::Impl::end_transition(std::optional<Mode> mode, bool reload) {
     std::lock_guard lock(transition_mutex);
     back = mode.value_or(transition_return);
   }
-  if (reload) load_libraries();
+  if (reload) reload_all(ReloadTrigger::control);
   // Cursors restart even when the mode stays MOCK: the library just changed under them.
   if (back == Mode::mock) {
     std::lock_guard lock(states_mutex);

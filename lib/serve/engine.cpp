@@ -38,7 +38,6 @@
 
 #include <algorithm>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 namespace gostly::serve {
 
@@ -341,24 +340,16 @@ void Engine::Impl::set_override(ServiceState& state, std::optional<Mode> mode) {
   entered(state, was, effective(state));
 }
 
-void Engine::Impl::remember_mode_file() {
-  struct stat st {};
-  if (::stat(data.mode_file().c_str(), &st) == 0)
-    mode_file_stamp = {static_cast<std::int64_t>(st.st_mtim.tv_sec), static_cast<std::int64_t>(st.st_mtim.tv_nsec),
-                       static_cast<std::int64_t>(st.st_size), static_cast<std::int64_t>(st.st_ino)};
-  else
-    mode_file_stamp = {};
-}
+void Engine::Impl::remember_mode_file() { mode_file_stamp = FileStamp::of(data.mode_file()).value_or(FileStamp{}); }
 
 void Engine::Impl::poll_mode_file() {
-  struct stat st {};
-  if (::stat(data.mode_file().c_str(), &st) != 0) return;
-  FileStamp now{static_cast<std::int64_t>(st.st_mtim.tv_sec), static_cast<std::int64_t>(st.st_mtim.tv_nsec),
-                static_cast<std::int64_t>(st.st_size), static_cast<std::int64_t>(st.st_ino)};
+  auto stamped = FileStamp::of(data.mode_file());
+  if (!stamped) return;
+  FileStamp now = *stamped;
   if (now == mode_file_stamp) return;
   // `echo MOCK > mode.txt` truncates before it writes: an empty file is looked at again on the
   // next ticks and only refused once it has stayed empty for a second.
-  if (st.st_size == 0) {
+  if (now.size == 0) {
     auto at = Clock::now();
     if (mode_file_empty_since == Clock::time_point{}) mode_file_empty_since = at;
     if (at - mode_file_empty_since < std::chrono::seconds(1)) return;
@@ -387,10 +378,7 @@ void Engine::Impl::poll_mode_file() {
       keep = transition_return;
     }
     spdlog::warn("ignoring {}; keeping {} and writing it back", e.what(), store::to_string(keep));
-    struct stat again {};
-    if (::stat(data.mode_file().c_str(), &again) != 0 || again.st_ino != st.st_ino || again.st_size != st.st_size ||
-        again.st_mtim.tv_sec != st.st_mtim.tv_sec || again.st_mtim.tv_nsec != st.st_mtim.tv_nsec)
-      return;
+    if (FileStamp::of(data.mode_file()) != now) return;
     try {
       data.write_mode(keep);
       remember_mode_file();
@@ -606,14 +594,22 @@ std::vector<std::pair<std::string, std::uint64_t>> Engine::Impl::library_sizes()
   return out;
 }
 
-void Engine::Impl::load_libraries() {
-  if (options.fixed_mode) return;
+bool Engine::Impl::load_libraries(const std::vector<std::string>* only, store::LibraryDb* connection) {
+  if (options.fixed_mode) return false;
   if (!data.library().exists()) {
     spdlog::info("no {} yet: every library is empty", data.library().name());
-    return;
+    return false;
   }
   try {
-    store::LibraryDb db(data.library());
+    // One reload at a time (start, control API, the watcher), so an older snapshot never
+    // replaces a newer one; requests never take this lock.
+    std::lock_guard reloading(reload_mutex);
+    std::unique_ptr<store::LibraryDb> own;
+    if (!connection) own = std::make_unique<store::LibraryDb>(data.library());
+    store::LibraryDb& db = connection ? *connection : *own;
+    // Read before the libraries: a change committed meanwhile moves the marker past this one,
+    // so the watcher's next compare reloads again rather than missing it.
+    std::string marker = db.change_marker();
     auto rows = db.services();
     std::vector<std::string> ids;
     // library.db holds each service's mode override (PUT /services/{id} stores it before it
@@ -642,13 +638,25 @@ void Engine::Impl::load_libraries() {
       for (auto& [id, state] : states) all.push_back(state.get());
     }
     for (auto* state : all) {
+      if (only && std::find(only->begin(), only->end(), state->id) == only->end()) continue;
       state->matcher.load_library(db.load_library(state->id));
       spdlog::info("service {}: {} mocks loaded", state->id, state->matcher.library_size());
     }
+    loaded_marker = std::move(marker);
+    return true;
   } catch (const std::exception& e) {
     metrics.count_io_error(IoOperation::library_load);
+    store_health.set_error(e.what());
     spdlog::error("cannot load {}: {}", data.library().name(), e.what());
+    return false;
   }
+}
+
+bool Engine::Impl::reload_all(ReloadTrigger trigger, const std::vector<std::string>* only,
+                              store::LibraryDb* connection) {
+  if (!load_libraries(only, connection)) return false;
+  store_health.note_reload(trigger);
+  return true;
 }
 
 void Engine::Impl::apply_stored_redaction(const std::vector<store::ServiceRow>& rows) {
@@ -704,12 +712,35 @@ Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(o
   impl_->self = this;
 }
 
-Engine::~Engine() { impl_->join_transition_thread(); }
+Engine::~Engine() {
+  impl_->watcher.reset();
+  impl_->join_transition_thread();
+}
+
+void Engine::watch_library() {
+  auto& impl = *impl_;
+  if (impl.options.fixed_mode || impl.watcher) return;
+  ReloadTarget target;
+  target.loaded_marker = [&impl] {
+    std::lock_guard lock(impl.reload_mutex);
+    return impl.loaded_marker;
+  };
+  target.reload_services = [&impl](const std::vector<std::string>& ids, store::LibraryDb* connection) {
+    return impl.reload_all(ReloadTrigger::notify, &ids, connection);
+  };
+  target.reload_all = [&impl](store::LibraryDb* connection) {
+    return impl.reload_all(ReloadTrigger::poll, nullptr, connection);
+  };
+  impl.watcher = LibraryWatcher::start(impl.data.library(), impl.store_health, std::move(target),
+                                       WatchSettings::from_environment(impl.data.library().engine()));
+}
 
 Metrics& Engine::metrics() noexcept { return impl_->metrics; }
 Mode Engine::global_mode() const noexcept { return static_cast<Mode>(impl_->global_mode.load()); }
 void Engine::set_global_mode(Mode mode, bool persist) { impl_->set_global(mode, persist); }
-void Engine::load_libraries() { impl_->load_libraries(); }
+void Engine::load_libraries() {
+  if (impl_->load_libraries()) impl_->store_health.set_connected(true, false);
+}
 
 void Engine::Impl::note_miss(const std::string& service_id, const record::Request& request) {
   std::string what = request.method + " " + request.uri;

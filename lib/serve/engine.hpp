@@ -109,6 +109,9 @@ public:
 
   /// Loads every known service's library from library.db (a missing file is an empty library).
   void load_libraries();
+  /// Starts reloading on changes other processes make to the store (serve/library_watch.hpp):
+  /// LISTEN/NOTIFY on PostgreSQL, polling on SQLite. Call after load_libraries().
+  void watch_library();
 
   store::Mode global_mode() const noexcept;
   /// Sets the global mode (cursor reset on entering MOCK, new session on entering LEARN);

@@ -3,6 +3,7 @@
 #include "match/matcher.hpp"
 #include "redact/redact.hpp"
 #include "serve/engine.hpp"
+#include "serve/library_watch.hpp"
 #include "store/data_dir.hpp"
 #include "util/files.hpp"
 
@@ -59,11 +60,6 @@ struct Table {
   std::unordered_map<std::string, std::size_t, IdHash, std::equal_to<>> host_services;
   bool ids_with_port = false; // some id ends in -DIGITS, as gostly-seed names HOST:PORT
   std::size_t default_index = 0;
-};
-
-struct FileStamp {
-  std::int64_t sec = 0, nsec = 0, size = -1, inode = 0;
-  bool operator==(const FileStamp&) const = default;
 };
 
 struct Engine::Impl {
@@ -163,7 +159,23 @@ struct Engine::Impl {
   /// `upstream`: where the request goes (the service's, or the host a proxy client named).
   void forward(const ServiceConfig& config, std::optional<http::Url> upstream, record::Request& request,
                http::Responder responder, bool learn, Clock::time_point started);
-  void load_libraries();
+  /// Loads the libraries from the store: every service's, or only those in `only` (a NOTIFY
+  /// named them; settings are applied for all). Serialised by reload_mutex; never blocks requests
+  /// (each matcher swaps its snapshot). False when the store could not be read.
+  /// `connection`: the store connection to read with (the watcher's), else a new one.
+  bool load_libraries(const std::vector<std::string>* only = nullptr, store::LibraryDb* connection = nullptr);
+  /// load_libraries(), counted in gostly_library_reloads_total{trigger}.
+  bool reload_all(ReloadTrigger trigger, const std::vector<std::string>* only = nullptr,
+                  store::LibraryDb* connection = nullptr);
+  std::mutex reload_mutex;
+  std::string loaded_marker; // the store's change_marker() at the last load (guarded by reload_mutex)
+  StoreHealth store_health{data.library()};
+  /// The store lines of /healthz.
+  nlohmann::json store_json() const;
+  // /metrics' drift totals on a PostgreSQL store: one connection kept for the scrapes, and the
+  // last totals it read, served (marked stale) while the store is down. Control thread only.
+  std::unique_ptr<store::LibraryDb> metrics_db;
+  std::string drift_last;
   /// Publishes the per-service redact_headers stored in library.db (PUT /services/{id}).
   void apply_stored_redaction(const std::vector<store::ServiceRow>& rows);
   std::vector<std::pair<std::string, std::uint64_t>> library_sizes() const;
@@ -227,8 +239,12 @@ struct Engine::Impl {
 
   /// The gostly_drift_events_total lines of /metrics (zeros while there is no library.db).
   std::string drift_prometheus();
+  std::string drift_prometheus_shared(); // PostgreSQL: see control_drift.cpp
   /// Reloads one service's library from `db` and restarts its replay cursors.
   void reload_service(store::LibraryDb& db, const std::string& id);
+
+  /// Last member: destroyed (its thread stopped) before anything it calls into.
+  std::unique_ptr<LibraryWatcher> watcher;
 };
 
 } // namespace gostly::serve

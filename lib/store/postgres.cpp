@@ -46,7 +46,7 @@ public:
     if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
       std::string reason = conn_ ? trimmed(PQerrorMessage(conn_)) : "out of memory";
       PQfinish(conn_);
-      throw Error("store " + name_ + ": cannot connect: " + reason);
+      throw UnavailableError("store " + name_ + ": cannot connect: " + reason);
     }
     PQsetNoticeProcessor(
         conn_, [](void*, const char* message) { spdlog::debug("postgres: {}", trimmed(message)); }, nullptr);
@@ -104,8 +104,10 @@ public:
   PGconn* conn() noexcept { return conn_; }
   [[noreturn]] void fail(const std::string& reason, std::string_view sql) const {
     std::string what = "store " + name_ + ": " + reason;
-    if (PQstatus(conn_) != CONNECTION_OK) what += " (connection lost)";
+    bool lost = PQstatus(conn_) != CONNECTION_OK;
+    if (lost) what += " (connection lost)";
     what += " (in: " + std::string(sql.substr(0, 80)) + ")";
+    if (lost) throw UnavailableError(what);
     throw Error(what);
   }
 

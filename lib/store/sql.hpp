@@ -8,6 +8,8 @@
 // `RETURNING`, `IS NOT DISTINCT FROM`, CASE instead of boolean arithmetic, an alias on every
 // subquery. Only DDL differs per engine (Database::engine() picks the migration list).
 // Failures throw gostly::Error naming the store (never its password) and the SQL that failed.
+#include "util/error.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -21,6 +23,13 @@ enum class Engine { sqlite, postgres };
 } // namespace gostly::store
 
 namespace gostly::store::sql {
+
+/// The store cannot be reached: the connection was refused, timed out or was lost. A long-running
+/// reader (gostly-serve) keeps what it has in memory and answers 503 for what needs the store.
+class UnavailableError : public Error {
+public:
+  using Error::Error;
+};
 
 /// `immediate` is a write transaction: it first queues behind every other writer of the same store
 /// (SQLite: an exclusive flock on `<file>.lock` then BEGIN IMMEDIATE; PostgreSQL: a transaction-
