@@ -254,9 +254,10 @@ LibraryDb::~LibraryDb() = default;
 namespace {
 
 // PostgreSQL: the import's rows go in multi-row INSERTs of up to kBatchRows rows (or about
-// kBatchBytes of records), not one round trip a row: 3-4x the throughput on loopback, more over a
-// network. Batches are cut into chunks of 256, 64, 16, 4 and 1 rows so a handful of prepared
-// statements serve every size. Rows keep their order (recorded order breaks ties by id), ON
+// kBatchBytes of records), not one round trip a row: twice the throughput on loopback (100k 1 KB
+// records in 17 s instead of 35 s, the client's CPU time down 40%), more over a network. Batches
+// are cut into chunks of 256, 64, 16, 4 and 1 rows so a handful of prepared statements serve
+// every size. Rows keep their order (recorded order breaks ties by id), ON
 // CONFLICT DO NOTHING skips a duplicate id whether it is stored already or earlier in the same
 // chunk, and the INSERT's row count tells added from duplicates exactly. SQLite, in-process, keeps
 // one INSERT a row.
