@@ -10,7 +10,7 @@ FUZZ_SECONDS ?= 60
 # (the `fuzz-regress:` tests then report skipped). macOS's Apple clang has no libFuzzer.
 FUZZ_REPLAY ?= $(if $(filter Darwin,$(shell uname -s)),0,1)
 
-.PHONY: all deps build test demo bench bench-tls bench-batch install clean fuzz fuzz-build
+.PHONY: all deps build test demo bench bench-tls bench-store bench-batch install clean fuzz fuzz-build
 
 all: build
 
@@ -34,11 +34,18 @@ bench: build
 	@./scripts/install-deps.sh --bench
 	@./bench/run.sh $(BUILD_DIR)/bin
 	@./bench/tls.sh $(BUILD_DIR)/bin
+	@./bench/store.sh $(BUILD_DIR)/bin
 
 # Only the TLS runs of `make bench` (bench/tls.sh: MOCK on --tls-listen against nginx ssl).
 bench-tls: build
 	@./scripts/install-deps.sh --bench
 	@./bench/tls.sh $(BUILD_DIR)/bin
+
+# Only the store runs of `make bench` (bench/store.sh: PostgreSQL against SQLite, 100k recordings;
+# BENCH_STORE_1M=1 adds 1M).
+bench-store: build
+	@./scripts/install-deps.sh --bench
+	@./bench/store.sh $(BUILD_DIR)/bin
 
 # The streaming batch tools: a generated 1 GB HAR through gostly-seed, two 1M-interaction
 # sessions through gostly-drift (throughput and peak memory; a few minutes, ~3 GB in /tmp).

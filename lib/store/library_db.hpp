@@ -93,13 +93,16 @@ public:
   public:
     explicit Import(LibraryDb& db);
     ~Import();
-    /// Stores `interaction` unless its id is already stored; true when added. An empty id gets
+    /// Stores `interaction` unless its id is already stored (counted in progress()/commit(); on
+    /// PostgreSQL rows are sent in batches, so a database error may surface at a later add() or
+    /// at commit(), and whether one row was a duplicate is not known one row at a time). An empty id gets
     /// a content-derived one (`int-<sha256 prefix>`, so re-importing id-less records dedupes), an
     /// empty session id gets one per Import, an empty recorded_at the current time. Throws
     /// record::FieldError for an unsafe service_id/session_id or an unparseable recorded_at.
-    bool add(const record::Interaction& interaction);
+    void add(const record::Interaction& interaction);
     ImportStats commit(); // rebuilds the mock index of touched services
-    /// Counts so far (what commit() would report); a dry run reads this and rolls back.
+    /// Counts so far, pending rows sent first (what commit() would report); a dry run reads this
+    /// and rolls back.
     ImportStats progress() const;
     /// The session id given to records that arrive without one.
     const std::string& default_session_id() const;

@@ -52,8 +52,8 @@ TEST_CASE("store::LibraryDb: reopening keeps sessions and recordings", "[store][
   {
     store::LibraryDb db(path);
     store::LibraryDb::Import import(db);
-    CHECK(import.add(make("a", "s1", "2026-01-01T00:00:00.000Z", "/users/1", "one")));
-    CHECK(import.add(make("b", "s2", "2026-01-02T00:00:00.000Z", "/users/2", "two")));
+    import.add(make("a", "s1", "2026-01-01T00:00:00.000Z", "/users/1", "one"));
+    import.add(make("b", "s2", "2026-01-02T00:00:00.000Z", "/users/2", "two"));
     auto stats = import.commit();
     CHECK(stats.added == 2);
     CHECK(stats.services_touched == std::vector<std::string>{"default"});
