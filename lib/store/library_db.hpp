@@ -93,9 +93,9 @@ public:
   public:
     explicit Import(LibraryDb& db);
     ~Import();
-    /// Stores `interaction` unless its id is already stored (counted in progress()/commit(); on
-    /// PostgreSQL rows are sent in batches, so a database error may surface at a later add() or
-    /// at commit(), and whether one row was a duplicate is not known one row at a time). An empty id gets
+    /// Stores `interaction` unless its id is already stored (counted in progress()/commit(); rows
+    /// are sent in batches, so a database error may surface at a later add() or at commit(), and
+    /// whether one row was a duplicate is not known one row at a time). An empty id gets
     /// a content-derived one (`int-<sha256 prefix>`, so re-importing id-less records dedupes), an
     /// empty session id gets one per Import, an empty recorded_at the current time. Throws
     /// record::FieldError for an unsafe service_id/session_id or an unparseable recorded_at.
