@@ -7,6 +7,7 @@
 #include "serve/interception.hpp"
 #include "serve/signals.hpp"
 #include "store/data_dir.hpp"
+#include "store/library_db.hpp"
 #include "tls/authority.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -236,7 +237,13 @@ int serve_main(const ServeOptions& o) {
                      "': expected a size such as 1048576, 512K or 64M (0 turns the session-verbatim tier off)");
   engine_options.session_buffer_max = *session_buffer_max;
   engine_options.track_misses = wrapping;
-  store::DataDir(o.data_dir, o.store).ensure();
+  store::DataDir data(o.data_dir, o.store);
+  data.ensure();
+  // A team store that cannot be reached at start is a configuration error (host, database,
+  // password, sslmode): exit 2 naming it, instead of serving an empty library that misses every
+  // request. Once running, a lost connection never stops MOCK (serve/library_watch.hpp). This also
+  // applies the store's migrations before anything is served.
+  if (!data.library().is_sqlite() && !engine_options.fixed_mode) store::LibraryDb reachable(data.library());
   engine_options.store = o.store;
   auto interception = setup_interception(o.proxy, o.data_dir);
   engine_options.authority = interception.authority;

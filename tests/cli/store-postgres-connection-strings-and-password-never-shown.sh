@@ -62,15 +62,14 @@ for tool in "gostly-transition $T/in1.jsonl" "gostly-drift events" "gostly-score
   expect_contains "$(cat "$T/wrong.log")" "password authentication failed" "$tool: libpq's reason"
   ! grep -qF -- "$wrong" "$T/wrong.log" "$T/wrong.out" || fail "$tool prints the wrong password: $(cat "$T/wrong.log")"
 done
-# gostly-serve starts all the same (it retries the store; the library in memory is what MOCK
-# answers from) but says why it has none, naming the store without the password.
-gostly-serve -v --data "$GOSTLY_DATA" --store "$wrong_uri" --mode MOCK --listen 127.0.0.1:0 --control 127.0.0.1:0 \
-  >"$T/serve-wrong.log" 2>&1 &
-PIDS+=($!)
-wait_for_log "$T/serve-wrong.log" "password authentication failed" >/dev/null
+# gostly-serve refuses to start on a store it cannot reach (it would serve an empty library):
+# exit 2, libpq's reason, the store named without the password.
+status=0
+timeout 20 gostly-serve -v --data "$GOSTLY_DATA" --store "$wrong_uri" --mode MOCK --listen 127.0.0.1:0 \
+  --control 127.0.0.1:0 >"$T/serve-wrong.log" 2>&1 || status=$?
+expect_eq "$status" 2 "gostly-serve: exit status with a wrong password"
+expect_contains "$(cat "$T/serve-wrong.log")" "password authentication failed" "gostly-serve: libpq's reason"
 expect_contains "$(cat "$T/serve-wrong.log")" "postgresql://gostly@127.0.0.1:$port/$PG_TEST_DB" "gostly-serve: the store named"
-kill "${PIDS[-1]}"
-wait "${PIDS[-1]}" 2>/dev/null || true
 ! grep -qF -- "$wrong" "$T/serve-wrong.log" || fail "gostly-serve prints the wrong password: $(cat "$T/serve-wrong.log")"
 
 # Every tool that takes --store, with -v, on the store from GOSTLY_STORE: no password on stderr.
