@@ -56,6 +56,12 @@ namespace gostly::store {
 namespace {
 
 constexpr int kSchemaVersion = 3;
+// Migrations 2 and 3 read the same in both dialects.
+// 2: per-service extra redacted header names (PUT /services/{id} redact_headers), a JSON array.
+constexpr const char* kAddRedactHeaders = "ALTER TABLE services ADD COLUMN redact_headers TEXT NULL";
+// 3: per-service chaos (PUT /services/{id} chaos, serve/chaos.hpp), its JSON text.
+constexpr const char* kAddChaos = "ALTER TABLE services ADD COLUMN chaos TEXT NULL";
+
 // Each entry migrates from version (index) to version (index + 1); one list per engine, the same
 // tables and versions in each dialect.
 constexpr const char* kSqliteMigrations[] = {
@@ -92,14 +98,8 @@ CREATE VIEW sessions AS
   FROM recordings GROUP BY service_id, session_id;
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql",
-    // 2: per-service extra redacted header names (PUT /services/{id} redact_headers), a JSON array.
-    R"sql(
-ALTER TABLE services ADD COLUMN redact_headers TEXT NULL;
-)sql",
-    // 3: per-service chaos (PUT /services/{id} chaos, serve/chaos.hpp), its JSON text.
-    R"sql(
-ALTER TABLE services ADD COLUMN chaos TEXT NULL;
-)sql",
+    kAddRedactHeaders,
+    kAddChaos,
 };
 static_assert(std::size(kSqliteMigrations) == kSchemaVersion);
 
@@ -139,12 +139,8 @@ CREATE VIEW sessions AS
   FROM recordings GROUP BY service_id, session_id;
 CREATE TABLE meta(key TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL);
 )sql",
-    R"sql(
-ALTER TABLE services ADD COLUMN redact_headers TEXT NULL;
-)sql",
-    R"sql(
-ALTER TABLE services ADD COLUMN chaos TEXT NULL;
-)sql",
+    kAddRedactHeaders,
+    kAddChaos,
 };
 static_assert(std::size(kPostgresMigrations) == kSchemaVersion);
 
