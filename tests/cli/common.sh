@@ -1,6 +1,6 @@
 # Sourced by every tests/cli/*.sh: real processes on loopback, a private temporary directory,
 # cleanup of everything started, and the failing line printed on error (mold's common.inc).
-# Exit 125 = skipped (CTest SKIP_RETURN_CODE).
+# Exit 77 = skipped (CTest SKIP_RETURN_CODE; not 125, which gostly-record returns when it fails).
 set -euo pipefail
 export LC_ALL=C
 BIN=${GOSTLY_BIN:?GOSTLY_BIN must point at the built binaries}
@@ -26,7 +26,7 @@ cleanup() {
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
   for c in "${CLEANUP_CMDS[@]:-}"; do [ -n "$c" ] && { eval "$c" || true; }; done
-  if [ $status -ne 0 ] && [ $status -ne 125 ]; then
+  if [ $status -ne 0 ] && [ $status -ne 77 ]; then
     echo "--- $TEST_NAME failed (status $status); logs in $T:" >&2
     for f in "$T"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 30 "$f" >&2; }; done
   else
@@ -38,7 +38,7 @@ trap cleanup EXIT
 trap 'echo "$TEST_NAME: line $LINENO: command failed: $BASH_COMMAND" >&2' ERR
 
 fail() { echo "$TEST_NAME: FAIL: $*" >&2; exit 1; }
-skip() { echo "$TEST_NAME: skipped: $*" >&2; exit 125; }
+skip() { echo "$TEST_NAME: skipped: $*" >&2; exit 77; }
 # not CMD...: succeeds when CMD fails.
 not() { if "$@"; then return 1; else return 0; fi; }
 

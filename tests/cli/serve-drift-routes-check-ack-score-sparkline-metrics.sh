@@ -11,7 +11,7 @@ for tool in gostly-record gostly-transition; do
 done
 
 record() { # record UPSTREAM_URL NAME
-  gostly-record --upstream "$1" -o "$T/$2.jsonl" -- "$SRC/examples/drift-client.sh" 2>"$T/record-$2.log"
+  gostly-record --upstream "$1" --listen 127.0.0.1:0 -o "$T/$2.jsonl" -- "$SRC/examples/drift-client.sh" 2>"$T/record-$2.log"
   gostly-transition --data "$GOSTLY_DATA" "$T/$2.jsonl" 2>"$T/transition-$2.log"
 }
 start_api_upstream
