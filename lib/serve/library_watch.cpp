@@ -2,6 +2,7 @@
 #include "serve/library_watch.hpp"
 
 #include "store/library_db.hpp"
+#include "store/postgres_sql.hpp"
 #include "store/sql.hpp"
 #include "util/error.hpp"
 #include "util/time.hpp"
@@ -152,12 +153,6 @@ std::string StoreHealth::prometheus() const {
 // ---- the watchers ----
 
 namespace {
-
-std::string trimmed(const char* message) {
-  std::string out = message ? message : "";
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
 
 /// The thread, its stop pipe and the marker compare both kinds share.
 class WatcherBase : public LibraryWatcher {
@@ -322,14 +317,14 @@ bool PostgresWatcher::connect() {
     if (ready) status = PQconnectPoll(conn);
   }
   if (PQstatus(conn) != CONNECTION_OK) {
-    std::string reason = PQstatus(conn) == CONNECTION_BAD ? trimmed(PQerrorMessage(conn)) : "timed out after 10 s";
+    std::string reason = PQstatus(conn) == CONNECTION_BAD ? store::sql::libpq_message(PQerrorMessage(conn)) : "timed out after 10 s";
     PQfinish(conn);
     throw Error("store " + location_.name() + ": cannot connect: " + reason);
   }
   std::string listen = std::string("LISTEN ") + store::kLibraryChannel;
   PGresult* result = PQexec(conn, listen.c_str());
   bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-  std::string reason = ok ? "" : trimmed(PQresultErrorMessage(result));
+  std::string reason = ok ? "" : store::sql::libpq_message(PQresultErrorMessage(result));
   PQclear(result);
   if (!ok) {
     PQfinish(conn);
@@ -393,7 +388,7 @@ void PostgresWatcher::run() {
     if (!wait(deadline, conn_ ? PQsocket(conn_) : -1, readable)) return;
     if (!readable || !conn_) continue;
     if (!PQconsumeInput(conn_) || PQstatus(conn_) != CONNECTION_OK) {
-      drop(trimmed(PQerrorMessage(conn_)));
+      drop(store::sql::libpq_message(PQerrorMessage(conn_)));
       next_connect = WatchClock::now(); // the first retry at once, then backoff
       continue;
     }

@@ -31,12 +31,6 @@ namespace {
 // pg_advisory_xact_lock key of the writer queue: "gostly" in ASCII.
 constexpr const char* kWriterLockKey = "113723318610809";
 
-std::string trimmed(const char* message) {
-  std::string out = message ? message : "";
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
 class PostgresCursor;
 
 class PostgresDatabase final : public Database {
@@ -44,12 +38,12 @@ public:
   explicit PostgresDatabase(const std::string& conninfo) : name_(describe_postgres(conninfo)) {
     conn_ = PQconnectdb(conninfo.c_str());
     if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
-      std::string reason = conn_ ? trimmed(PQerrorMessage(conn_)) : "out of memory";
+      std::string reason = conn_ ? libpq_message(PQerrorMessage(conn_)) : "out of memory";
       PQfinish(conn_);
       throw UnavailableError("store " + name_ + ": cannot connect: " + reason);
     }
     PQsetNoticeProcessor(
-        conn_, [](void*, const char* message) { spdlog::debug("postgres: {}", trimmed(message)); }, nullptr);
+        conn_, [](void*, const char* message) { spdlog::debug("postgres: {}", libpq_message(message)); }, nullptr);
     // Text columns compare byte-wise like SQLite's, whatever the database's collation; the
     // schema declares COLLATE "C" as well. UTC, so nothing depends on the server's zone.
     exec("SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'");
@@ -65,7 +59,7 @@ public:
     PGresult* result = PQexec(conn_, text.c_str());
     auto status = PQresultStatus(result);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      std::string reason = result ? trimmed(PQresultErrorMessage(result)) : trimmed(PQerrorMessage(conn_));
+      std::string reason = result ? libpq_message(PQresultErrorMessage(result)) : libpq_message(PQerrorMessage(conn_));
       PQclear(result);
       fail(reason, sql);
     }
@@ -152,7 +146,7 @@ public:
         continue; // then NULL: the query is complete
       }
       default: {
-        std::string reason = trimmed(PQresultErrorMessage(result));
+        std::string reason = libpq_message(PQresultErrorMessage(result));
         PQclear(result);
         finish();
         db_.fail(reason, sql_);
@@ -212,7 +206,7 @@ private:
     if (!PQsendQueryPrepared(db_.conn(), name_.c_str(), static_cast<int>(pointers.size()), pointers.data(), nullptr,
                              nullptr, 0)) {
       db_.release(this);
-      db_.fail(trimmed(PQerrorMessage(db_.conn())), sql_);
+      db_.fail(libpq_message(PQerrorMessage(db_.conn())), sql_);
     }
     PQsetSingleRowMode(db_.conn());
     state_ = State::streaming;
@@ -272,7 +266,7 @@ const std::string& PostgresDatabase::statement_name(const std::string& sql, int 
   std::string name = "gostly_" + std::to_string(prepared_.size() + 1);
   PGresult* result = PQprepare(conn_, name.c_str(), sql.c_str(), parameters, nullptr);
   if (PQresultStatus(result) != PGRES_COMMAND_OK) {
-    std::string reason = result ? trimmed(PQresultErrorMessage(result)) : trimmed(PQerrorMessage(conn_));
+    std::string reason = result ? libpq_message(PQresultErrorMessage(result)) : libpq_message(PQerrorMessage(conn_));
     PQclear(result);
     fail(reason, sql);
   }

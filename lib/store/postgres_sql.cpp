@@ -56,4 +56,10 @@ std::string to_dollar_placeholders(std::string_view sql, std::vector<int>& posit
   return out;
 }
 
+std::string libpq_message(const char* message) {
+  std::string out = message ? message : "";
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
 } // namespace gostly::store::sql

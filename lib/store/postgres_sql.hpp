@@ -14,4 +14,7 @@ namespace gostly::store::sql {
 /// 0-based slot of bind index i+1 among the values sent, or -1 when the statement does not use it.
 std::string to_dollar_placeholders(std::string_view sql, std::vector<int>& positions);
 
+/// A libpq message (PQerrorMessage, PQresultErrorMessage, a notice) without its trailing newline.
+std::string libpq_message(const char* message);
+
 } // namespace gostly::store::sql
