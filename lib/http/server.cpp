@@ -88,10 +88,19 @@ struct Server::Impl {
   std::vector<std::unique_ptr<detail::Worker>> workers;
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> accept_backoff;
+  std::optional<asio::steady_timer> accept_recovery;
   std::size_t next_worker = 0;
   bool started = false;
   bool stopped = false;
+  // At the descriptor limit accept failures come in bursts: every connection that closes lets
+  // one accept through before the next fails. So an episode ends only after a quiet second, and
+  // is logged once however often it flaps. All of this runs on the acceptor's executor (the
+  // first worker's thread): accept handlers and both timers, so no lock.
+  static constexpr std::chrono::seconds kAcceptQuiet{1};
   bool accept_failing = false;
+  bool recovery_armed = false;
+  Clock::time_point last_accept_failure;
+  Clock::time_point last_accept_success;
 
   void accept() {
     auto& target = *workers[next_worker];
@@ -100,9 +109,10 @@ struct Server::Impl {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
       if (ec) {
         // Out of descriptors (EMFILE/ENFILE) or memory: the pending connection stays queued, so
-        // accepting again at once would spin. Wait, and say so once per episode.
+        // accepting again at once would spin.
         if (!accept_failing) spdlog::warn("accept failed: {} (retrying every 50 ms)", ec.message());
         accept_failing = true;
+        last_accept_failure = Clock::now();
         accept_backoff.emplace(workers.front()->ioc);
         accept_backoff->expires_after(std::chrono::milliseconds(50));
         accept_backoff->async_wait([this](beast::error_code wec) {
@@ -110,13 +120,34 @@ struct Server::Impl {
         });
         return;
       }
-      if (accept_failing) spdlog::info("accepting connections again");
-      accept_failing = false;
+      if (accept_failing) {
+        last_accept_success = Clock::now();
+        arm_recovery_check();
+      }
       socket.set_option(tcp::no_delay(true), ec);
       asio::post(target.ioc, [this, &target, s = std::move(socket)]() mutable {
         detail::hand_over(std::move(s), target, shared);
       });
       accept();
+    });
+  }
+
+  // Ends the episode once a quiet second has passed since its last failure, provided an accept
+  // has succeeded since; otherwise the next success arms the check again.
+  void arm_recovery_check() {
+    if (recovery_armed) return;
+    recovery_armed = true;
+    if (!accept_recovery) accept_recovery.emplace(workers.front()->ioc);
+    accept_recovery->expires_at(last_accept_failure + kAcceptQuiet);
+    accept_recovery->async_wait([this](beast::error_code ec) {
+      recovery_armed = false;
+      if (ec || !acceptor->is_open()) return;
+      if (Clock::now() - last_accept_failure >= kAcceptQuiet) {
+        spdlog::info("accepting connections again");
+        accept_failing = false;
+      } else if (last_accept_success > last_accept_failure) {
+        arm_recovery_check();
+      }
     });
   }
 };
@@ -193,6 +224,7 @@ void Server::stop() {
   for (auto& worker : impl_->workers)
     if (worker->thread.joinable()) worker->thread.join();
   impl_->accept_backoff.reset(); // timers and the acceptor go before the io_contexts they use
+  impl_->accept_recovery.reset();
   impl_->acceptor.reset();
   impl_->workers.clear();
 }

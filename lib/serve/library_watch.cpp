@@ -214,6 +214,11 @@ protected:
         poll_db_ = std::make_unique<store::LibraryDb>(location_);
         marker = poll_db_->change_marker();
       }
+      if (failed_attempts_ > 0) {
+        spdlog::info("library watcher: {} readable again (after {} failed attempt(s))", location_.name(),
+                     failed_attempts_);
+        failed_attempts_ = 0;
+      }
       if (marker != target_.loaded_marker()) {
         spdlog::info("{} changed (marker {}): reloading every library", location_.name(), marker);
         if (target_.reload_all(poll_db_.get())) return true;
@@ -224,7 +229,10 @@ protected:
     } catch (const std::exception& e) {
       poll_db_.reset();
       health_.set_error(e.what());
-      spdlog::warn("library watcher: {}", e.what());
+      // Retried every poll for as long as it lasts: warned once per episode (the reason may
+      // alternate, e.g. which file ran out of descriptors), the rest at debug level.
+      if (failed_attempts_++ == 0) spdlog::warn("library watcher: {} (retrying)", e.what());
+      else spdlog::debug("library watcher: {}", e.what());
       return false;
     }
   }
@@ -234,6 +242,7 @@ protected:
   ReloadTarget target_;
   WatchSettings settings_;
   std::unique_ptr<store::LibraryDb> poll_db_;
+  unsigned failed_attempts_ = 0; // of compare_marker() since it last succeeded
 
 private:
   int stop_pipe_[2] = {-1, -1};
