@@ -307,12 +307,10 @@ private:
 };
 
 bool PostgresWatcher::connect() {
-  // The user's conninfo (expanded as dbname), with TCP keepalives so a silently dead network is
-  // noticed, and a connect timeout so a black-holed server is retried rather than waited on.
-  const char* keys[] = {"dbname", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
-                        "application_name", nullptr};
-  const char* values[] = {location_.conninfo().c_str(), "1", "10", "5", "3", "gostly-serve library watcher", nullptr};
-  PGconn* conn = PQconnectStartParams(keys, values, 1);
+  // Keepalives and a name in pg_stat_activity (store/postgres_sql.hpp); the connect timeout is
+  // this loop's own deadline, since PQconnectPoll does not enforce connect_timeout.
+  store::sql::ConnectParams params(location_.conninfo(), store::sql::program_name() + " library watcher");
+  PGconn* conn = PQconnectStartParams(params.keys(), params.values(), 1);
   if (!conn) throw Error("library watcher: out of memory");
   auto deadline = WatchClock::now() + 10s;
   PostgresPollingStatusType status = PGRES_POLLING_WRITING;

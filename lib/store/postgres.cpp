@@ -36,7 +36,8 @@ class PostgresCursor;
 class PostgresDatabase final : public Database {
 public:
   explicit PostgresDatabase(const std::string& conninfo) : name_(describe_postgres(conninfo)) {
-    conn_ = PQconnectdb(conninfo.c_str());
+    ConnectParams params(conninfo, program_name());
+    conn_ = PQconnectdbParams(params.keys(), params.values(), 1);
     if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
       std::string reason = conn_ ? libpq_message(PQerrorMessage(conn_)) : "out of memory";
       PQfinish(conn_);

@@ -2,6 +2,8 @@
 #include "store/postgres_sql.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <utility>
 
 namespace gostly::store::sql {
@@ -60,6 +62,28 @@ std::string libpq_message(const char* message) {
   std::string out = message ? message : "";
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
   return out;
+}
+
+ConnectParams::ConnectParams(const std::string& conninfo, std::string application) : application_(std::move(application)) {
+  auto add = [this](const char* key, const char* value) {
+    keys_.push_back(key);
+    values_.push_back(value);
+  };
+  add("keepalives", "1");
+  add("keepalives_idle", "10");
+  add("keepalives_interval", "5");
+  add("keepalives_count", "3");
+  // An explicit keyword would override the environment variable, which must win too.
+  const char* env_timeout = std::getenv("PGCONNECT_TIMEOUT");
+  if (!env_timeout || !*env_timeout) add("connect_timeout", "10");
+  add("fallback_application_name", application_.c_str());
+  add("dbname", conninfo.c_str()); // last: expanded, its keywords override the defaults above
+  add(nullptr, nullptr);
+}
+
+std::string program_name() {
+  const char* name = program_invocation_short_name; // glibc: argv[0]'s last component
+  return name && *name ? name : "gostly";
 }
 
 } // namespace gostly::store::sql

@@ -17,4 +17,25 @@ std::string to_dollar_placeholders(std::string_view sql, std::vector<int>& posit
 /// A libpq message (PQerrorMessage, PQresultErrorMessage, a notice) without its trailing newline.
 std::string libpq_message(const char* message);
 
+/// The keyword/value arrays for PQconnectdbParams / PQconnectStartParams (expand_dbname = 1):
+/// gostly's defaults first, then the user's connection string as `dbname`, so whatever the user
+/// set there wins. The defaults: TCP keepalives (a long-lived connection notices a network that
+/// died silently), a 10 s connect timeout unless PGCONNECT_TIMEOUT says otherwise (libpq waits
+/// for ever on a black-holed host, and a cron job would too), and the program as
+/// fallback_application_name, so pg_stat_activity shows who holds the writer lock.
+class ConnectParams {
+public:
+  ConnectParams(const std::string& conninfo, std::string application);
+  const char* const* keys() const noexcept { return keys_.data(); }
+  const char* const* values() const noexcept { return values_.data(); }
+
+private:
+  std::string application_;
+  std::vector<const char*> keys_;
+  std::vector<const char*> values_;
+};
+
+/// This program's name (argv[0] without its directory), for ConnectParams.
+std::string program_name();
+
 } // namespace gostly::store::sql

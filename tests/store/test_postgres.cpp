@@ -10,7 +10,10 @@
 
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <cstdlib>
 #include <libpq-fe.h>
+#include <map>
+#include <optional>
 
 using namespace gostly;
 
@@ -123,6 +126,69 @@ TEST_CASE("store::sql::open_postgres: a connection failure names the store but n
     CHECK(message.find("127.0.0.1") != std::string::npos);
     CHECK(message.find("s3cret") == std::string::npos);
   }
+}
+
+namespace {
+
+// What libpq makes of ConnectParams: the options of a connection started (never finished) to
+// port 1, where nothing listens.
+std::map<std::string, std::string> effective_options(const std::string& conninfo, const std::string& application) {
+  store::sql::ConnectParams params(conninfo, application);
+  PGconn* conn = PQconnectStartParams(params.keys(), params.values(), 1);
+  REQUIRE(conn);
+  std::map<std::string, std::string> out;
+  PQconninfoOption* options = PQconninfo(conn);
+  for (auto* o = options; o && o->keyword; ++o)
+    if (o->val) out[o->keyword] = o->val;
+  PQconninfoFree(options);
+  PQfinish(conn);
+  return out;
+}
+
+// Sets (or, with nullptr, unsets) an environment variable for one scope.
+class ScopedEnv {
+public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) ::setenv(name, value, 1);
+    else ::unsetenv(name);
+  }
+  ~ScopedEnv() {
+    if (old_) ::setenv(name_, old_->c_str(), 1);
+    else ::unsetenv(name_);
+  }
+
+private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+} // namespace
+
+TEST_CASE("store::sql::ConnectParams: keepalives, a connect timeout and a name, unless the user says otherwise", "[store][postgres]") {
+  ScopedEnv no_timeout("PGCONNECT_TIMEOUT", nullptr);
+  ScopedEnv no_name("PGAPPNAME", nullptr);
+  auto plain = effective_options("postgresql://ana@127.0.0.1:1/gostly", "gostly-transition");
+  CHECK(plain["keepalives"] == "1");
+  CHECK(plain["keepalives_idle"] == "10");
+  CHECK(plain["connect_timeout"] == "10");
+  CHECK(plain["fallback_application_name"] == "gostly-transition");
+  CHECK(plain["dbname"] == "gostly"); // the URI was expanded, not taken as a database name
+  CHECK(plain["user"] == "ana");
+
+  // The user's connection string wins over every default, in both forms.
+  for (const char* conninfo : {"postgresql://ana@127.0.0.1:1/gostly?connect_timeout=3&keepalives=0&application_name=ci-7",
+                               "host=127.0.0.1 port=1 user=ana dbname=gostly connect_timeout=3 keepalives=0 application_name=ci-7"}) {
+    INFO(conninfo);
+    auto mine = effective_options(conninfo, "gostly-serve");
+    CHECK(mine["connect_timeout"] == "3");
+    CHECK(mine["keepalives"] == "0");
+    CHECK(mine["application_name"] == "ci-7");
+  }
+
+  // PGCONNECT_TIMEOUT is libpq's: an explicit default would override it, so there is none.
+  ScopedEnv timeout("PGCONNECT_TIMEOUT", "4");
+  CHECK(effective_options("postgresql://ana@127.0.0.1:1/gostly", "x")["connect_timeout"] == "4");
 }
 
 TEST_CASE("store::sql::open_postgres: a refused password and a failing statement never show the password", "[store][engines]") {
