@@ -21,7 +21,9 @@ CLEANUP_CMDS+=("timeout 60 bash '$SRC/tests/postgres/server.sh' stop '$PG' >/dev
 timeout 60 bash "$SRC/tests/postgres/server.sh" start "$PG" --tls >"$T/pg-start.log" 2>&1 ||
   fail "server.sh start --tls: $(cat "$T/pg-start.log")"
 [ ! -f "$PG/unavailable" ] || skip "PostgreSQL unavailable: $(cat "$PG/unavailable")"
-[ -f "$PG/conninfo" ] && [ -f "$PG/ca.pem" ] || fail "server.sh start --tls wrote no conninfo/ca.pem: $(cat "$T/pg-start.log")"
+for f in conninfo ca.pem; do
+  [ -f "$PG/$f" ] || fail "server.sh start --tls wrote no $PG/$f: $(cat "$T/pg-start.log")"
+done
 PSQL=$(cat "$PG/bindir")/psql
 CA="$PG/ca.pem"
 admin=$(cat "$PG/conninfo")
@@ -106,9 +108,9 @@ expect_contains "$(cat "$T/serve-wrong.log")" "$shown" "gostly-serve: the store 
 never_shown "$T/serve-wrong.log" "gostly-serve (wrong CA)"
 
 # gostly-serve on the TLS store, sslrootcert relative to its working directory.
-cd "$PG"
+cd "$PG" || fail "cd $PG"
 start_serve -v --store "$base?sslmode=verify-full&sslrootcert=ca.pem" --mode MOCK
-cd "$T"
+cd "$T" || fail "cd $T"
 for i in $(seq 1 "$n"); do
   expect_eq "$(curl -s --max-time 5 "http://$PROXY/r$i")" "body$i" "MOCK answers /r$i from the TLS store"
 done
