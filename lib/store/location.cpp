@@ -91,8 +91,9 @@ std::string describe_postgres(const std::string& conninfo) {
     return "postgres (unparseable connection string)";
   }
   std::map<std::string, std::string> set;
+  // libpq marks its secrets (password, sslpassword) with dispchar "*": never part of the name.
   for (auto* o = options; o->keyword; ++o)
-    if (o->val && *o->val && std::string_view(o->keyword) != "password") set[o->keyword] = o->val;
+    if (o->val && *o->val && std::string_view(o->dispchar) != "*") set[o->keyword] = o->val;
   PQconninfoFree(options);
   auto take = [&](const char* key) {
     auto it = set.find(key);

@@ -5,6 +5,12 @@
 #                         (postgresql://gostly:PASSWORD@127.0.0.1:PORT/postgres, mode 0600), or
 #                         DIR/unavailable with a one-line reason. Exits 0 either way, so the tests
 #                         that need the server skip with that reason instead of failing or passing.
+#   server.sh start DIR --tls
+#                         the same, but the server speaks TLS only: a throwaway CA (DIR/ca.pem, the
+#                         one clients trust) signs a certificate for 127.0.0.1 and localhost, and
+#                         pg_hba has hostssl lines only, so a connection without TLS is refused.
+#                         DIR/conninfo has the same form (libpq's default sslmode=prefer uses TLS
+#                         without checking it); add ?sslmode=verify-full&sslrootcert=DIR/ca.pem.
 #   server.sh stop DIR    pg_ctl stop -m fast, then removes the data directory.
 #
 # PostgreSQL refuses to run as root, and CI runs as root: then the server runs as the `postgres`
@@ -17,10 +23,11 @@ export LC_ALL=C
 unset PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGPASSFILE PGSERVICE PGSERVICEFILE \
   PGSSLMODE PGOPTIONS PGDATA PGCONNECT_TIMEOUT PGTARGETSESSIONATTRS 2>/dev/null || true
 
-usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
-[ $# -eq 2 ] || usage
+usage() { echo "usage: $0 start DIR [--tls] | stop DIR" >&2; exit 2; }
+[ $# -eq 2 ] || { [ $# -eq 3 ] && [ "$1" = start ] && [ "$3" = --tls ]; } || usage
 cmd=$1
 DIR=$2
+TLS=${3:+1}
 
 # pg_bindir: GOSTLY_TEST_POSTGRES_BINDIR when set (another version), else Debian's newest
 # /usr/lib/postgresql/N/bin, else pg_config --bindir, else initdb's directory on PATH.
@@ -78,7 +85,7 @@ stop_server() {
     "$DIR"/run | /tmp/gostly-postgres.*) rm -rf "$run" ;;
     esac
   fi
-  rm -f "$DIR/rundir" "$DIR/bindir" "$DIR/conninfo" "$DIR/unavailable"
+  rm -rf "$DIR/rundir" "$DIR/bindir" "$DIR/conninfo" "$DIR/unavailable" "$DIR/ca.pem" "$DIR/tls"
 }
 
 # unavailable REASON: the one-line reason the dependent tests skip with.
@@ -104,6 +111,42 @@ free_port() {
     fi
   done
   return 1
+}
+
+# setup_tls: (start DIR --tls) a CA and a server certificate for 127.0.0.1 and localhost, valid
+# for a day (EC P-256, as tests/cli/common.sh's make_test_ca); ssl=on; pg_hba accepts TLS only.
+# PostgreSQL refuses a key that others may read: it goes into the data directory, 0600, owned by
+# the server's user. The CA's key is thrown away; DIR/ca.pem is what clients trust.
+setup_tls() {
+  command -v openssl >/dev/null || unavailable "--tls: openssl not found"
+  local tls="$DIR/tls"
+  rm -rf "$tls" && mkdir -m 0700 "$tls" || unavailable "--tls: cannot create $tls"
+  {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+      -subj "/CN=gostly test PostgreSQL CA" -keyout "$tls/ca.key" -out "$tls/ca.pem" &&
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+        -keyout "$tls/server.key" -out "$tls/server.csr" &&
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$tls/server.ext" &&
+      openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial -days 1 \
+        -extfile "$tls/server.ext" -out "$tls/server.crt"
+  } >"$tls/openssl.log" 2>&1 || unavailable "--tls: openssl could not make the test certificates: $(tail -n 1 "$tls/openssl.log")"
+  local owner=${RUN_AS:-$(id -un)}
+  install -m 0644 -o "$owner" "$tls/server.crt" "$RUN/data/server.crt" &&
+    install -m 0600 -o "$owner" "$tls/server.key" "$RUN/data/server.key" &&
+    install -m 0644 "$tls/ca.pem" "$DIR/ca.pem" || unavailable "--tls: cannot install the certificates"
+  rm -rf "$tls"
+  as_owner tee -a "$RUN/data/postgresql.conf" >/dev/null <<EOF
+ssl = on
+ssl_cert_file = '$RUN/data/server.crt'
+ssl_key_file = '$RUN/data/server.key'
+EOF
+  # No host (plain) lines: a connection without TLS finds no entry and is refused.
+  as_owner tee "$RUN/data/pg_hba.conf" >/dev/null <<EOF
+# gostly tests (tests/postgres/server.sh --tls): TLS only over TCP
+local   all all               scram-sha-256
+hostssl all all 127.0.0.1/32  scram-sha-256
+hostssl all all ::1/128       scram-sha-256
+EOF
 }
 
 start_server() {
@@ -170,6 +213,8 @@ max_connections = 100
 log_min_messages = warning
 EOF
 
+  [ -n "$TLS" ] && setup_tls
+
   local port="" started=0
   for _ in 1 2 3 4 5; do
     port=$(free_port) || unavailable "no free TCP port found on 127.0.0.1"
@@ -187,12 +232,14 @@ EOF
   "$BINDIR/pg_isready" -q -h 127.0.0.1 -p "$port" -t 10 ||
     unavailable "the server started but pg_isready on 127.0.0.1:$port did not answer within 10 s"
 
-  local uri="postgresql://gostly:$password@127.0.0.1:$port/postgres"
+  local uri="postgresql://gostly:$password@127.0.0.1:$port/postgres" check
+  check=$uri
+  [ -n "$TLS" ] && check="$uri?sslmode=verify-full&sslrootcert=$DIR/ca.pem"
   local version
-  version=$("$BINDIR/psql" -X -A -t -v ON_ERROR_STOP=1 -d "$uri" -c 'SHOW server_version' 2>"$RUN/psql.log") ||
-    unavailable "the server is up but a password login over TCP failed: $(head -n 1 "$RUN/psql.log")"
+  version=$("$BINDIR/psql" -X -A -t -v ON_ERROR_STOP=1 -d "$check" -c 'SHOW server_version' 2>"$RUN/psql.log") ||
+    unavailable "the server is up but a password login over TCP${TLS:+ (TLS, verify-full)} failed: $(head -n 1 "$RUN/psql.log")"
   (umask 077 && echo "$uri" >"$DIR/conninfo.tmp") && mv "$DIR/conninfo.tmp" "$DIR/conninfo"
-  echo "postgres: PostgreSQL $version on 127.0.0.1:$port as ${RUN_AS:-$(id -un)}, data in $RUN/data; conninfo in $DIR/conninfo"
+  echo "postgres: PostgreSQL $version on 127.0.0.1:$port${TLS:+ (TLS only, CA in $DIR/ca.pem)} as ${RUN_AS:-$(id -un)}, data in $RUN/data; conninfo in $DIR/conninfo"
 }
 
 case "$cmd" in

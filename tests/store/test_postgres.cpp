@@ -100,6 +100,10 @@ TEST_CASE("store::StoreLocation: the name of a PostgreSQL store never keeps its 
     CHECK(location.conninfo() == value); // only the connection itself gets it
   }
   CHECK(store::describe_postgres("postgresql://ana:s3%40cret@db/gostly").find("s3") == std::string::npos);
+  // sslpassword (the client key's passphrase) is a secret too: libpq marks both with dispchar "*".
+  CHECK(name_of("postgresql://ana@db/gostly?sslmode=verify-full&sslpassword=k3y&sslrootcert=/ca.pem") ==
+        "postgresql://ana@db/gostly?sslmode=verify-full&sslrootcert=/ca.pem");
+  CHECK(name_of("host=db dbname=gostly sslpassword=k3y sslcert=c.pem") == "host=db dbname=gostly sslcert=c.pem");
 }
 
 TEST_CASE("store::StoreLocation: an unparseable connection string is refused without echoing the password", "[store][postgres]") {
