@@ -29,6 +29,16 @@ namespace gostly::transition {
 
 namespace {
 
+// `gostly-record ... | gostly-transition` (DESIGN's own example) reads the pipe: with no input
+// named, a pipe or a file redirected to standard input is the input. An empty one is not: cron
+// and ssh hand their jobs an empty pipe, and those jobs mean the data dir's recordings. Waits,
+// like reading `-` would, until the producer writes its first byte or exits.
+bool stdin_has_data() {
+  struct stat in {};
+  if (::fstat(STDIN_FILENO, &in) != 0 || !(S_ISFIFO(in.st_mode) || S_ISREG(in.st_mode))) return false;
+  return std::cin.peek() != std::char_traits<char>::eof();
+}
+
 using json = nlohmann::ordered_json;
 
 std::string join(const std::vector<std::string>& items) {
@@ -248,16 +258,20 @@ int run(const Options& o) {
     return 0;
   }
 
-  if (o.transition.inputs.empty() && resolve_inputs(o.transition).empty()) {
-    // `gostly-record ... | gostly-transition` without `-`: say how to read the pipe.
-    struct stat in {};
-    bool piped = ::fstat(STDIN_FILENO, &in) == 0 && S_ISFIFO(in.st_mode);
-    spdlog::warn("no inputs given and no recordings in {}{}", dir.traffic_dir().string(),
-                 piped ? "; standard input is a pipe: give - to read it" : "");
+  Options run_options = o;
+  if (o.transition.inputs.empty()) {
+    if (stdin_has_data()) {
+      if (!resolve_inputs(o.transition).empty())
+        spdlog::info("reading standard input; the recordings in {} are not read (name them too to import both)",
+                     dir.traffic_dir().string());
+      run_options.transition.inputs = {"-"};
+    } else if (resolve_inputs(o.transition).empty()) {
+      spdlog::warn("no inputs given, nothing on standard input and no recordings in {}", dir.traffic_dir().string());
+    }
   }
-  if (o.verify) return run_verified(o);
-  auto result = with_control(o, [&] { return run_transition(o.transition); });
-  report_transition(o, result);
+  if (run_options.verify) return run_verified(run_options);
+  auto result = with_control(run_options, [&] { return run_transition(run_options.transition); });
+  report_transition(run_options, result);
   return 0;
 }
 
