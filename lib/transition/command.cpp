@@ -22,6 +22,7 @@
 #include <iostream>
 #include <sstream>
 
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,13 +30,17 @@ namespace gostly::transition {
 
 namespace {
 
-// `gostly-record ... | gostly-transition` (DESIGN's own example) reads the pipe: with no input
-// named, a pipe or a file redirected to standard input is the input. An empty one is not: cron
-// and ssh hand their jobs an empty pipe, and those jobs mean the data dir's recordings. Waits,
-// like reading `-` would, until the producer writes its first byte or exits.
-bool stdin_has_data() {
+// Standard input as the default input (`gostly-record ... | gostly-transition`, DESIGN's own
+// example): a pipe or a redirected file, not a terminal or /dev/null. `wait` = block, like
+// reading `-` would, until the producer writes its first byte or exits; else only what is there
+// now. An empty one is no input: cron and ssh hand their jobs an empty pipe.
+bool stdin_has_data(bool wait) {
   struct stat in {};
   if (::fstat(STDIN_FILENO, &in) != 0 || !(S_ISFIFO(in.st_mode) || S_ISREG(in.st_mode))) return false;
+  if (!wait) {
+    pollfd fd{STDIN_FILENO, POLLIN, 0};
+    if (::poll(&fd, 1, 0) <= 0 || !(fd.revents & POLLIN)) return false;
+  }
   return std::cin.peek() != std::char_traits<char>::eof();
 }
 
@@ -258,15 +263,19 @@ int run(const Options& o) {
     return 0;
   }
 
+  // With no input named: the recordings in traffic/ first, as always (a job whose standard input
+  // is an open pipe, e.g. a CI shell reading its script from it, must not block or eat it), and
+  // only without recordings standard input.
   Options run_options = o;
   if (o.transition.inputs.empty()) {
-    if (stdin_has_data()) {
-      if (!resolve_inputs(o.transition).empty())
-        spdlog::info("reading standard input; the recordings in {} are not read (name them too to import both)",
+    if (!resolve_inputs(o.transition).empty()) {
+      if (stdin_has_data(false))
+        spdlog::warn("reading the recordings in {}; standard input is not read (give - to read it)",
                      dir.traffic_dir().string());
+    } else if (stdin_has_data(true)) {
       run_options.transition.inputs = {"-"};
-    } else if (resolve_inputs(o.transition).empty()) {
-      spdlog::warn("no inputs given, nothing on standard input and no recordings in {}", dir.traffic_dir().string());
+    } else {
+      spdlog::warn("no inputs given, no recordings in {} and nothing on standard input", dir.traffic_dir().string());
     }
   }
   if (run_options.verify) return run_verified(run_options);

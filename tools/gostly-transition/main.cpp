@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   std::string service, session, control, then_mode, export_file, import_file;
 
   app.add_option("inputs", opts.transition.inputs,
-                 "Interaction JSONL files (- = stdin); default: stdin if piped, else every traffic/*.jsonl of the data dir");
+                 "Interaction JSONL files (- = stdin); default: every traffic/*.jsonl of the data dir, else a piped stdin");
   gostly::cli::add_data_option(app, data);
   gostly::cli::add_store_option(app, opts.transition.store);
   app.add_option("--service", service, "Set the service id of every record (default: keep the record's)");
