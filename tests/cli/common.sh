@@ -3,6 +3,9 @@
 # Exit 77 = skipped (CTest SKIP_RETURN_CODE; not 125, which gostly-record returns when it fails).
 set -euo pipefail
 export LC_ALL=C
+# ctest passes its own standard input on; tools that read a piped stdin by default
+# (gostly-transition without inputs) must see none unless a test pipes it in.
+exec </dev/null
 BIN=${GOSTLY_BIN:?GOSTLY_BIN must point at the built binaries}
 export PATH="$BIN:$PATH"
 SRC=${GOSTLY_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
