@@ -1,13 +1,13 @@
 // LibraryWatcher: LISTEN/NOTIFY (PostgreSQL) or stat-gated polling (SQLite); see library_watch.hpp.
 #include "serve/library_watch.hpp"
 
+#include "store/change_listener.hpp"
 #include "store/library_db.hpp"
 #include "store/postgres_sql.hpp"
 #include "store/sql.hpp"
 #include "util/error.hpp"
 #include "util/time.hpp"
 
-#include <libpq-fe.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -281,65 +281,39 @@ private:
   }
 };
 
-// PostgreSQL: a connection of its own that LISTENs; see library_watch.hpp.
+// PostgreSQL: a connection of its own that LISTENs (store::ChangeListener); see library_watch.hpp.
 class PostgresWatcher final : public WatcherBase {
 public:
   using WatcherBase::WatcherBase;
   ~PostgresWatcher() override {
-    stop(); // the thread uses conn_: gone first
-    if (conn_) PQfinish(conn_);
+    stop(); // the thread uses listener_: gone first
   }
 
 private:
   void run() override;
   bool connect(); // false when asked to stop
   void drop(const std::string& reason) {
-    if (conn_) PQfinish(conn_);
-    conn_ = nullptr;
+    listener_.reset();
     poll_db_.reset(); // most likely gone too
     health_.set_connected(false, false);
     health_.set_error(reason);
     spdlog::warn("store {}: LISTEN connection lost: {}", location_.name(), reason);
   }
 
-  PGconn* conn_ = nullptr;
+  std::unique_ptr<store::ChangeListener> listener_;
   bool was_connected_ = false;
 };
 
 bool PostgresWatcher::connect() {
-  // Keepalives and a name in pg_stat_activity (store/postgres_sql.hpp); the connect timeout is
-  // this loop's own deadline, since PQconnectPoll does not enforce connect_timeout.
-  store::sql::ConnectParams params(location_.conninfo(), store::sql::program_name() + " library watcher");
-  PGconn* conn = PQconnectStartParams(params.keys(), params.values(), 1);
-  if (!conn) throw Error("library watcher: out of memory");
-  auto deadline = WatchClock::now() + 10s;
-  PostgresPollingStatusType status = PGRES_POLLING_WRITING;
-  while (PQstatus(conn) != CONNECTION_BAD && status != PGRES_POLLING_OK && status != PGRES_POLLING_FAILED) {
-    bool ready = false;
-    if (!wait(deadline, PQsocket(conn), ready, status == PGRES_POLLING_WRITING ? POLLOUT : POLLIN)) {
-      PQfinish(conn);
-      return false;
-    }
-    if (WatchClock::now() >= deadline) break;
-    if (ready) status = PQconnectPoll(conn);
-  }
-  if (PQstatus(conn) != CONNECTION_OK) {
-    std::string reason = PQstatus(conn) == CONNECTION_BAD ? store::sql::libpq_message(PQerrorMessage(conn)) : "timed out after 10 s";
-    PQfinish(conn);
-    throw Error("store " + location_.name() + ": cannot connect: " + reason);
-  }
-  std::string listen = std::string("LISTEN ") + store::kLibraryChannel;
-  PGresult* result = PQexec(conn, listen.c_str());
-  bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-  std::string reason = ok ? "" : store::sql::libpq_message(PQresultErrorMessage(result));
-  PQclear(result);
-  if (!ok) {
-    PQfinish(conn);
-    throw Error("store " + location_.name() + ": LISTEN " + store::kLibraryChannel + ": " + reason);
-  }
-  PQsetnonblocking(conn, 1);
-  conn_ = conn;
-  return true;
+  // The connect waits in wait(), so stop() interrupts it even on a host that never answers.
+  listener_ = store::ChangeListener::connect(
+      location_, store::sql::program_name() + " library watcher",
+      [this](int socket, bool write, WatchClock::time_point deadline) {
+        bool ready = false;
+        if (!wait(deadline, socket, ready, write ? POLLOUT : POLLIN)) return store::ChangeListener::Waited::stop;
+        return ready ? store::ChangeListener::Waited::ready : store::ChangeListener::Waited::idle;
+      });
+  return listener_ != nullptr;
 }
 
 void PostgresWatcher::run() {
@@ -349,7 +323,7 @@ void PostgresWatcher::run() {
   auto next_poll = WatchClock::now() + settings_.poll;
   for (;;) {
     auto now = WatchClock::now();
-    if (!conn_ && now >= next_connect) {
+    if (!listener_ && now >= next_connect) {
       try {
         if (!connect()) return;
         backoff.reset();
@@ -390,19 +364,20 @@ void PostgresWatcher::run() {
     }
     auto deadline = next_poll;
     if (auto d = pending.deadline()) deadline = std::min(deadline, *d);
-    if (!conn_) deadline = std::min(deadline, next_connect);
+    if (!listener_) deadline = std::min(deadline, next_connect);
     bool readable = false;
-    if (!wait(deadline, conn_ ? PQsocket(conn_) : -1, readable)) return;
-    if (!readable || !conn_) continue;
-    if (!PQconsumeInput(conn_) || PQstatus(conn_) != CONNECTION_OK) {
-      drop(store::sql::libpq_message(PQerrorMessage(conn_)));
+    if (!wait(deadline, listener_ ? listener_->socket() : -1, readable)) return;
+    if (!readable || !listener_) continue;
+    std::vector<std::string> ids;
+    try {
+      ids = listener_->drain();
+    } catch (const store::ChangeListener::Lost& e) {
+      drop(e.reason());
       next_connect = WatchClock::now(); // the first retry at once, then backoff
       continue;
     }
-    while (PGnotify* note = PQnotifies(conn_)) {
-      if (note->extra && *note->extra) pending.add(note->extra, WatchClock::now());
-      PQfreemem(note);
-    }
+    for (auto& id : ids)
+      if (!id.empty()) pending.add(std::move(id), WatchClock::now());
   }
 }
 

@@ -2,12 +2,12 @@
 // Hot reload across processes and machines: a LibraryWatcher runs on its own thread and asks the
 // engine to reload when the store changed under it. Two kinds behind one interface:
 //
-//   PostgreSQL  its own libpq connection LISTENs on store::kLibraryChannel (payload: a service
-//               id); ids arriving within a short window are reloaded together. A lost connection
-//               is retried with exponential backoff. After every (re)connect, and every poll
-//               interval as a safety net (notifications sent while it was down are lost), the
-//               store's change_marker() is compared with the one the engine loaded, and a
-//               difference reloads everything.
+//   PostgreSQL  its own connection (store::ChangeListener) LISTENs on store::kLibraryChannel
+//               (payload: a service id); ids arriving within a short window are reloaded
+//               together. A lost connection is retried with exponential backoff. After every
+//               (re)connect, and every poll interval as a safety net (notifications sent while
+//               it was down are lost), the store's change_marker() is compared with the one the
+//               engine loaded, and a difference reloads everything.
 //   SQLite      no notifications across processes: every poll interval two stat() calls (the
 //               file and its -wal, where WAL commits land) and only when either moved, a
 //               change_marker() compare. A running gostly-serve thus picks up a gostly-transition
