@@ -5,7 +5,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <atomic>
 #include <cstdlib>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
 
 using namespace gostly;
 using namespace gostly::serve;
@@ -100,4 +107,35 @@ TEST_CASE("store health: the metrics lines and the password-free name", "[watch]
   CHECK_THAT(up, Catch::Contains("gostly_library_reloads_total{trigger=\"control\"} 1\n"));
   CHECK_FALSE(health.snapshot().last_reload_at.empty());
   CHECK(StoreHealth(store::StoreLocation::sqlite("x/library.db")).connected());
+}
+
+TEST_CASE("a PostgreSQL watcher connecting to a host that never answers stops within milliseconds", "[watch]") {
+  // A silent server: the kernel completes the TCP handshake (listen backlog), nobody ever answers.
+  int silent = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(silent >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  REQUIRE(::bind(silent, reinterpret_cast<sockaddr*>(&address), length) == 0);
+  REQUIRE(::listen(silent, 4) == 0);
+  REQUIRE(::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  auto location = store::StoreLocation::parse(
+      "postgresql://ana:s3cret@127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/gostly", "unused.db");
+  StoreHealth health(location);
+  std::atomic<int> calls{0};
+  ReloadTarget target{[&] { ++calls; return std::string(); },
+                      [&](const std::vector<std::string>&, store::LibraryDb*) { ++calls; return true; },
+                      [&](store::LibraryDb*) { ++calls; return true; }};
+  auto watcher = LibraryWatcher::start(location, health, target, WatchSettings{});
+  // Until the watcher's connection is queued, and a moment for libpq to wait for an answer.
+  pollfd pending{silent, POLLIN, 0};
+  REQUIRE(::poll(&pending, 1, 5000) == 1);
+  std::this_thread::sleep_for(100ms);
+  auto start = WatchClock::now();
+  watcher.reset();
+  CHECK(WatchClock::now() - start < 500ms);
+  CHECK(calls == 0); // never connected, so nothing was compared or reloaded
+  CHECK_FALSE(health.connected());
+  ::close(silent);
 }
