@@ -3,16 +3,14 @@
 #include "serve/library_watch.hpp"
 #include "util/error.hpp"
 
+#include "../support/silent_server.hpp"
+
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
 #include <atomic>
 #include <cstdlib>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <thread>
-#include <unistd.h>
 
 using namespace gostly;
 using namespace gostly::serve;
@@ -110,18 +108,10 @@ TEST_CASE("store health: the metrics lines and the password-free name", "[watch]
 }
 
 TEST_CASE("a PostgreSQL watcher connecting to a host that never answers stops within milliseconds", "[watch]") {
-  // A silent server: the kernel completes the TCP handshake (listen backlog), nobody ever answers.
-  int silent = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(silent >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  REQUIRE(::bind(silent, reinterpret_cast<sockaddr*>(&address), length) == 0);
-  REQUIRE(::listen(silent, 4) == 0);
-  REQUIRE(::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  test_support::SilentServer silent_server; // accepts TCP, never answers
+  int silent = silent_server.fd();
   auto location = store::StoreLocation::parse(
-      "postgresql://ana:s3cret@127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/gostly", "unused.db");
+      "postgresql://ana:s3cret@127.0.0.1:" + std::to_string(silent_server.port()) + "/gostly", "unused.db");
   StoreHealth health(location);
   std::atomic<int> calls{0};
   ReloadTarget target{[&] { ++calls; return std::string(); },
@@ -137,5 +127,4 @@ TEST_CASE("a PostgreSQL watcher connecting to a host that never answers stops wi
   CHECK(WatchClock::now() - start < 500ms);
   CHECK(calls == 0); // never connected, so nothing was compared or reloaded
   CHECK_FALSE(health.connected());
-  ::close(silent);
 }

@@ -9,14 +9,12 @@
 #include "util/error.hpp"
 
 #include "../support/engine_store.hpp"
+#include "../support/silent_server.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
 #include <libpq-fe.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -109,17 +107,9 @@ TEST_CASE("store::ChangeListener: a NOTIFY on the library channel arrives as its
 }
 
 TEST_CASE("store::ChangeListener: a connect to a host that never answers is abandoned as soon as the waiter says stop", "[store][engines]") {
-  // A silent server: the kernel completes the TCP handshake (listen backlog), nobody ever answers.
-  int silent = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(silent >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  REQUIRE(::bind(silent, reinterpret_cast<sockaddr*>(&address), length) == 0);
-  REQUIRE(::listen(silent, 4) == 0);
-  REQUIRE(::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-  std::string port = std::to_string(ntohs(address.sin_port));
+  test_support::SilentServer silent_server; // accepts TCP, never answers
+  int silent = silent_server.fd();
+  std::string port = std::to_string(silent_server.port());
   auto location = store::StoreLocation::parse("postgresql://ana:s3cret@127.0.0.1:" + port + "/gostly", "unused.db");
 
   auto start = Listener::Clock::now();
@@ -152,7 +142,6 @@ TEST_CASE("store::ChangeListener: a connect to a host that never answers is aban
   }
   CHECK(n <= 0);
   ::close(accepted);
-  ::close(silent);
 }
 
 TEST_CASE("store::ChangeListener: a terminated backend is UnavailableError naming the store without its password", "[store][engines]") {
