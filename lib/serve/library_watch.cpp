@@ -292,12 +292,12 @@ public:
 private:
   void run() override;
   bool connect(); // false when asked to stop
-  void drop(const std::string& reason) {
+  void drop(const store::ChangeListener::Lost& lost) {
     listener_.reset();
     poll_db_.reset(); // most likely gone too
     health_.set_connected(false, false);
-    health_.set_error(reason);
-    spdlog::warn("store {}: LISTEN connection lost: {}", location_.name(), reason);
+    health_.set_error(lost.reason());
+    spdlog::warn("{}", lost.what()); // "store NAME: LISTEN connection lost: REASON"
   }
 
   std::unique_ptr<store::ChangeListener> listener_;
@@ -372,7 +372,7 @@ void PostgresWatcher::run() {
     try {
       ids = listener_->drain();
     } catch (const store::ChangeListener::Lost& e) {
-      drop(e.reason());
+      drop(e);
       next_connect = WatchClock::now(); // the first retry at once, then backoff
       continue;
     }
