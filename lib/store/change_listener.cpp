@@ -8,7 +8,29 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <string_view>
+
 namespace gostly::store {
+
+namespace {
+
+// The connect_timeout libpq settled on (the connection string, PGCONNECT_TIMEOUT or ConnectParams'
+// default), as libpq reads it: at least 2 s; 0 or unparseable = the default here, since a
+// listener that waits for ever would never reconnect.
+std::chrono::seconds connect_timeout(PGconn* conn) {
+  long seconds = 0;
+  if (PQconninfoOption* options = PQconninfo(conn)) {
+    for (auto* o = options; o->keyword; ++o)
+      if (std::string_view(o->keyword) == "connect_timeout" && o->val) seconds = std::strtol(o->val, nullptr, 10);
+    PQconninfoFree(options);
+  }
+  if (seconds <= 0 || seconds > 86400) return ChangeListener::kConnectTimeout;
+  return std::chrono::seconds(std::max(seconds, 2L));
+}
+
+} // namespace
 
 std::unique_ptr<ChangeListener> ChangeListener::connect(const StoreLocation& location, const std::string& application,
                                                         const Waiter& wait) {
@@ -20,7 +42,8 @@ std::unique_ptr<ChangeListener> ChangeListener::connect(const StoreLocation& loc
   sql::ConnectParams params(location.conninfo(), application);
   PGconn* conn = PQconnectStartParams(params.keys(), params.values(), 1);
   if (!conn) throw sql::UnavailableError("store " + name + ": cannot connect: out of memory");
-  auto deadline = Clock::now() + kConnectTimeout;
+  auto timeout = connect_timeout(conn);
+  auto deadline = Clock::now() + timeout;
   PostgresPollingStatusType status = PGRES_POLLING_WRITING;
   while (PQstatus(conn) != CONNECTION_BAD && status != PGRES_POLLING_OK && status != PGRES_POLLING_FAILED) {
     Waited waited = wait(PQsocket(conn), status == PGRES_POLLING_WRITING, deadline);
@@ -34,7 +57,7 @@ std::unique_ptr<ChangeListener> ChangeListener::connect(const StoreLocation& loc
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string reason = PQstatus(conn) == CONNECTION_BAD
                              ? sql::libpq_message(PQerrorMessage(conn))
-                             : "timed out after " + std::to_string(kConnectTimeout.count()) + " s";
+                             : "timed out after " + std::to_string(timeout.count()) + " s";
     PQfinish(conn);
     throw sql::UnavailableError("store " + name + ": cannot connect: " + reason);
   }

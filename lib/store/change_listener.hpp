@@ -30,8 +30,9 @@ public:
   enum class Waited { ready, idle, stop };
   /// Waits until `socket` is ready (for writing when `write`, else for reading) or `deadline`.
   using Waiter = std::function<Waited(int socket, bool write, Clock::time_point deadline)>;
-  /// How long connect() waits for the server (libpq's non-blocking connect does not enforce
-  /// connect_timeout, so this is its own deadline).
+  /// How long connect() waits for the server when connect_timeout (in the connection string or
+  /// PGCONNECT_TIMEOUT) is unset or 0: libpq's non-blocking connect does not enforce it, so
+  /// connect() keeps its own deadline, from connect_timeout when given.
   static constexpr std::chrono::seconds kConnectTimeout{10};
 
   /// The LISTEN connection was lost: what() names the store (never its password), reason() is
@@ -49,7 +50,7 @@ public:
   /// Connects to `location` (keepalives and `application` as in sql::ConnectParams) and LISTENs,
   /// waiting through `wait` only. nullptr when `wait` said stop (the half-open connection is
   /// closed); sql::UnavailableError naming the store when the server refused or did not answer
-  /// within kConnectTimeout; gostly::Error when LISTEN failed or `location` is SQLite.
+  /// within its connect timeout; gostly::Error when LISTEN failed or `location` is SQLite.
   static std::unique_ptr<ChangeListener> connect(const StoreLocation& location, const std::string& application,
                                                  const Waiter& wait);
 

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -188,4 +189,39 @@ TEST_CASE("store::ChangeListener: a SQLite store has no notifications to listen 
   }),
                     Catch::Contains("nowhere/library.db") && Catch::Contains("SQLite"));
   CHECK_FALSE(waited);
+}
+
+TEST_CASE("store::ChangeListener: the connect deadline is the connect_timeout libpq settled on", "[store][postgres]") {
+  test_support::SilentServer silent_server; // accepts TCP, never answers
+  std::string base = "postgresql://ana@127.0.0.1:" + std::to_string(silent_server.port()) + "/gostly";
+  // The deadline the waiter is given, relative to the start; the waiter stops at once.
+  auto deadline_of = [](const std::string& conninfo) {
+    auto location = store::StoreLocation::parse(conninfo, "unused.db");
+    auto start = Listener::Clock::now();
+    Listener::Clock::duration given{};
+    auto listener = Listener::connect(location, "gostly test listener", [&](int, bool, Listener::Clock::time_point d) {
+      given = d - start;
+      return Listener::Waited::stop;
+    });
+    CHECK_FALSE(listener);
+    return given;
+  };
+  const char* old = std::getenv("PGCONNECT_TIMEOUT");
+  std::string saved = old ? old : "";
+  ::unsetenv("PGCONNECT_TIMEOUT");
+  auto in_conninfo = deadline_of(base + "?connect_timeout=3");
+  CHECK(in_conninfo >= 3s);
+  CHECK(in_conninfo < 4s);
+  auto by_default = deadline_of(base);
+  CHECK(by_default >= Listener::kConnectTimeout);
+  CHECK(by_default < Listener::kConnectTimeout + 1s);
+  auto never = deadline_of(base + "?connect_timeout=0"); // "wait for ever": a listener must reconnect
+  CHECK(never >= Listener::kConnectTimeout);
+  CHECK(never < Listener::kConnectTimeout + 1s);
+  ::setenv("PGCONNECT_TIMEOUT", "5", 1);
+  auto from_env = deadline_of(base);
+  CHECK(from_env >= 5s);
+  CHECK(from_env < 6s);
+  if (old) ::setenv("PGCONNECT_TIMEOUT", saved.c_str(), 1);
+  else ::unsetenv("PGCONNECT_TIMEOUT");
 }
