@@ -231,3 +231,15 @@ postgres)
   ;;
 *) fail "GOSTLY_TEST_ENGINE=$GOSTLY_TEST_ENGINE: expected sqlite or postgres" ;;
 esac
+
+# library_sql SQL: runs SQL on the library of whichever engine the script runs on (data/library.db,
+# or the test database of a cli-postgres rerun), so one script checks both; unaligned rows with
+# '|' between columns on both.
+library_sql() {
+  if [ "${GOSTLY_TEST_ENGINE:-sqlite}" = postgres ]; then
+    pg_test_sql "$1"
+  else
+    [ -e "$GOSTLY_DATA/library.db" ] || fail "library_sql: no $GOSTLY_DATA/library.db"
+    sqlite3 "$GOSTLY_DATA/library.db" "$1"
+  fi
+}

@@ -8,14 +8,14 @@ source "$(dirname "$0")/common.sh"
 start_serve --mode MOCK
 
 api POST '/v1/seed/openapi?service_id=default' -o /dev/null --data-binary "@$FIXTURES/openapi/v3.0_api-with-examples.json"
-rows_before=$(sqlite3 "$GOSTLY_DATA/library.db" 'select count(*) from recordings')
+rows_before=$(library_sql 'select count(*) from recordings')
 [ "$rows_before" -gt 0 ] || fail "seeding the baseline failed"
 
 alive() {
   kill -0 "$SERVE_PID" 2>/dev/null || fail "gostly-serve died after $1"
   expect_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$CONTROL/healthz")" 200 "GET /healthz after $1"
   expect_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$PROXY/v2")" 200 "a mocked request after $1"
-  expect_eq "$(sqlite3 "$GOSTLY_DATA/library.db" 'select count(*) from recordings')" "$rows_before" "recordings after $1"
+  expect_eq "$(library_sql 'select count(*) from recordings')" "$rows_before" "recordings after $1"
 }
 
 # seed_refused FORMAT FILE WHAT: the call gets a 4xx/5xx with a JSON error; the daemon lives on.

@@ -40,11 +40,11 @@ PY
 # --- time: 0.2 s is not enough for the big HAR.
 start_serve --mode MOCK --work-timeout 0.2
 api POST '/v1/seed/openapi?service_id=default' -o /dev/null --data-binary "@$FIXTURES/openapi/v3.0_api-with-examples.json"
-rows_before=$(sqlite3 "$GOSTLY_DATA/library.db" 'select count(*) from recordings')
+rows_before=$(library_sql 'select count(*) from recordings')
 code=$(api POST '/v1/seed/har' -o "$T/err.json" -w '%{http_code}' --max-time 30 --data-binary "@$T/big.har") || true
 expect_eq "$code" 422 "status for an import over the time budget"
 expect_contains "$(jq -r .error "$T/err.json")" "--work-timeout" "the error names the time budget"
-expect_eq "$(sqlite3 "$GOSTLY_DATA/library.db" 'select count(*) from recordings')" "$rows_before" "recordings after the timeout"
+expect_eq "$(library_sql 'select count(*) from recordings')" "$rows_before" "recordings after the timeout"
 alive "a timed-out import"
 pgrep -P "$SERVE_PID" >/dev/null && fail "the timed-out gostly-seed still runs: $(pgrep -a -P "$SERVE_PID")"
 kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true
@@ -54,7 +54,7 @@ start_serve --mode MOCK --work-memory 64M
 code=$(api POST '/v1/seed/openapi' -o "$T/err.json" -w '%{http_code}' --max-time 30 --data-binary "@$T/big.json") || true
 expect_eq "$code" 422 "status for an import over the memory budget"
 expect_contains "$(jq -r .error "$T/err.json")" "--work-memory" "the error names the memory budget"
-expect_eq "$(sqlite3 "$GOSTLY_DATA/library.db" 'select count(*) from recordings')" "$rows_before" "recordings after the memory failure"
+expect_eq "$(library_sql 'select count(*) from recordings')" "$rows_before" "recordings after the memory failure"
 alive "an import over the memory budget"
 # Within the budget the same server seeds as usual.
 code=$(api POST '/v1/seed/har?service_id=default' -o /dev/null -w '%{http_code}' --data-binary "@$FIXTURES/har/insomnia.har")

@@ -8,7 +8,7 @@ start_serve --mode MOCK
 
 api POST '/v1/seed/openapi?service_id=default' -o /dev/null --data-binary "@$FIXTURES/openapi/v3.0_api-with-examples.json"
 size_before=$(api GET /services/default | jq .library_size)
-rows_before=$(sqlite3 "$GOSTLY_DATA/library.db" 'select count(*) from recordings')
+rows_before=$(library_sql 'select count(*) from recordings')
 [ "$size_before" -gt 0 ] || fail "seeding the baseline failed"
 
 # Cut chrome.har two thirds in: the importer streams its first entry into the transaction before
@@ -17,7 +17,7 @@ head -c 44000 "$FIXTURES/har/chrome.har" >"$T/torn.har"
 code=$(api POST '/v1/seed/har?service_id=default' -o "$T/err.json" -w '%{http_code}' --data-binary "@$T/torn.har")
 expect_eq "$code" 422 "status for a truncated HAR"
 expect_contains "$(jq -r .error "$T/err.json")" "request body" "the error names the request body"
-expect_eq "$(sqlite3 "$GOSTLY_DATA/library.db" 'select count(*) from recordings')" "$rows_before" "recordings after a refused seed"
+expect_eq "$(library_sql 'select count(*) from recordings')" "$rows_before" "recordings after a refused seed"
 expect_eq "$(api GET /services/default | jq .library_size)" "$size_before" "library size after a refused seed"
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://$PROXY/v2")" 200 "the earlier seed still answers"
 
@@ -43,4 +43,4 @@ expect_eq "$code" 401 "status without a key"
 code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "http://$CONTROL/v1/seed/har?service_id=default" \
   -H 'X-API-Key: wrong' --data-binary "@$FIXTURES/har/insomnia.har")
 expect_eq "$code" 401 "status with a wrong key"
-expect_eq "$(sqlite3 "$GOSTLY_DATA/library.db" 'select count(*) from recordings')" "$rows_before" "recordings after refused calls"
+expect_eq "$(library_sql 'select count(*) from recordings')" "$rows_before" "recordings after refused calls"

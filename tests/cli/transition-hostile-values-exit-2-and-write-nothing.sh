@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Hostile JSONL values (issue 7 items 2, 6, 12): a status past int, a +99:99 offset, CR/LF in a
 # method, a header value or a reason, 50 000 nested arrays in an unknown field: each is exit 2
-# naming file, line and field, bounded in time, and library.db is left exactly as it was.
+# naming file, line and field, bounded in time, and the library is left exactly as it was (on
+# either engine: also run as cli-postgres).
 source "$(dirname "$0")/common.sh"
 command -v sqlite3 >/dev/null || skip "sqlite3 not installed"
 
 good='{"type":"interaction","id":"ok","recorded_at":"2026-01-01T00:00:00Z","request":{"method":"GET","uri":"/"},"response":{"status":200}}'
 echo "$good" | gostly-transition - 2>/dev/null
-db="$GOSTLY_DATA/library.db"
-before=$(sqlite3 "$db" 'select interaction_id, record from recordings order by 1')
+before=$(library_sql 'select interaction_id, record from recordings order by 1')
 
 # check NAME EXPECTED-MESSAGE LINE3: s.jsonl = two good lines then LINE3.
 check() {
@@ -17,7 +17,7 @@ check() {
   (cd "$T" && timeout 20 gostly-transition s.jsonl) 2>"$T/$name.log" || status=$?
   expect_eq "$status" 2 "$name: exit status"
   expect_contains "$(cat "$T/$name.log")" "$expected" "$name: message"
-  expect_eq "$(sqlite3 "$db" 'select interaction_id, record from recordings order by 1')" "$before" "$name: library.db"
+  expect_eq "$(library_sql 'select interaction_id, record from recordings order by 1')" "$before" "$name: the library"
 }
 
 check status 's.jsonl:3: response.status: out of range' \
