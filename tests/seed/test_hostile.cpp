@@ -6,6 +6,8 @@
 #include "helpers.hpp"
 #include "util/error.hpp"
 
+#include "../support/scoped_env.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -17,12 +19,7 @@ using Json = nlohmann::json;
 
 namespace {
 
-// Sets an environment variable for one scope.
-struct ScopedEnv {
-  std::string name;
-  ScopedEnv(std::string n, const std::string& value) : name(std::move(n)) { ::setenv(name.c_str(), value.c_str(), 1); }
-  ~ScopedEnv() { ::unsetenv(name.c_str()); }
-};
+using gostly::test_support::ScopedEnv;
 
 std::string repeat(const std::string& text, std::size_t n) {
   std::string out;

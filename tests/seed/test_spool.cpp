@@ -2,6 +2,8 @@
 
 #include "util/error.hpp"
 
+#include "../support/scoped_env.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -56,10 +58,8 @@ TEST_CASE("seed::Spool: spilled output leaves no file behind, during the run or 
   char dir_template[] = "/tmp/gostly-spool-test.XXXXXX";
   REQUIRE(::mkdtemp(dir_template) != nullptr);
   const std::filesystem::path dir = dir_template;
-  const char* old_tmpdir = std::getenv("TMPDIR");
-  std::string saved = old_tmpdir ? old_tmpdir : "";
-  ::setenv("TMPDIR", dir.c_str(), 1);
   {
+    gostly::test_support::ScopedEnv tmpdir("TMPDIR", dir.c_str());
     Spool spool(10);
     spool.write("{\"never\":\"seen\"}\n");
     CHECK(spool.on_disk());
@@ -67,7 +67,5 @@ TEST_CASE("seed::Spool: spilled output leaves no file behind, during the run or 
     CHECK(std::filesystem::is_empty(dir));
   } // destroyed without publish(), as when the import throws
   CHECK(std::filesystem::is_empty(dir));
-  if (old_tmpdir) ::setenv("TMPDIR", saved.c_str(), 1);
-  else ::unsetenv("TMPDIR");
   std::filesystem::remove_all(dir);
 }

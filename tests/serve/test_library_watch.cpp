@@ -5,6 +5,8 @@
 
 #include "../support/silent_server.hpp"
 
+#include "../support/scoped_env.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -47,19 +49,8 @@ TEST_CASE("notifications within the window coalesce into one sorted, distinct ba
   CHECK(*pending.deadline() == t0 + 5s + 50ms); // a new burst opens a new window
 }
 
-namespace {
-struct EnvGuard {
-  std::string name;
-  explicit EnvGuard(std::string n, const char* value) : name(std::move(n)) {
-    if (value) ::setenv(name.c_str(), value, 1);
-    else ::unsetenv(name.c_str());
-  }
-  ~EnvGuard() { ::unsetenv(name.c_str()); }
-};
-} // namespace
-
 TEST_CASE("watch settings: defaults per engine, seconds from the environment, bad values named", "[watch]") {
-  EnvGuard poll("GOSTLY_STORE_POLL_SECONDS", nullptr), first("GOSTLY_STORE_RECONNECT_SECONDS", nullptr),
+  test_support::ScopedEnv poll("GOSTLY_STORE_POLL_SECONDS", nullptr), first("GOSTLY_STORE_RECONNECT_SECONDS", nullptr),
       max("GOSTLY_STORE_RECONNECT_MAX_SECONDS", nullptr);
   auto pg = WatchSettings::from_environment(store::Engine::postgres);
   CHECK(pg.poll == 5000ms);

@@ -11,6 +11,8 @@
 #include "../support/engine_store.hpp"
 #include "../support/silent_server.hpp"
 
+#include "../support/scoped_env.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <libpq-fe.h>
@@ -206,9 +208,7 @@ TEST_CASE("store::ChangeListener: the connect deadline is the connect_timeout li
     CHECK_FALSE(listener);
     return given;
   };
-  const char* old = std::getenv("PGCONNECT_TIMEOUT");
-  std::string saved = old ? old : "";
-  ::unsetenv("PGCONNECT_TIMEOUT");
+  test_support::ScopedEnv env_timeout("PGCONNECT_TIMEOUT", nullptr);
   auto in_conninfo = deadline_of(base + "?connect_timeout=3");
   CHECK(in_conninfo >= 3s);
   CHECK(in_conninfo < 4s);
@@ -218,10 +218,8 @@ TEST_CASE("store::ChangeListener: the connect deadline is the connect_timeout li
   auto never = deadline_of(base + "?connect_timeout=0"); // "wait for ever": a listener must reconnect
   CHECK(never >= Listener::kConnectTimeout);
   CHECK(never < Listener::kConnectTimeout + 1s);
-  ::setenv("PGCONNECT_TIMEOUT", "5", 1);
+  env_timeout.set("5");
   auto from_env = deadline_of(base);
   CHECK(from_env >= 5s);
   CHECK(from_env < 6s);
-  if (old) ::setenv("PGCONNECT_TIMEOUT", saved.c_str(), 1);
-  else ::unsetenv("PGCONNECT_TIMEOUT");
 }

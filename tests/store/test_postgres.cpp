@@ -7,6 +7,7 @@
 #include "util/error.hpp"
 
 #include "../support/engine_store.hpp"
+#include "../support/scoped_env.hpp"
 
 #include <catch2/catch.hpp>
 #include <algorithm>
@@ -149,25 +150,9 @@ std::map<std::string, std::string> effective_options(const std::string& conninfo
   return out;
 }
 
-// Sets (or, with nullptr, unsets) an environment variable for one scope.
-class ScopedEnv {
-public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) ::setenv(name, value, 1);
-    else ::unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (old_) ::setenv(name_, old_->c_str(), 1);
-    else ::unsetenv(name_);
-  }
-
-private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
-
 } // namespace
+
+using gostly::test_support::ScopedEnv;
 
 TEST_CASE("store::sql::ConnectParams: keepalives, a connect timeout and a name, unless the user says otherwise", "[store][postgres]") {
   ScopedEnv no_timeout("PGCONNECT_TIMEOUT", nullptr);
