@@ -482,7 +482,7 @@ void LibraryDb::set_service_chaos(const std::string& id, const std::optional<std
 }
 
 void LibraryDb::for_each_mock(const std::string& service_id,
-                              const std::function<void(const record::Interaction&)>& visit) {
+                              const std::function<void(record::Interaction&&)>& visit) {
   sql::Statement query(*db_, R"sql(
 SELECT r.id, r.record FROM (
   SELECT m.match_key, m.ordinal, m.recording_id,
@@ -498,7 +498,8 @@ ORDER BY k.key_first, k.key_first_id, k.ordinal)sql");
 
 std::vector<record::Interaction> LibraryDb::load_library(const std::string& service_id) {
   std::vector<record::Interaction> library;
-  for_each_mock(service_id, [&](const record::Interaction& interaction) { library.push_back(interaction); });
+  // Moved, not copied: a library is mostly bodies.
+  for_each_mock(service_id, [&](record::Interaction&& interaction) { library.push_back(std::move(interaction)); });
   return library;
 }
 

@@ -132,8 +132,9 @@ public:
   /// The mock library of `service_id`: every mock row's interaction, grouped by match key in
   /// ordinal order (keys in first-recorded order).
   std::vector<record::Interaction> load_library(const std::string& service_id);
-  /// load_library() one interaction at a time (bundle export), same order.
-  void for_each_mock(const std::string& service_id, const std::function<void(const record::Interaction&)>& visit);
+  /// load_library() one interaction at a time (bundle export), same order; the visitor may take
+  /// the decoded interaction by rvalue and keep it.
+  void for_each_mock(const std::string& service_id, const std::function<void(record::Interaction&&)>& visit);
   std::uint64_t library_size(const std::string& service_id);
 
   std::vector<SessionRow> sessions(const std::string& service_id);
