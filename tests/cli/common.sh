@@ -79,7 +79,8 @@ bound_address() {
 # start_upstream DIR: a real HTTP server (Python's http.server) serving DIR; sets UPSTREAM.
 start_upstream() {
   local dir=$1 port
-  python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$dir" >"$T/upstream.log" 2>&1 &
+  : >"$T/upstream.log" # here, not in the background child: see start_serve
+  python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$dir" >>"$T/upstream.log" 2>&1 &
   PIDS+=($!)
   UPSTREAM_PID=$!
   line=$(wait_for_log "$T/upstream.log" "port [0-9]+")
@@ -107,7 +108,8 @@ make_test_tls() {
 # server with GET/POST/PATCH/DELETE on /users and /posts); sets UPSTREAM and UPSTREAM_PID.
 # With --tls-cert/--tls-key it serves HTTPS and UPSTREAM is an https:// URL.
 start_api_upstream() {
-  python3 -u "$SRC/examples/upstream.py" --port 0 "$@" >"$T/upstream.log" 2>&1 &
+  : >"$T/upstream.log" # here, not in the background child: see start_serve
+  python3 -u "$SRC/examples/upstream.py" --port 0 "$@" >>"$T/upstream.log" 2>&1 &
   UPSTREAM_PID=$!
   PIDS+=($UPSTREAM_PID)
   local addr scheme=http
@@ -125,7 +127,10 @@ start_serve() {
   *" --tls-listen "*) ;;
   *) case "${ENABLE_TLS_INTERCEPTION:-}" in "" | false | 0 | off | no) ;; *) tls=(--tls-listen 127.0.0.1:0) ;; esac ;;
   esac
-  gostly-serve --data "$GOSTLY_DATA" --listen 127.0.0.1:0 --control 127.0.0.1:0 "${tls[@]}" "$@" >"$T/serve.log" 2>&1 &
+  # The log is emptied here: a redirection of a background command runs in the child, after the
+  # fork, so on a restart bound_address could read the previous server's address before it.
+  : >"$T/serve.log"
+  gostly-serve --data "$GOSTLY_DATA" --listen 127.0.0.1:0 --control 127.0.0.1:0 "${tls[@]}" "$@" >>"$T/serve.log" 2>&1 &
   SERVE_PID=$!
   PIDS+=($SERVE_PID)
   PROXY=$(bound_address "$T/serve.log" "proxy listening on")
