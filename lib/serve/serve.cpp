@@ -253,10 +253,6 @@ int serve_main(const ServeOptions& o) {
   // The transition child (run_transition_work) finds the store in its environment, never in its
   // argv, where ps would show a password. Set before any thread starts.
   if (!o.store.empty()) ::setenv("GOSTLY_STORE", o.store.c_str(), 1);
-  // A black-holed PostgreSQL must not hold a control call (or the transition child) for ever:
-  // libpq waits indefinitely unless told otherwise. The user's PGCONNECT_TIMEOUT or
-  // connect_timeout in --store wins.
-  ::setenv("PGCONNECT_TIMEOUT", "5", 0);
   engine_options.run_transition = [data_dir = o.data_dir, budget = engine_options.work] {
     run_transition_work(data_dir, budget);
   };

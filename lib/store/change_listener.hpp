@@ -8,6 +8,7 @@
 // wait for (a stop request) can abandon it at any point, even on a host that accepted TCP and
 // never answers. Afterwards the caller polls socket() for input and calls drain(). The libpq
 // client stays inside lib/store: an includer sees no libpq header.
+#include "store/postgres_sql.hpp"
 #include "store/sql.hpp"
 
 #include <chrono>
@@ -33,7 +34,7 @@ public:
   /// How long connect() waits for the server when connect_timeout (in the connection string or
   /// PGCONNECT_TIMEOUT) is unset or 0: libpq's non-blocking connect does not enforce it, so
   /// connect() keeps its own deadline, from connect_timeout when given.
-  static constexpr std::chrono::seconds kConnectTimeout{10};
+  static constexpr std::chrono::seconds kConnectTimeout{sql::ConnectParams::kDefaultConnectTimeoutSeconds};
 
   /// The LISTEN connection was lost: what() names the store (never its password), reason() is
   /// libpq's message alone.

@@ -75,7 +75,7 @@ ConnectParams::ConnectParams(const std::string& conninfo, std::string applicatio
   add("keepalives_count", "3");
   // An explicit keyword would override the environment variable, which must win too.
   const char* env_timeout = std::getenv("PGCONNECT_TIMEOUT");
-  if (!env_timeout || !*env_timeout) add("connect_timeout", "10");
+  if (!env_timeout || !*env_timeout) add("connect_timeout", default_timeout_.c_str());
   add("fallback_application_name", application_.c_str());
   add("dbname", conninfo.c_str()); // last: expanded, its keywords override the defaults above
   add(nullptr, nullptr);

@@ -25,12 +25,16 @@ std::string libpq_message(const char* message);
 /// fallback_application_name, so pg_stat_activity shows who holds the writer lock.
 class ConnectParams {
 public:
+  /// The connect timeout when neither the connection string nor PGCONNECT_TIMEOUT sets one.
+  static constexpr int kDefaultConnectTimeoutSeconds = 10;
+
   ConnectParams(const std::string& conninfo, std::string application);
   const char* const* keys() const noexcept { return keys_.data(); }
   const char* const* values() const noexcept { return values_.data(); }
 
 private:
   std::string application_;
+  std::string default_timeout_ = std::to_string(kDefaultConnectTimeoutSeconds);
   std::vector<const char*> keys_;
   std::vector<const char*> values_;
 };

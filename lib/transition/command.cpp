@@ -268,7 +268,9 @@ int run(const Options& o) {
   // only without recordings standard input.
   Options run_options = o;
   if (o.transition.inputs.empty()) {
-    if (!resolve_inputs(o.transition).empty()) {
+    // Resolved once: the files decided on here are the ones read.
+    run_options.transition.inputs = resolve_inputs(o.transition);
+    if (!run_options.transition.inputs.empty()) {
       if (stdin_has_data(false))
         spdlog::warn("reading the recordings in {}; standard input is not read (give - to read it)",
                      dir.traffic_dir().string());
